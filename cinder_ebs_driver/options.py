@@ -1,0 +1,91 @@
+"""Configuration options of the EBS volume driver.
+
+The options are registered under ``backend_defaults`` and appended to each
+backend section by the driver, the way in-tree Cinder drivers do it.
+"""
+
+from oslo_config import cfg
+
+from cinder_ebs_driver.i18n import _
+
+DISK_CATEGORIES = ('cloud_essd', 'cloud_auto', 'cloud_regional_disk_auto')
+PERFORMANCE_LEVELS = ('PL0', 'PL1', 'PL2', 'PL3')
+
+connection_opts = [
+    cfg.StrOpt('ebs_endpoint',
+               help=_('Host name (optionally host:port) of the ECS API '
+                      'endpoint, for example ecs.cn-hangzhou.aliyuncs.com '
+                      'or the endpoint of an Apsara Stack region.')),
+    cfg.StrOpt('ebs_protocol',
+               default='https',
+               choices=['https', 'http'],
+               help=_('Protocol used to reach the ECS API endpoint. Use '
+                      'http only for a local test backend.')),
+    cfg.StrOpt('ebs_region_id',
+               help=_('Region of the disks, for example cn-hangzhou.')),
+    cfg.StrOpt('ebs_zone_id',
+               help=_('Zone in which new disks are created. Disks can only '
+                      'be attached to instances of the same zone.')),
+    cfg.StrOpt('ebs_access_key_id',
+               secret=True,
+               help=_('AccessKey ID of the RAM user the driver acts as.')),
+    cfg.StrOpt('ebs_access_key_secret',
+               secret=True,
+               help=_('AccessKey secret of the RAM user the driver acts '
+                      'as.')),
+    cfg.IntOpt('ebs_api_timeout',
+               default=30,
+               min=1,
+               help=_('Seconds to wait for one ECS API call to answer.')),
+    cfg.IntOpt('ebs_api_retries',
+               default=5,
+               min=0,
+               help=_('How many times a throttled, failed (5xx) or '
+                      'unanswered ECS API call is retried, with '
+                      'exponential backoff.')),
+]
+
+disk_opts = [
+    cfg.StrOpt('ebs_default_category',
+               default='cloud_essd',
+               choices=DISK_CATEGORIES,
+               help=_('Disk category used when the volume type has no '
+                      'ebs:category extra spec.')),
+    cfg.StrOpt('ebs_default_performance_level',
+               default='PL1',
+               choices=PERFORMANCE_LEVELS,
+               help=_('ESSD performance level used when the volume type '
+                      'has no ebs:performance_level extra spec.')),
+    cfg.IntOpt('ebs_max_attach_hosts',
+               default=16,
+               min=1,
+               max=16,
+               help=_('Maximum number of distinct hosts a multi-attach '
+                      'volume may be attached to at the same time.')),
+    cfg.StrOpt('ebs_device_path_template',
+               default='/dev/disk/by-id/'
+                       'nvme-Alibaba_Cloud_Elastic_Block_Storage_{serial}',
+               help=_('Where an attached disk appears on a compute host. '
+                      'Placeholders: {disk_id}, {serial} (the disk id '
+                      'without the "d-" prefix), {instance_id} and '
+                      '{host}.')),
+    cfg.DictOpt('ebs_host_instance_map',
+                default={},
+                help=_('Explicit map of compute host name to ECS instance '
+                       'id, as host:instance pairs. Hosts that are not '
+                       'listed are found by matching the connector\'s '
+                       'system uuid against the instances\' serial '
+                       'numbers.')),
+    cfg.IntOpt('ebs_state_timeout',
+               default=300,
+               min=1,
+               help=_('Seconds to wait for a disk, snapshot or attachment '
+                      'to reach the expected state.')),
+    cfg.FloatOpt('ebs_state_poll_interval',
+                 default=1.0,
+                 min=0.01,
+                 help=_('Initial seconds between two state polls; the '
+                        'interval doubles up to ten times this value.')),
+]
+
+ebs_opts = connection_opts + disk_opts

@@ -18,7 +18,10 @@ connection_opts = [
                       'or the endpoint of an Apsara Stack region.')),
     cfg.StrOpt('ebs_protocol',
                default='https',
-               choices=['https', 'http'],
+               choices=[('https', _('TLS to a cloud or Apsara Stack '
+                                    'endpoint.')),
+                        ('http', _('Plain HTTP, for a local test backend '
+                                   'such as ebs-emulator.'))],
                help=_('Protocol used to reach the ECS API endpoint. Use '
                       'http only for a local test backend.')),
     cfg.StrOpt('ebs_region_id',
@@ -27,7 +30,6 @@ connection_opts = [
                help=_('Zone in which new disks are created. Disks can only '
                       'be attached to instances of the same zone.')),
     cfg.StrOpt('ebs_access_key_id',
-               secret=True,
                help=_('AccessKey ID of the RAM user the driver acts as.')),
     cfg.StrOpt('ebs_access_key_secret',
                secret=True,
@@ -43,17 +45,32 @@ connection_opts = [
                help=_('How many times a throttled, failed (5xx) or '
                       'unanswered ECS API call is retried, with '
                       'exponential backoff.')),
+    cfg.FloatOpt('ebs_api_retry_interval',
+                 default=1.0,
+                 min=0,
+                 help=_('Seconds before the first retry of a throttled, '
+                        'failed or unanswered ECS API call. Each further '
+                        'retry waits twice as long (at most 30 seconds), '
+                        'plus a random jitter of up to this value.')),
 ]
 
 disk_opts = [
     cfg.StrOpt('ebs_default_category',
                default='cloud_essd',
-               choices=DISK_CATEGORIES,
+               choices=[
+                   ('cloud_essd', _('ESSD disk.')),
+                   ('cloud_auto', _('ESSD AutoPL disk.')),
+                   ('cloud_regional_disk_auto',
+                    _('Regional ESSD disk, replicated across zones.'))],
                help=_('Disk category used when the volume type has no '
                       'ebs:category extra spec.')),
     cfg.StrOpt('ebs_default_performance_level',
                default='PL1',
-               choices=PERFORMANCE_LEVELS,
+               choices=[
+                   ('PL0', _('Up to 10,000 IOPS per disk.')),
+                   ('PL1', _('Up to 50,000 IOPS per disk.')),
+                   ('PL2', _('Up to 100,000 IOPS per disk.')),
+                   ('PL3', _('Up to 1,000,000 IOPS per disk.'))],
                help=_('ESSD performance level used when the volume type '
                       'has no ebs:performance_level extra spec.')),
     cfg.IntOpt('ebs_max_attach_hosts',

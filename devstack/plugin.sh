@@ -1,0 +1,93 @@
+#!/bin/bash
+# devstack plugin for cinder-ebs-driver: installs the driver, optionally
+# runs the embedded EBS emulator, configures an EBS backend in cinder.conf,
+# enables the cinder-api guard filter and creates a multi-attach type.
+
+function install_cinder_ebs {
+    setup_develop "$CINDER_EBS_DIR"
+}
+
+function start_cinder_ebs_emulator {
+    mkdir -p "$CINDER_EBS_EMULATOR_STATE_DIR"
+    run_process ebs-emulator "$(which ebs-emulator) \
+        --bind 127.0.0.1 --port $CINDER_EBS_EMULATOR_PORT \
+        --state-dir $CINDER_EBS_EMULATOR_STATE_DIR \
+        --access-key $CINDER_EBS_ACCESS_KEY_ID:$CINDER_EBS_ACCESS_KEY_SECRET \
+        --region $CINDER_EBS_REGION --zone $CINDER_EBS_ZONE"
+}
+
+function configure_cinder_ebs_backend {
+    local section=$CINDER_EBS_BACKEND_NAME
+    local backends
+
+    iniset "$CINDER_CONF" "$section" volume_driver \
+        cinder_ebs_driver.driver.EBSVolumeDriver
+    iniset "$CINDER_CONF" "$section" volume_backend_name "$section"
+    iniset "$CINDER_CONF" "$section" ebs_endpoint "$CINDER_EBS_ENDPOINT"
+    iniset "$CINDER_CONF" "$section" ebs_protocol "$CINDER_EBS_PROTOCOL"
+    iniset "$CINDER_CONF" "$section" ebs_region_id "$CINDER_EBS_REGION"
+    iniset "$CINDER_CONF" "$section" ebs_zone_id "$CINDER_EBS_ZONE"
+    iniset "$CINDER_CONF" "$section" ebs_access_key_id \
+        "$CINDER_EBS_ACCESS_KEY_ID"
+    iniset "$CINDER_CONF" "$section" ebs_access_key_secret \
+        "$CINDER_EBS_ACCESS_KEY_SECRET"
+    iniset "$CINDER_CONF" "$section" ebs_host_instance_map \
+        "$CINDER_EBS_HOST_INSTANCE_MAP"
+    if [[ "$CINDER_EBS_USE_EMULATOR" == "True" ]]; then
+        # The emulator exposes each instance's disks under its state dir.
+        iniset "$CINDER_CONF" "$section" ebs_device_path_template \
+            "$CINDER_EBS_EMULATOR_STATE_DIR/instances/{instance_id}/dev/disk/by-id/nvme-Alibaba_Cloud_Elastic_Block_Storage_{serial}"
+    fi
+
+    backends=$(iniget "$CINDER_CONF" DEFAULT enabled_backends)
+    if [[ ",$backends," != *",$section,"* ]]; then
+        iniset "$CINDER_CONF" DEFAULT enabled_backends \
+            "${backends:+$backends,}$section"
+    fi
+}
+
+function configure_cinder_ebs_api_guard {
+    # Same pipelines as Cinder's own api-paste.ini, with the guard filter
+    # added after the context middleware of each authenticated pipeline.
+    cp "$CINDER_EBS_DIR/etc/cinder/api-paste.ini" "$CINDER_API_PASTE_INI"
+}
+
+function create_cinder_ebs_volume_type {
+    local type=$CINDER_EBS_MULTIATTACH_TYPE
+    if ! openstack volume type show "$type" >/dev/null 2>&1; then
+        openstack --os-volume-api-version 3.50 volume type create \
+            --property volume_backend_name="$CINDER_EBS_BACKEND_NAME" \
+            --property multiattach="<is> True" "$type"
+    fi
+}
+
+if is_service_enabled cinder; then
+    if [[ "$1" == "stack" && "$2" == "install" ]]; then
+        echo_summary "Installing cinder-ebs-driver"
+        install_cinder_ebs
+    elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
+        echo_summary "Configuring the EBS backend"
+        configure_cinder_ebs_backend
+        if [[ "$CINDER_EBS_ENABLE_API_GUARD" == "True" ]]; then
+            configure_cinder_ebs_api_guard
+        fi
+        if [[ "$CINDER_EBS_USE_EMULATOR" == "True" ]]; then
+            start_cinder_ebs_emulator
+        fi
+    elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
+        echo_summary "Creating the multi-attach volume type"
+        create_cinder_ebs_volume_type
+    fi
+
+    if [[ "$1" == "unstack" ]]; then
+        if [[ "$CINDER_EBS_USE_EMULATOR" == "True" ]]; then
+            stop_process ebs-emulator
+        fi
+    fi
+
+    if [[ "$1" == "clean" ]]; then
+        if [[ "$CINDER_EBS_USE_EMULATOR" == "True" ]]; then
+            rm -rf "$CINDER_EBS_EMULATOR_STATE_DIR"
+        fi
+    fi
+fi

@@ -1,0 +1,177 @@
+"""cinder-api paste filter guarding multi-attach.
+
+* Below volume API microversion 3.50 (no ``OpenStack-API-Version`` header
+  means 3.0) a client is not multi-attach aware: creating (or managing) a
+  volume of a multi-attach type, retyping a volume to or from a multi-attach
+  type, and attaching a multi-attach volume that is already attached to
+  another instance are refused with HTTP 400 naming microversion 3.50.
+* At every microversion, a multi-attach volume type cannot get an
+  encryption type, and an encrypted type cannot be made multi-attach.
+
+Enable it in the ``[composite:openstack_volume_api_v3]`` pipelines of
+cinder-api's api-paste.ini, after the auth/context middleware (``noauth`` or
+``keystonecontext``) and before ``apiv3``::
+
+    [filter:ebs_api_guard]
+    paste.filter_factory = cinder_ebs_driver.api_guard:filter_factory
+    guard_attachments = true
+
+Only POST/PUT requests to a handful of paths are looked at; everything else
+goes straight to Cinder without touching the body or the database.
+"""
+
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
+from oslo_utils import strutils
+import webob
+
+from cinder_ebs_driver import api_guard_classify as classify
+from cinder_ebs_driver import api_guard_rules as rules
+
+LOG = logging.getLogger(__name__)
+
+CONTEXT_KEY = 'cinder.context'
+#: Volume actions that start another attachment (legacy attach flow).
+ATTACH_ACTIONS = frozenset(['os-reserve', 'os-attach'])
+
+
+def fault_response(message, version=None):
+    """An HTTP 400 in Cinder's fault format."""
+    response = webob.Response(status=400, content_type='application/json',
+                              charset='utf-8')
+    response.json_body = {'badRequest': {'code': 400,
+                                         'message': str(message)}}
+    if version is not None:
+        response.headers['OpenStack-API-Version'] = (
+            'volume ' + version.get_string())
+        response.headers['Vary'] = 'OpenStack-API-Version'
+    return response
+
+
+def read_json_body(request):
+    """The decoded JSON body, or None when Cinder would not accept it.
+
+    Reading through webob leaves the body readable for Cinder.
+    """
+    if not classify.body_is_json(request.environ):
+        return None
+    raw = request.body
+    if not raw:
+        return None
+    try:
+        return jsonutils.loads(raw)
+    except (ValueError, TypeError):
+        return None
+
+
+def evaluate(shape, context, body, version, guard_attachments=True):
+    """Run the rule of a request shape; the refusal message or None."""
+    kind = shape.kind
+    if kind == classify.VOLUME_CREATE:
+        return rules.check_volume_create(context, body, version)
+    if kind == classify.VOLUME_MANAGE:
+        return rules.check_volume_manage(context, body, version)
+    if kind == classify.VOLUME_ACTION:
+        action = classify.action_name(body)
+        if action not in classify.GUARDED_ACTIONS:
+            return None
+        if action in ATTACH_ACTIONS and not guard_attachments:
+            return None
+        return rules.check_volume_action(context, shape.resource_id, body,
+                                         version)
+    if kind == classify.ATTACHMENT_CREATE:
+        if not guard_attachments:
+            return None
+        return rules.check_attachment_create(context, body, version)
+    if kind == classify.TYPE_ENCRYPTION_CREATE:
+        return rules.check_encryption_create(context, shape.resource_id,
+                                             body)
+    if kind == classify.TYPE_EXTRA_SPECS_CREATE:
+        return rules.check_extra_specs_create(context, shape.resource_id,
+                                              body)
+    if kind == classify.TYPE_EXTRA_SPEC_UPDATE:
+        return rules.check_extra_spec_update(context, shape.resource_id,
+                                             body)
+    return None
+
+
+def is_guarded_at(shape, version):
+    """Whether the shape's rule applies at this microversion."""
+    if shape.kind in classify.TYPE_KINDS:
+        return True
+    if not classify.below_multiattach(version):
+        return False
+    if shape.kind == classify.ATTACHMENT_CREATE:
+        # Below 3.27 Cinder has no attachments API and answers 404 itself.
+        return classify.has_attachments_api(version)
+    return True
+
+
+class APIGuard(object):
+    """WSGI middleware applying the multi-attach API rules.
+
+    :param guard_attachments: apply the attachment rule (another attachment
+        of an attached multi-attach volume needs 3.50). On by default.
+    """
+
+    def __init__(self, application, guard_attachments=True):
+        self.application = application
+        self.guard_attachments = guard_attachments
+
+    def __call__(self, environ, start_response):
+        shape = classify.classify(environ.get('REQUEST_METHOD'),
+                                  environ.get('PATH_INFO', ''))
+        if shape is not None:
+            response = self._inspect(shape, environ)
+            if response is not None:
+                return response(environ, start_response)
+        return self.application(environ, start_response)
+
+    def _inspect(self, shape, environ):
+        version = classify.requested_version(environ)
+        if version is None:
+            # Cinder refuses the header itself (400/406): let it answer.
+            return None
+        if not is_guarded_at(shape, version):
+            return None
+        context = environ.get(CONTEXT_KEY)
+        if context is None:
+            LOG.warning('No request context: the multi-attach API guard '
+                        'must come after the auth middleware in the '
+                        'api-paste.ini pipeline.')
+            return None
+        body = read_json_body(webob.Request(environ))
+        if body is None:
+            return None
+        try:
+            message = evaluate(shape, context, body, version,
+                               self.guard_attachments)
+        except Exception as exc:
+            # Unknown volume or type, bad ids, database trouble: Cinder
+            # answers with its usual error when it looks the same up.
+            LOG.debug('Multi-attach API guard passes %(kind)s on: %(exc)s',
+                      {'kind': shape.kind, 'exc': exc})
+            return None
+        if message is None:
+            return None
+        LOG.info('Refused %(method)s %(path)s: %(message)s',
+                 {'method': environ.get('REQUEST_METHOD'),
+                  'path': environ.get('PATH_INFO'), 'message': message})
+        return fault_response(message, version)
+
+
+def filter_factory(global_conf, **local_conf):
+    """paste.deploy filter factory for the guard.
+
+    Option (in the ``[filter:...]`` section): ``guard_attachments`` (default
+    true). Nova (up to at least 34) creates attachments at microversion
+    3.44, so with this rule on it cannot attach a multi-attach volume to a
+    second server; ``guard_attachments = false`` turns the attachment rule
+    off and keeps the others.
+    """
+    guard_attachments = strutils.bool_from_string(
+        local_conf.get('guard_attachments', 'true'), strict=True)
+
+    def _filter(application):
+        return APIGuard(application, guard_attachments=guard_attachments)
+    return _filter

@@ -1,0 +1,361 @@
+"""The multi-attach API guard in cinder-api's real pipeline.
+
+Cinder's API, scheduler and volume services run in-process; cinder-api loads
+this project's etc/cinder/api-paste.ini, so every request goes through the
+guard exactly as in a deployment.
+"""
+
+import os
+import time
+import uuid
+
+from cinder.tests.functional import functional_helpers
+from cinder.volume import configuration
+from oslo_config import cfg
+from oslo_serialization import jsonutils
+
+CONF = cfg.CONF
+
+API_PASTE_INI = os.path.abspath(os.path.join(
+    os.path.dirname(__file__), '..', '..', 'etc', 'cinder', 'api-paste.ini'))
+
+MULTIATTACH = {'multiattach': '<is> True'}
+ENCRYPTION = {'provider': 'luks', 'control_location': 'front-end',
+              'cipher': 'aes-xts-plain64', 'key_size': 256}
+CONNECTOR = {'initiator': 'iqn.2004-10.org.example:host-a', 'ip': '10.0.0.2',
+             'host': 'host-a', 'platform': 'x86_64', 'os_type': 'linux2',
+             'multipath': False}
+BELOW = '3.49'
+AT = '3.50'
+
+
+class APIGuardTest(functional_helpers._FunctionalTestBase):
+    """Each guard rule below 3.50, at 3.50 and without a version header."""
+
+    _osapi_version = '3.0'
+
+    def _get_flags(self):
+        flags = super()._get_flags()
+        flags['volume_driver'] = {
+            'v': 'tests.functional.guard_fake_driver.MultiattachFakeDriver',
+            'g': configuration.SHARED_CONF_GROUP}
+        return flags
+
+    def _start_api_service(self):
+        # As the base class does, but with this project's api-paste.ini
+        # (the guard in the pipeline) instead of Cinder's own.
+        CONF.api_paste_config = API_PASTE_INI
+        self.osapi = functional_helpers.service.WSGIService('osapi_volume')
+        self.osapi.start()
+        self.auth_url = 'http://%s:%s/v%s' % (
+            self.osapi.host, self.osapi.port, self.osapi_version_major)
+
+    # Helpers -------------------------------------------------------------
+
+    def _call(self, method, path, body=None, version=None, headers=None,
+              project=True):
+        """One raw API call; returns (status, decoded body)."""
+        auth = self.api._authenticate()
+        base = auth['x-server-management-url']
+        if not project:
+            base = base.rsplit('/', 1)[0]
+        all_headers = {'X-Auth-Token': auth['x-auth-token']}
+        if version is not None:
+            all_headers['OpenStack-API-Version'] = 'volume ' + version
+        all_headers.update(headers or {})
+        data = None if body is None else jsonutils.dumps(body)
+        response = self.api.request('%s/%s' % (base, path), method=method,
+                                    body=data, headers=all_headers)
+        try:
+            decoded = response.json() if response.content else None
+        except ValueError:
+            decoded = response.text
+        return response.status_code, decoded
+
+    def _ok(self, method, path, body=None, version=AT, statuses=(200, 202)):
+        status, result = self._call(method, path, body, version)
+        self.assertIn(status, statuses, result)
+        return result
+
+    def _assert_refused(self, status, result, names_version=True):
+        self.assertEqual(400, status, result)
+        self.assertEqual(['badRequest'], list(result))
+        self.assertEqual(400, result['badRequest']['code'])
+        if names_version:
+            self.assertIn('3.50', result['badRequest']['message'])
+        return result['badRequest']['message']
+
+    def _create_type(self, name=None, specs=None):
+        body = {'volume_type': {'name': name or 'guard-%s' % uuid.uuid4()}}
+        if specs:
+            body['volume_type']['extra_specs'] = specs
+        return self._ok('POST', 'types', body)['volume_type']
+
+    def _create_volume(self, type_ref, version=AT, **extra):
+        body = {'volume': dict({'size': 1, 'volume_type': type_ref}, **extra)}
+        volume = self._ok('POST', 'volumes', body, version)['volume']
+        return self._wait(volume['id'])
+
+    def _wait(self, volume_id, statuses=('available',), collection='volumes',
+              key='volume'):
+        deadline = time.time() + 30
+        while True:
+            item = self._ok('GET', '%s/%s' % (collection, volume_id))[key]
+            if item['status'] in statuses:
+                return item
+            if item['status'].startswith('error') or time.time() > deadline:
+                self.fail('%s %s is %s' % (key, volume_id, item['status']))
+            time.sleep(0.1)
+
+    def _attach(self, volume_id, instance, version, connector=CONNECTOR):
+        body = {'attachment': {'volume_uuid': volume_id,
+                               'instance_uuid': instance,
+                               'connector': connector}}
+        return self._call('POST', 'attachments', body, version)
+
+    def _attached_multiattach_volume(self):
+        """A multi-attach volume in-use by one instance (3.50 all along)."""
+        mtype = self._create_type(specs=MULTIATTACH)
+        volume = self._create_volume(mtype['id'])
+        self.assertTrue(volume['multiattach'])
+        instance = str(uuid.uuid4())
+        status, result = self._attach(volume['id'], instance, AT)
+        self.assertEqual(200, status, result)
+        self._ok('POST', 'attachments/%s/action' % result['attachment']['id'],
+                 {'os-complete': None}, AT, statuses=(204,))
+        self._wait(volume['id'], ('in-use',))
+        return volume, instance
+
+    # Volume create ---------------------------------------------------------
+
+    def test_create_multiattach_by_name_and_id(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        for ref in (mtype['name'], mtype['id']):
+            body = {'volume': {'size': 1, 'volume_type': ref}}
+            message = self._assert_refused(
+                *self._call('POST', 'volumes', body, BELOW))
+            self.assertIn(mtype['name'], message)
+            self._assert_refused(*self._call('POST', 'volumes', body))
+            self._assert_refused(*self._call('POST', 'volumes', body, '3.0'))
+        volume = self._create_volume(mtype['name'], AT)
+        self.assertTrue(volume['multiattach'])
+        volume = self._create_volume(mtype['id'], 'latest')
+        self.assertTrue(volume['multiattach'])
+
+    def test_create_non_multiattach_unaffected(self):
+        plain = self._create_type()
+        loose = self._create_type(specs={'multiattach': '<is> true'})
+        for ref in (plain['name'], loose['id']):
+            for version in (None, '3.0', BELOW, AT):
+                volume = self._create_volume(ref, version)
+                self.assertFalse(volume['multiattach'])
+        volume = self._create_volume(None, None)
+        self.assertFalse(volume['multiattach'])
+
+    def test_create_default_type_multiattach(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        # cinder-api reads default_volume_type per request.
+        self.override_config('default_volume_type', mtype['name'])
+        body = {'volume': {'size': 1}}
+        self._assert_refused(*self._call('POST', 'volumes', body, BELOW))
+        self._assert_refused(*self._call('POST', 'volumes', body))
+        volume = self._ok('POST', 'volumes', body, AT)['volume']
+        self.assertEqual(mtype['name'], volume['volume_type'])
+        self.assertTrue(self._wait(volume['id'])['multiattach'])
+
+    def test_create_from_multiattach_source_and_snapshot(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        source = self._create_volume(mtype['id'])
+        body = {'volume': {'source_volid': source['id']}}
+        self._assert_refused(*self._call('POST', 'volumes', body, BELOW))
+        clone = self._ok('POST', 'volumes', body, AT)['volume']
+        self._wait(clone['id'])
+        snapshot = self._ok('POST', 'snapshots',
+                            {'snapshot': {'volume_id': source['id']}},
+                            AT)['snapshot']
+        self._wait(snapshot['id'], collection='snapshots', key='snapshot')
+        body = {'volume': {'snapshot_id': snapshot['id']}}
+        self._assert_refused(*self._call('POST', 'volumes', body, BELOW))
+        self._ok('POST', 'volumes', body, AT)
+
+    def test_manage_multiattach_type(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        body = {'volume': {'host': 'any@lvm#pool', 'ref': {'source-name': 'x'},
+                           'volume_type': mtype['name']}}
+        self._assert_refused(
+            *self._call('POST', 'manageable_volumes', body, BELOW))
+        self._assert_refused(*self._call('POST', 'os-volume-manage', body))
+        # At 3.50 Cinder itself answers (here: the host is unknown).
+        status, result = self._call('POST', 'manageable_volumes', body, AT)
+        self.assertLess(status, 500, result)
+        self.assertNotIn('3.50', str(result))
+
+    # Retype ----------------------------------------------------------------
+
+    def test_retype_to_and_from_multiattach(self):
+        plain = self._create_type()
+        mtype = self._create_type(specs=MULTIATTACH)
+        volume = self._create_volume(plain['id'], None)
+        path = 'volumes/%s/action' % volume['id']
+        to_multi = {'os-retype': {'new_type': mtype['name'],
+                                  'migration_policy': 'never'}}
+        self._assert_refused(*self._call('POST', path, to_multi, BELOW))
+        self._assert_refused(*self._call('POST', path, to_multi))
+        to_plain = {'os-retype': {'new_type': self._create_type()['id']}}
+        self._ok('POST', path, to_plain, BELOW)
+
+        multi = self._create_volume(mtype['id'])
+        path = 'volumes/%s/action' % multi['id']
+        from_multi = {'os-retype': {'new_type': plain['name']}}
+        self._assert_refused(*self._call('POST', path, from_multi, BELOW))
+        self._ok('POST', path, from_multi, AT)
+
+    def test_retype_at_350_reaches_cinder(self):
+        plain = self._create_type()
+        mtype = self._create_type(specs=MULTIATTACH)
+        volume = self._create_volume(plain['id'])
+        self._ok('POST', 'volumes/%s/action' % volume['id'],
+                 {'os-retype': {'new_type': mtype['id']}}, AT)
+
+    # Attachments -------------------------------------------------------------
+
+    def test_second_attachment_needs_350(self):
+        volume, first = self._attached_multiattach_volume()
+        other = str(uuid.uuid4())
+        message = self._assert_refused(*self._attach(volume['id'], other,
+                                                     BELOW))
+        self.assertIn(volume['id'], message)
+        self._assert_refused(*self._attach(volume['id'], other, '3.44'))
+        self._assert_refused(*self._attach(volume['id'], other, '3.27'))
+        status, result = self._attach(volume['id'], other, AT)
+        self.assertEqual(200, status, result)
+        self._ok('POST', 'attachments/%s/action' % result['attachment']['id'],
+                 {'os-complete': None}, AT, statuses=(204,))
+        self._wait(volume['id'], ('in-use',))
+        # The same instance again (as in a live migration) is not a
+        # multi-attach use: Cinder decides.
+        status, result = self._attach(volume['id'], first, '3.44')
+        self.assertEqual(200, status, result)
+
+    def test_first_attachment_below_350(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        volume = self._create_volume(mtype['id'])
+        status, result = self._attach(volume['id'], str(uuid.uuid4()), '3.44')
+        self.assertEqual(200, status, result)
+
+    def test_legacy_reserve_and_attach(self):
+        volume, first = self._attached_multiattach_volume()
+        path = 'volumes/%s/action' % volume['id']
+        self._assert_refused(*self._call('POST', path, {'os-reserve': None}))
+        self._assert_refused(*self._call(
+            'POST', path, {'os-attach': {'instance_uuid': str(uuid.uuid4()),
+                                         'mountpoint': '/dev/vdc'}}, BELOW))
+        self._ok('POST', path, {'os-reserve': None}, AT)
+        self._ok('POST', path, {'os-unreserve': None}, AT)
+
+    def test_plain_volume_attachments_unaffected(self):
+        volume = self._create_volume(self._create_type()['id'])
+        status, result = self._attach(volume['id'], str(uuid.uuid4()), '3.44')
+        self.assertEqual(200, status, result)
+        path = 'volumes/%s/action' % volume['id']
+        self._ok('POST', path, {'os-extend': {'new_size': 2}}, BELOW,
+                 statuses=(202, 400))
+
+    # Type level ------------------------------------------------------------
+
+    def test_encryption_on_multiattach_type(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        for version in (None, BELOW, AT, 'latest'):
+            message = self._assert_refused(
+                *self._call('POST', 'types/%s/encryption' % mtype['id'],
+                            {'encryption': ENCRYPTION}, version),
+                names_version=False)
+            self.assertIn('encrypt', message)
+        status, result = self._call('GET', 'types/%s/encryption'
+                                    % mtype['id'], version=AT)
+        self.assertEqual(200, status)
+        self.assertEqual({}, result)
+
+    def test_multiattach_on_encrypted_type(self):
+        etype = self._create_type()
+        self._ok('POST', 'types/%s/encryption' % etype['id'],
+                 {'encryption': ENCRYPTION}, AT, statuses=(200,))
+        for version in (None, BELOW, AT):
+            message = self._assert_refused(
+                *self._call('POST', 'types/%s/extra_specs' % etype['id'],
+                            {'extra_specs': MULTIATTACH}, version),
+                names_version=False)
+            self.assertIn('encryption', message)
+            self._assert_refused(
+                *self._call('PUT', 'types/%s/extra_specs/multiattach'
+                            % etype['id'], MULTIATTACH, version),
+                names_version=False)
+        # Other specs, and spellings Cinder does not treat as multi-attach,
+        # still go through.
+        self._ok('POST', 'types/%s/extra_specs' % etype['id'],
+                 {'extra_specs': {'foo': 'bar',
+                                  'multiattach': '<is> False'}},
+                 statuses=(200,))
+        status, result = self._call('GET', 'types/%s/extra_specs'
+                                    % etype['id'], version=AT)
+        self.assertEqual('<is> False', result['extra_specs']['multiattach'])
+
+    def test_plain_type_level_requests_unaffected(self):
+        first = self._create_type()
+        self._ok('POST', 'types/%s/extra_specs' % first['id'],
+                 {'extra_specs': MULTIATTACH}, BELOW, statuses=(200,))
+        second = self._create_type()
+        self._ok('POST', 'types/%s/encryption' % second['id'],
+                 {'encryption': ENCRYPTION}, BELOW, statuses=(200,))
+
+    # Bad input ---------------------------------------------------------------
+
+    def test_unknown_types_get_cinders_answer(self):
+        for ref in ('no-such-type', str(uuid.uuid4())):
+            status, result = self._call(
+                'POST', 'volumes',
+                {'volume': {'size': 1, 'volume_type': ref}}, BELOW)
+            self.assertEqual(404, status, result)
+            self.assertIn('itemNotFound', result)
+        volume = self._create_volume(self._create_type()['id'])
+        status, result = self._call(
+            'POST', 'volumes/%s/action' % volume['id'],
+            {'os-retype': {'new_type': 'no-such-type'}}, BELOW)
+        self.assertEqual(404, status, result)
+        missing = str(uuid.uuid4())
+        for method, path, body in (
+                ('POST', 'types/%s/encryption' % missing,
+                 {'encryption': ENCRYPTION}),
+                ('POST', 'types/%s/extra_specs' % missing,
+                 {'extra_specs': MULTIATTACH}),
+                ('PUT', 'types/%s/extra_specs/multiattach' % missing,
+                 MULTIATTACH),
+                ('POST', 'volumes/%s/action' % missing,
+                 {'os-retype': {'new_type': 'x'}}),
+                ('POST', 'volumes',
+                 {'volume': {'size': 1, 'source_volid': missing}})):
+            status, result = self._call(method, path, body, BELOW)
+            self.assertEqual(404, status, (path, result))
+        status, result = self._attach(missing, str(uuid.uuid4()), BELOW)
+        self.assertEqual(404, status, result)
+
+    def test_malformed_version_headers_get_cinders_answer(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        body = {'volume': {'size': 1, 'volume_type': mtype['id']}}
+        for header, expected in (('volume 3.x', 400),
+                                 ('volume 3', 400),
+                                 ('volume 9.0', 406),
+                                 ('volume 2.0', 406)):
+            status, result = self._call(
+                'POST', 'volumes', body,
+                headers={'OpenStack-API-Version': header})
+            self.assertEqual(expected, status, (header, result))
+            self.assertNotIn('3.50 or later', str(result))
+
+    def test_malformed_bodies_get_cinders_answer(self):
+        status, result = self._call('POST', 'volumes', {'volume': 'x'},
+                                    BELOW)
+        self.assertEqual(400, status, result)
+        status, result = self._call('POST', 'attachments',
+                                    {'attachment': {}}, BELOW)
+        self.assertEqual(400, status, result)

@@ -1,0 +1,406 @@
+"""Live attach and detach of a volume, the way nova-compute does it.
+
+Attach: host connector (os-brick) -> Cinder attachment -> os-brick
+``connect_volume`` -> ``<disk>`` XML -> ``attachDeviceFlags`` (LIVE on a
+running guest, CONFIG on a defined one) -> attachment complete.
+
+Detach, in reverse: ``detachDeviceFlags`` with the disk as found in the
+domain XML (it carries the ``ua-<volume id>`` alias) -> wait until the guest
+has released it -> os-brick ``disconnect_volume`` unless another guest of
+this host still uses the same host device -> attachment delete.
+
+The small functions at the top read domain XML and decide; they are pure
+and tested on their own.
+"""
+
+import copy
+import os
+import string
+import time
+
+import libvirt
+from lxml import etree
+from oslo_concurrency import lockutils
+from oslo_log import log as logging
+
+from nova_shim import disk
+from nova_shim import exception
+from nova_shim import guest as guest_mod
+from nova_shim import host as host_mod
+
+LOG = logging.getLogger(__name__)
+
+ALIAS_PREFIX = 'ua-'
+BUS_PREFIXES = {'virtio': 'vd', 'scsi': 'sd', 'sata': 'sd', 'usb': 'sd',
+                'ide': 'hd', 'xen': 'xvd'}
+
+
+# -- pure helpers ------------------------------------------------------------
+def _disk_info(node):
+    target = node.find('target')
+    source = node.find('source')
+    alias = node.find('alias')
+    return {
+        'target_dev': target.get('dev') if target is not None else None,
+        'bus': target.get('bus') if target is not None else None,
+        'serial': node.findtext('serial'),
+        'alias': alias.get('name') if alias is not None else None,
+        'source': (source.get('dev') or source.get('file'))
+        if source is not None else None,
+        'shareable': node.find('shareable') is not None,
+        'xml': etree.tostring(node, encoding='unicode'),
+    }
+
+
+def list_disks(domain_xml):
+    """Every ``<disk>`` of a domain as a dict.
+
+    Keys: target_dev, bus, serial, alias, source, shareable, xml.
+    """
+    root = etree.fromstring(domain_xml.encode())
+    return [_disk_info(node) for node in root.findall('./devices/disk')]
+
+
+def find_volume_disk(domain_xml, volume_id):
+    """The disk of ``volume_id`` in a domain, or None.
+
+    Matched by the ``ua-<volume id>`` alias first, then by the serial (a
+    disk attached by other means).
+    """
+    disks = list_disks(domain_xml)
+    for info in disks:
+        if info['alias'] == ALIAS_PREFIX + volume_id:
+            return info
+    for info in disks:
+        if info['serial'] == volume_id:
+            return info
+    return None
+
+
+def target_dev_name(prefix, index):
+    """``vd`` + a, b, ... z, aa, ab, ... (the Linux disk naming)."""
+    letters = ''
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = string.ascii_lowercase[rest] + letters
+    return prefix + letters
+
+
+def choose_target_dev(domain_xmls, bus='virtio', limit=702):
+    """The first free device name for ``bus``, from ``vdb`` on.
+
+    ``vda`` is left to a root disk, as Nova does. All given XML documents
+    (live and config) are considered.
+
+    :raises NoFreeTargetDevice: every name up to ``limit`` is taken.
+    """
+    if isinstance(domain_xmls, str):
+        domain_xmls = [domain_xmls]
+    prefix = BUS_PREFIXES.get(bus, 'vd')
+    used = set()
+    for doc in domain_xmls:
+        root = etree.fromstring(doc.encode())
+        for target in root.findall('./devices/disk/target'):
+            used.add(target.get('dev'))
+    for index in range(1, limit):
+        name = target_dev_name(prefix, index)
+        if name not in used:
+            return name
+    raise exception.NoFreeTargetDevice(
+        'no free %s device name for bus %s' % (prefix, bus))
+
+
+def guests_using_device(other_guest_disks, device_path,
+                        resolve=os.path.realpath):
+    """Names of the guests whose disks use the host device ``device_path``.
+
+    :param other_guest_disks: {guest name: [disk dicts of list_disks]} for
+        the OTHER guests of this host.
+    :param device_path: the host device of the connection.
+    :param resolve: maps a path to its canonical form (symlinks such as
+        ``/dev/disk/by-id/...`` resolved).
+    :returns: a sorted list of guest names; the host connection must stay
+        while it is not empty.
+    """
+    if not device_path:
+        return []
+    wanted = {device_path, resolve(device_path)}
+    return sorted(name for name, disks in other_guest_disks.items()
+                  if any(d['source'] and
+                         {d['source'], resolve(d['source'])} & wanted
+                         for d in disks))
+
+
+def guests_with_volume(other_guest_disks, volume_id):
+    """Names of the guests that have a disk of ``volume_id``."""
+    return sorted(name for name, disks in other_guest_disks.items()
+                  if any(d['serial'] == volume_id or
+                         d['alias'] == ALIAS_PREFIX + volume_id
+                         for d in disks))
+
+
+# -- the compute-side API ------------------------------------------------
+class VolumeAttacher(object):
+    """Attach and detach volumes of one compute host.
+
+    :param conn: an open ``libvirt.virConnect`` to the host's hypervisor.
+    :param volume_api: a :class:`nova_shim.volume_api.VolumeAPI`.
+    :param host: the host name given to Cinder (default: the system's),
+        so that one machine can play several compute hosts.
+    :param my_ip: the address in the connector (default: this host's).
+    :param root_helper: for os-brick; see :func:`host.init_privsep`, which
+        the caller runs once per process.
+    :param detach_timeout: seconds the guest has to release a disk.
+    """
+
+    def __init__(self, conn, volume_api, host=None, my_ip=None,
+                 root_helper=None, bus='virtio', detach_timeout=30,
+                 detach_attempts=3):
+        self.conn = conn
+        self.volume_api = volume_api
+        self.host = host
+        self.my_ip = my_ip
+        self.root_helper = root_helper
+        self.bus = bus
+        self.detach_timeout = detach_timeout
+        self.detach_attempts = detach_attempts
+        self._connector = None
+
+    @property
+    def connector(self):
+        if self._connector is None:
+            self._connector = host_mod.get_host_connector(
+                host=self.host, my_ip=self.my_ip,
+                root_helper=self.root_helper)
+        return self._connector
+
+    def _brick(self, connection_info):
+        return host_mod.get_volume_connector(
+            connection_info['driver_volume_type'],
+            root_helper=self.root_helper)
+
+    def _other_guest_disks(self, guest):
+        """{name: disks} of every other domain of this connection."""
+        result = {}
+        for dom in self.conn.listAllDomains():
+            other = guest_mod.Guest(dom)
+            if other.uuid == guest.uuid:
+                continue
+            disks = []
+            try:
+                for doc in other.xmls():
+                    disks.extend(list_disks(doc))
+            except libvirt.libvirtError as exc:
+                # The domain went away while we looked.
+                if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise
+            result[other.name] = disks
+        return result
+
+    # -- attach ------------------------------------------------------------
+    def attach(self, instance, volume_id, mode='rw', target_dev=None):
+        """Attach ``volume_id`` to the guest ``instance`` (name or UUID).
+
+        :returns: ``{'attachment_id', 'target_dev', 'device_path',
+            'disk_xml'}``.
+        :raises VolumeNotShareable: another guest has the volume and it is
+            not multi-attach.
+        :raises HypervisorCannotShare: the volume is multi-attach and
+            libvirt/QEMU are too old to share it.
+        """
+        guest = guest_mod.Guest.lookup(self.conn, instance)
+        with lockutils.lock('ebs-volume-%s' % volume_id):
+            return self._attach(guest, volume_id, mode, target_dev)
+
+    def _check_attachable(self, guest, volume, volume_id):
+        for doc in guest.xmls():
+            found = find_volume_disk(doc, volume_id)
+            if found:
+                raise exception.VolumeAlreadyAttached(
+                    volume_id, guest.name, found['target_dev'])
+        if volume['multiattach']:
+            host_mod.check_can_share_disks(self.conn)
+            return
+        users = {a['instance_uuid'] for a in volume.get('attachments', ())
+                 if a.get('instance_uuid') not in (None, guest.uuid)}
+        users.update(guests_with_volume(self._other_guest_disks(guest),
+                                        volume_id))
+        if users:
+            raise exception.VolumeNotShareable(volume_id, sorted(users))
+
+    def _attach(self, guest, volume_id, mode, target_dev):
+        volume = self.volume_api.get_volume(volume_id)
+        self._check_attachable(guest, volume, volume_id)
+        target_dev = target_dev or choose_target_dev(guest.xmls(), self.bus)
+
+        attachment = self.volume_api.attachment_create(
+            volume_id, self.connector, guest.uuid, mode)
+        attachment_id = attachment['id']
+        connection_info = copy.deepcopy(attachment['connection_info'])
+        brick = None
+        attached_flags = 0
+        try:
+            brick = self._brick(connection_info)
+            device_info = brick.connect_volume(connection_info['data'])
+            # What Nova's block device layer adds before building the XML.
+            connection_info['data']['device_path'] = device_info['path']
+            connection_info['serial'] = volume_id
+            connection_info['multiattach'] = bool(volume['multiattach'])
+            connection_info['attachment_id'] = attachment_id
+            disk_xml = disk.build_disk_xml(connection_info, target_dev,
+                                           bus=self.bus)
+            flags = guest.affect_flags()
+            guest.attach_device(disk_xml, flags)
+            attached_flags = flags
+            guest.set_volume_record(volume_id, {
+                'attachment': attachment_id,
+                'host': self.connector.get('host'),
+                'device-path': device_info['path'],
+                'driver-volume-type':
+                    connection_info['driver_volume_type']})
+            self.volume_api.attachment_complete(attachment_id)
+        except Exception:
+            LOG.exception('Attaching volume %(vol)s to %(guest)s failed; '
+                          'rolling back', {'vol': volume_id,
+                                           'guest': guest.name})
+            self._rollback(guest, volume_id, attachment_id, connection_info,
+                           brick, attached_flags)
+            raise
+        LOG.info('Attached volume %(vol)s to %(guest)s as %(dev)s '
+                 '(attachment %(att)s)',
+                 {'vol': volume_id, 'guest': guest.name, 'dev': target_dev,
+                  'att': attachment_id})
+        return {'attachment_id': attachment_id, 'target_dev': target_dev,
+                'device_path': connection_info['data'].get('device_path'),
+                'disk_xml': disk_xml}
+
+    def _rollback(self, guest, volume_id, attachment_id, connection_info,
+                  brick, attached_flags):
+        try:
+            if attached_flags:
+                self._detach_device(guest, volume_id)
+                guest.drop_volume_record(volume_id)
+            if brick is not None:
+                self._disconnect_unless_used(guest, volume_id,
+                                             connection_info, brick)
+        except Exception:
+            LOG.exception('Cleanup after a failed attach of %s failed',
+                          volume_id)
+        try:
+            self.volume_api.attachment_delete(attachment_id)
+        except Exception:
+            LOG.exception('Deleting attachment %s failed', attachment_id)
+
+    # -- detach ------------------------------------------------------------
+    def detach(self, instance, volume_id):
+        """Detach ``volume_id`` from the guest ``instance``.
+
+        :returns: ``{'attachment_id', 'disconnected': bool}`` where
+            ``disconnected`` tells whether the host connection was dropped.
+        """
+        guest = guest_mod.Guest.lookup(self.conn, instance)
+        with lockutils.lock('ebs-volume-%s' % volume_id):
+            return self._detach(guest, volume_id)
+
+    def _find_attachment(self, guest, volume_id):
+        """(attachment id, connection_info) of the volume on this guest."""
+        record = guest.volume_records().get(volume_id, {})
+        attachment_id = record.get('attachment')
+        if not attachment_id:
+            for att in self.volume_api.get_volume(volume_id).get(
+                    'attachments', ()):
+                if att.get('instance_uuid') == guest.uuid:
+                    attachment_id = att['id']
+                    break
+        connection_info = None
+        if attachment_id:
+            try:
+                connection_info = copy.deepcopy(self.volume_api.attachment_get(
+                    attachment_id)['connection_info'])
+            except exception.AttachmentNotFound:
+                LOG.warning('Attachment %s is gone from the volume service',
+                            attachment_id)
+        if not connection_info and record.get('device-path'):
+            connection_info = {
+                'driver_volume_type': record.get('driver-volume-type',
+                                                 'local'),
+                'data': {}}
+        if connection_info and record.get('device-path'):
+            # The path os-brick gave at connect time.
+            connection_info.setdefault('data', {})['device_path'] = (
+                record['device-path'])
+        return attachment_id, connection_info
+
+    def _detach(self, guest, volume_id):
+        if not any(find_volume_disk(doc, volume_id) for doc in guest.xmls()):
+            raise exception.VolumeNotAttached(volume_id, guest.name)
+        attachment_id, connection_info = self._find_attachment(guest,
+                                                               volume_id)
+        self._detach_device(guest, volume_id)
+        guest.drop_volume_record(volume_id)
+        disconnected = False
+        if connection_info:
+            disconnected = self._disconnect_unless_used(
+                guest, volume_id, connection_info,
+                self._brick(connection_info))
+        if attachment_id:
+            self.volume_api.attachment_delete(attachment_id)
+        LOG.info('Detached volume %(vol)s from %(guest)s (attachment '
+                 '%(att)s, host connection %(conn)s)',
+                 {'vol': volume_id, 'guest': guest.name,
+                  'att': attachment_id,
+                  'conn': 'dropped' if disconnected else 'kept'})
+        return {'attachment_id': attachment_id, 'disconnected': disconnected}
+
+    def _detach_device(self, guest, volume_id):
+        """Remove the disk from the config and the running guest."""
+        if guest.is_persistent():
+            found = find_volume_disk(guest.xml(inactive=True), volume_id)
+            if found:
+                guest.detach_device(found['xml'],
+                                    libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        if not guest.is_active():
+            return
+        wait = self.detach_timeout / max(1, self.detach_attempts)
+        for attempt in range(1, self.detach_attempts + 1):
+            found = find_volume_disk(guest.xml(), volume_id)
+            if not found:
+                return
+            try:
+                guest.detach_device(found['xml'],
+                                    libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_DEVICE_MISSING:
+                    raise
+            if self._wait_gone(guest, volume_id, wait):
+                return
+            LOG.warning('Guest %(guest)s has not released volume %(vol)s '
+                        'after attempt %(n)d', {'guest': guest.name,
+                                                'vol': volume_id,
+                                                'n': attempt})
+        raise exception.DeviceDetachFailed(
+            'guest %s did not release volume %s within %s s'
+            % (guest.name, volume_id, self.detach_timeout))
+
+    @staticmethod
+    def _wait_gone(guest, volume_id, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            if not find_volume_disk(guest.xml(), volume_id):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def _disconnect_unless_used(self, guest, volume_id, connection_info,
+                                brick):
+        path = connection_info.get('data', {}).get('device_path')
+        users = guests_using_device(self._other_guest_disks(guest), path)
+        if users:
+            LOG.info('Keeping the host connection of volume %(vol)s: still '
+                     'used by %(users)s', {'vol': volume_id,
+                                           'users': ', '.join(users)})
+            return False
+        brick.disconnect_volume(connection_info.get('data', {}), None)
+        return True

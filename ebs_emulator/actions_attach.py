@@ -1,0 +1,102 @@
+"""AttachDisk and DetachDisk.
+
+An attachment goes attaching -> attached -> detaching -> gone; the
+transition worker moves it on after the configured delay and creates or
+removes the instance's device path at that moment.
+"""
+
+import string
+
+from ebs_emulator import categories
+from ebs_emulator import db
+from ebs_emulator import errors
+from ebs_emulator import lookup
+
+# An NVMe multi-attach disk can be attached to at most 16 instances.
+MAX_INSTANCES_PER_DISK = 16
+MAX_DISKS_PER_INSTANCE = 64
+
+
+def _device_names():
+    letters = string.ascii_lowercase
+    names = ['/dev/xvd%s' % c for c in letters[1:]]
+    names += ['/dev/xvd%s%s' % (a, b) for a in letters for b in letters]
+    return names[:MAX_DISKS_PER_INSTANCE]
+
+
+DEVICE_NAMES = _device_names()
+
+
+def _free_device(session, instance_id):
+    used = {row.device for row in
+            session.query(db.Attachment).filter_by(instance_id=instance_id)}
+    for name in DEVICE_NAMES:
+        if name not in used:
+            return name
+    raise errors.instance_disk_limit()
+
+
+def attach_disk(request):
+    params = request.params
+    disk = lookup.get_disk(request)
+    instance = lookup.get_instance(request)
+    instance_id = instance['InstanceId']
+    if params.bool('Bootable', default=False):
+        if disk.multi_attach:
+            raise errors.EcsError(
+                'InvalidOperation.CanNotAttachMultiAttachDiskAsSystemDisk',
+                'Multi attach disk can not be attached as system disk.', 403)
+        raise errors.invalid_parameter(
+            'Bootable', 'Only data disks can be attached here.')
+    delete_with_instance = params.bool('DeleteWithInstance', default=False)
+    if delete_with_instance and disk.multi_attach:
+        raise errors.delete_with_instance_conflict()
+    if (disk.category not in categories.REGIONAL_CATEGORIES and
+            instance['ZoneId'] != disk.zone_id):
+        raise errors.not_same_zone()
+    if disk.status != 'Available':
+        raise errors.incorrect_disk_status(
+            'The disk is %s; it cannot be attached now.' % disk.status)
+    attached_to = {row.instance_id for row in disk.attachments}
+    if instance_id in attached_to:
+        raise errors.incorrect_disk_status(
+            'The disk is already attached to instance %s.' % instance_id)
+    if attached_to and not disk.multi_attach:
+        raise errors.incorrect_disk_status(
+            'The current status of the disk does not support this '
+            'operation. The expected disk status is Available.')
+    if len(attached_to) >= MAX_INSTANCES_PER_DISK:
+        raise errors.attach_limit(
+            'The disk is already attached to %d instances, the maximum.'
+            % MAX_INSTANCES_PER_DISK)
+    request.session.add(db.Attachment(
+        disk_id=disk.id, instance_id=instance_id, state='attaching',
+        due_at=request.due(), attached_at=request.now,
+        device=_free_device(request.session, instance_id),
+        delete_with_instance=delete_with_instance))
+    return {}
+
+
+def detach_disk(request):
+    params = request.params
+    disk = lookup.get_disk(request)
+    instance_id = lookup.get_instance(request)['InstanceId']
+    if params.bool('DeleteWithInstance') and disk.multi_attach:
+        raise errors.delete_with_instance_conflict()
+    attachment = request.session.get(db.Attachment, (disk.id, instance_id))
+    if attachment is None:
+        raise errors.not_attached()
+    if attachment.state == 'detaching':
+        raise errors.detaching_from_instance()
+    if attachment.state != 'attached':
+        raise errors.incorrect_disk_status(
+            'The disk is still being attached to instance %s.' % instance_id)
+    attachment.state = 'detaching'
+    attachment.due_at = request.due()
+    return {}
+
+
+ACTIONS = {
+    'AttachDisk': attach_disk,
+    'DetachDisk': detach_disk,
+}

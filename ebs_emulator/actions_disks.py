@@ -1,0 +1,276 @@
+"""Disk actions: CreateDisk, DeleteDisk, DescribeDisks, ResizeDisk,
+ModifyDiskSpec and ModifyDiskAttribute."""
+
+from ebs_emulator import categories
+from ebs_emulator import db
+from ebs_emulator import errors
+from ebs_emulator import idempotency
+from ebs_emulator import ids
+from ebs_emulator import lookup
+from ebs_emulator import paging
+from ebs_emulator import params as params_mod
+from ebs_emulator import tagging
+from ebs_emulator import views
+
+DISK_STATUSES = ('In_use', 'Available', 'Attaching', 'Detaching',
+                 'Creating', 'ReIniting')
+
+
+def _name_and_description(params):
+    name = params.str('DiskName')
+    if name is not None and not params_mod.valid_name(name):
+        raise errors.invalid_disk_name()
+    description = params.str('Description')
+    if description is not None and not params_mod.valid_description(
+            description):
+        raise errors.invalid_description()
+    return name, description
+
+
+def _zone_for(request, category):
+    zone = request.params.str('ZoneId')
+    if category in categories.REGIONAL_CATEGORIES:
+        zone = zone or request.service.zone_id
+    elif zone is None:
+        raise errors.missing_parameter('ZoneId')
+    if zone not in request.service.zones:
+        raise errors.invalid_zone()
+    return zone
+
+
+def create_disk(request):
+    params = request.params
+    lookup.check_region(request)
+    token = idempotency.client_token(params)
+    earlier = idempotency.previous_result(request.session, 'CreateDisk',
+                                          token, params)
+    if earlier:
+        return {'DiskId': earlier, 'OrderId': ''}
+
+    if params.has('InstanceId'):
+        raise errors.invalid_parameter(
+            'InstanceId', 'Only pay-as-you-go disks are supported: create '
+            'the disk in a zone, then call AttachDisk.')
+    category = categories.validate_category(
+        params.str('DiskCategory', default='cloud'))
+    zone = _zone_for(request, category)
+    level = categories.performance_level_for(
+        category, params.str('PerformanceLevel'))
+    multi_attach = params.choice(
+        'MultiAttach', ('Enabled', 'Disabled'), default='Disabled',
+        error=errors.invalid_multi_attach) == 'Enabled'
+    if multi_attach and not categories.supports_multi_attach(category):
+        raise errors.multi_attach_category()
+    encrypted = params.bool('Encrypted', default=False)
+    name, description = _name_and_description(params)
+    tags = params.tags()
+    size = params.int('Size', minimum=1, error=errors.invalid_size)
+    snapshot = None
+    if params.has('SnapshotId'):
+        snapshot = lookup.get_snapshot(request)
+        if snapshot.status != 'accomplished':
+            raise errors.snapshot_not_ready()
+        # ECS: a disk is never smaller than the snapshot it comes from.
+        size = max(size or 0, snapshot.source_disk_size)
+    elif size is None:
+        raise errors.EcsError(
+            'MissingParameter', 'The input parameter either "SnapshotId" '
+            'or "Size" should be specified.', 400)
+    categories.check_size(category, level, size)
+
+    disk_id = ids.new_disk_id()
+    request.session.add(db.Disk(
+        id=disk_id, region_id=request.service.region_id, zone_id=zone,
+        name=name or '', description=description or '', size=size,
+        category=category, performance_level=level,
+        multi_attach=multi_attach, encrypted=encrypted, status='Creating',
+        due_at=request.due(), created_at=request.now,
+        source_snapshot_id=snapshot.id if snapshot else ''))
+    request.session.flush()
+    tagging.set_tags(request.session, 'disk', disk_id, tags, request.now)
+    idempotency.remember(request.session, 'CreateDisk', token, params,
+                         disk_id, request.now)
+    blocks = request.service.blocks
+    if snapshot:
+        blocks.restore(disk_id, lookup.snapshot_manifest(
+            request.session, snapshot.id), size)
+    else:
+        blocks.create_disk(disk_id, size)
+    return {'DiskId': disk_id, 'OrderId': ''}
+
+
+def delete_disk(request):
+    disk = lookup.get_disk(request)
+    if views.disk_status(disk) != 'Available':
+        raise errors.incorrect_disk_status(
+            'The disk must be Available to be released; it is %s.'
+            % views.disk_status(disk))
+    tagging.remove_tags(request.session, 'disk', disk.id)
+    request.session.delete(disk)
+    disk_id = disk.id
+    request.after_commit.append(
+        lambda: request.service.blocks.delete_disk(disk_id))
+    return {}
+
+
+def _disk_filters(request):
+    params = request.params
+    wanted_ids = params.json_list('DiskIds', max_items=100,
+                                  error=errors.invalid_disk_ids)
+    status = params.choice('Status', DISK_STATUSES + ('All',))
+    category = params.str('Category')
+    if category is not None and category != 'all':
+        categories.validate_category(category)
+    else:
+        category = None
+    multi_attach = params.choice('MultiAttach',
+                                 ('Enabled', 'Disabled', 'LegacyShared'))
+    disk_type = params.choice('DiskType', ('all', 'system', 'data'))
+    checks = []
+    if wanted_ids is not None:
+        wanted = set(wanted_ids)
+        checks.append(lambda disk: disk.id in wanted)
+    for field, attribute in (('ZoneId', 'zone_id'), ('DiskName', 'name'),
+                             ('SnapshotId', 'source_snapshot_id'),
+                             ('PerformanceLevel', 'performance_level')):
+        value = params.str(field)
+        if value is not None:
+            checks.append(lambda disk, a=attribute, v=value:
+                          getattr(disk, a) == v)
+    if status not in (None, 'All'):
+        checks.append(lambda disk: views.disk_status(disk) == status)
+    if category:
+        checks.append(lambda disk: disk.category == category)
+    if multi_attach:
+        enabled = multi_attach == 'Enabled'
+        checks.append(lambda disk: disk.multi_attach == enabled)
+    if disk_type == 'system':
+        checks.append(lambda disk: False)     # no system disks here
+    encrypted = params.bool('Encrypted')
+    if encrypted is not None:
+        checks.append(lambda disk: disk.encrypted == encrypted)
+    portable = params.bool('Portable')
+    if portable is False:
+        checks.append(lambda disk: False)     # every disk is portable
+    instance_id = params.str('InstanceId')
+    if instance_id is not None:
+        checks.append(lambda disk: any(
+            attachment.instance_id == instance_id and
+            attachment.state in views.VISIBLE_ATTACHMENTS
+            for attachment in disk.attachments))
+    return checks
+
+
+def describe_disks(request):
+    lookup.check_region(request)
+    checks = _disk_filters(request)
+    wanted_tags = request.params.tags()
+    all_tags = tagging.tags_by_resource(request.session, 'disk')
+    disks = (request.session.query(db.Disk)
+             .order_by(db.Disk.created_at, db.Disk.id).all())
+    selected = [
+        disk for disk in disks
+        if all(check(disk) for check in checks) and
+        tagging.matches(all_tags.get(disk.id, []), wanted_tags)]
+    page, fields = paging.paginate(request.params, selected)
+    result = {'Disks': {'Disk': [
+        views.disk_view(disk, all_tags.get(disk.id, [])) for disk in page]}}
+    result.update(fields)
+    return result
+
+
+def resize_disk(request):
+    disk = lookup.get_disk(request)
+    new_size = request.params.int('NewSize', required=True, minimum=1)
+    online = request.params.choice(
+        'Type', ('offline', 'online'), default='offline') == 'online'
+    status = views.disk_status(disk)
+    if online:
+        if status != 'In_use':
+            raise errors.incorrect_disk_status(
+                'The current status of the resource does not support '
+                'resize online.')
+        if disk.multi_attach:
+            raise errors.multi_attach_no_online_resize()
+    elif status != 'Available':
+        raise errors.incorrect_disk_status(
+            'An offline resize needs an Available disk; it is %s.' % status)
+    if new_size < disk.size:
+        raise errors.new_size_too_small()
+    if new_size == disk.size:
+        raise errors.new_size_not_bigger()
+    if new_size > categories.max_size(disk.category):
+        raise errors.new_size_too_large()
+    disk.size = new_size
+    request.service.blocks.grow_disk(disk.id, new_size)
+    request.service.devices.refresh(disk.id)
+    return {}
+
+
+def modify_disk_spec(request):
+    disk = lookup.get_disk(request)
+    params = request.params
+    new_category = params.str('DiskCategory')
+    new_level = params.str('PerformanceLevel')
+    if new_category is None and new_level is None:
+        raise errors.missing_parameter('DiskCategory')
+    if views.disk_status(disk) not in ('Available', 'In_use'):
+        raise errors.incorrect_disk_status()
+    category = categories.validate_category(new_category or disk.category)
+    if new_level is not None and category != categories.ESSD:
+        raise errors.invalid_parameter(
+            'PerformanceLevel', 'Only cloud_essd disks have performance '
+            'levels.')
+    if disk.multi_attach and not categories.supports_multi_attach(category):
+        raise errors.multi_attach_category()
+    if new_level is None and category == disk.category:
+        new_level = disk.performance_level or None
+    level = categories.performance_level_for(category, new_level)
+    categories.check_size(category, level, disk.size)
+    disk.category = category
+    disk.performance_level = level
+    return {'OrderId': '', 'TaskId': ''}
+
+
+def modify_disk_attribute(request):
+    params = request.params
+    if params.has('DiskIds'):
+        disk_ids = params.json_list('DiskIds', max_items=100,
+                                    error=errors.invalid_disk_ids)
+        disks = []
+        for disk_id in disk_ids:
+            disk = request.session.get(db.Disk, disk_id)
+            if disk is None:
+                raise errors.disk_not_found()
+            disks.append(disk)
+    else:
+        disks = [lookup.get_disk(request)]
+    name, description = _name_and_description(params)
+    delete_with_instance = params.bool('DeleteWithInstance')
+    delete_auto_snapshot = params.bool('DeleteAutoSnapshot')
+    enable_auto_snapshot = params.bool('EnableAutoSnapshot')
+    for disk in disks:
+        if delete_with_instance and disk.multi_attach:
+            raise errors.delete_with_instance_conflict()
+        if name is not None:
+            disk.name = name
+        if description is not None:
+            disk.description = description
+        if delete_auto_snapshot is not None:
+            disk.delete_auto_snapshot = delete_auto_snapshot
+        if enable_auto_snapshot is not None:
+            disk.enable_auto_snapshot = enable_auto_snapshot
+        if delete_with_instance is not None:
+            for attachment in disk.attachments:
+                attachment.delete_with_instance = delete_with_instance
+    return {}
+
+
+ACTIONS = {
+    'CreateDisk': create_disk,
+    'DeleteDisk': delete_disk,
+    'DescribeDisks': describe_disks,
+    'ResizeDisk': resize_disk,
+    'ModifyDiskSpec': modify_disk_spec,
+    'ModifyDiskAttribute': modify_disk_attribute,
+}

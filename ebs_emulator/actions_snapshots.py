@@ -1,0 +1,153 @@
+"""Snapshot actions: CreateSnapshot, DeleteSnapshot, DescribeSnapshots and
+ResetDisk.
+
+A snapshot's data is captured when CreateSnapshot is called (a point in
+time); its status then goes progressing -> accomplished after the
+configured delay, like the real service.
+"""
+
+from ebs_emulator import db
+from ebs_emulator import errors
+from ebs_emulator import idempotency
+from ebs_emulator import ids
+from ebs_emulator import lookup
+from ebs_emulator import paging
+from ebs_emulator import params as params_mod
+from ebs_emulator import tagging
+from ebs_emulator import views
+
+SNAPSHOT_STATUSES = ('progressing', 'accomplished', 'failed')
+
+
+def _snapshot_name(params):
+    name = params.str('SnapshotName')
+    # ECS reserves names starting with "auto" for automatic snapshots.
+    if name is not None and (not params_mod.valid_name(name) or
+                             name.startswith('auto')):
+        raise errors.invalid_snapshot_name()
+    description = params.str('Description')
+    if description is not None and not params_mod.valid_description(
+            description):
+        raise errors.invalid_description()
+    return name or '', description or ''
+
+
+def create_snapshot(request):
+    params = request.params
+    token = idempotency.client_token(params)
+    earlier = idempotency.previous_result(request.session, 'CreateSnapshot',
+                                          token, params)
+    if earlier:
+        return {'SnapshotId': earlier}
+    disk = lookup.get_disk(request)
+    if disk.status != 'Available':
+        raise errors.incorrect_disk_status(
+            'The disk is %s; it cannot be snapshotted now.' % disk.status)
+    name, description = _snapshot_name(params)
+    tags = params.tags()
+    busy = request.session.query(db.Snapshot).filter_by(
+        source_disk_id=disk.id, status='progressing').first()
+    if busy is not None:
+        raise errors.snapshot_in_progress()
+
+    manifest = request.service.blocks.capture(disk.id)
+    snapshot_id = ids.new_snapshot_id()
+    request.session.add(db.Snapshot(
+        id=snapshot_id, region_id=disk.region_id, source_disk_id=disk.id,
+        source_disk_size=disk.size, source_disk_category=disk.category,
+        encrypted=disk.encrypted, name=name, description=description,
+        status='progressing', due_at=request.due(), created_at=request.now))
+    request.session.flush()
+    for index, chunk_hash in manifest.items():
+        request.session.add(db.SnapshotChunk(
+            snapshot_id=snapshot_id, chunk_index=index,
+            chunk_hash=chunk_hash))
+    db.add_chunk_refs(request.session, manifest.values())
+    tagging.set_tags(request.session, 'snapshot', snapshot_id, tags,
+                     request.now)
+    idempotency.remember(request.session, 'CreateSnapshot', token, params,
+                         snapshot_id, request.now)
+    return {'SnapshotId': snapshot_id}
+
+
+def delete_snapshot(request):
+    snapshot = lookup.get_snapshot(request)
+    request.params.bool('Force')    # accepted; deleting is always allowed
+    rows = request.session.query(db.SnapshotChunk).filter_by(
+        snapshot_id=snapshot.id)
+    hashes = [row.chunk_hash for row in rows]
+    rows.delete(synchronize_session=False)
+    tagging.remove_tags(request.session, 'snapshot', snapshot.id)
+    request.session.delete(snapshot)
+    unused = db.drop_chunk_refs(request.session, hashes)
+    # Chunk files go only once the database no longer refers to them.
+    request.after_commit.append(
+        lambda: request.service.blocks.remove_chunks(unused))
+    return {}
+
+
+def describe_snapshots(request):
+    params = request.params
+    lookup.check_region(request)
+    wanted_ids = params.json_list('SnapshotIds', max_items=100,
+                                  error=errors.invalid_snapshot_ids)
+    status = params.choice('Status', SNAPSHOT_STATUSES + ('all',))
+    checks = []
+    if wanted_ids is not None:
+        wanted = set(wanted_ids)
+        checks.append(lambda snap: snap.id in wanted)
+    for field, attribute in (('DiskId', 'source_disk_id'),
+                             ('SnapshotName', 'name')):
+        value = params.str(field)
+        if value is not None:
+            checks.append(lambda snap, a=attribute, v=value:
+                          getattr(snap, a) == v)
+    if status not in (None, 'all'):
+        checks.append(lambda snap: snap.status == status)
+    encrypted = params.bool('Encrypted')
+    if encrypted is not None:
+        checks.append(lambda snap: snap.encrypted == encrypted)
+    wanted_tags = params.tags()
+    all_tags = tagging.tags_by_resource(request.session, 'snapshot')
+    in_use = {disk.source_snapshot_id for disk in
+              request.session.query(db.Disk.source_snapshot_id)}
+    snapshots = (request.session.query(db.Snapshot)
+                 .order_by(db.Snapshot.created_at, db.Snapshot.id).all())
+    selected = [
+        snap for snap in snapshots
+        if all(check(snap) for check in checks) and
+        tagging.matches(all_tags.get(snap.id, []), wanted_tags)]
+    page, fields = paging.paginate(params, selected, max_results=100)
+    result = {'Snapshots': {'Snapshot': [
+        views.snapshot_view(snap, all_tags.get(snap.id, []),
+                            snap.id in in_use)
+        for snap in page]}}
+    result.update(fields)
+    return result
+
+
+def reset_disk(request):
+    disk = lookup.get_disk(request)
+    snapshot = lookup.get_snapshot(request)
+    if snapshot.source_disk_id != disk.id:
+        raise errors.snapshot_not_from_disk()
+    if snapshot.status != 'accomplished':
+        raise errors.snapshot_not_ready()
+    if views.disk_status(disk) != 'Available':
+        raise errors.incorrect_disk_status(
+            'The disk must be Available to be reset; it is %s.'
+            % views.disk_status(disk))
+    request.service.blocks.restore(
+        disk.id, lookup.snapshot_manifest(request.session, snapshot.id),
+        disk.size)
+    disk.status = 'ReIniting'
+    disk.due_at = request.due()
+    return {}
+
+
+ACTIONS = {
+    'CreateSnapshot': create_snapshot,
+    'DeleteSnapshot': delete_snapshot,
+    'DescribeSnapshots': describe_snapshots,
+    'ResetDisk': reset_disk,
+}

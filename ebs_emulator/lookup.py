@@ -1,0 +1,44 @@
+"""Find the resources a request names, or raise the ECS not-found error."""
+
+from ebs_emulator import db
+from ebs_emulator import errors
+
+
+def check_region(request, required=True):
+    region = request.params.str('RegionId', required=required)
+    if region is not None and region != request.service.region_id:
+        raise errors.invalid_region()
+    return region
+
+
+def get_disk(request, name='DiskId'):
+    disk_id = request.params.str(name, required=True)
+    disk = request.session.get(db.Disk, disk_id)
+    if disk is None:
+        raise errors.disk_not_found(
+            'The specified disk %s does not exist.' % disk_id)
+    return disk
+
+
+def get_snapshot(request, name='SnapshotId'):
+    snapshot_id = request.params.str(name, required=True)
+    snapshot = request.session.get(db.Snapshot, snapshot_id)
+    if snapshot is None:
+        raise errors.snapshot_not_found(
+            'The specified SnapshotId %s does not exist.' % snapshot_id)
+    return snapshot
+
+
+def get_instance(request, name='InstanceId'):
+    instance_id = request.params.str(name, required=True)
+    instance = request.service.instances.get(instance_id)
+    if instance is None:
+        raise errors.instance_not_found(
+            'The specified InstanceId %s does not exist.' % instance_id)
+    return instance
+
+
+def snapshot_manifest(session, snapshot_id):
+    """{chunk index: chunk hash} of a snapshot."""
+    rows = session.query(db.SnapshotChunk).filter_by(snapshot_id=snapshot_id)
+    return {row.chunk_index: row.chunk_hash for row in rows}

@@ -1,0 +1,45 @@
+"""The two ECS pagination styles: PageNumber/PageSize and NextToken."""
+
+from ebs_emulator import errors
+
+_TOKEN_PREFIX = 'emu-'
+
+
+def _decode_token(token):
+    try:
+        if not token.startswith(_TOKEN_PREFIX):
+            raise ValueError(token)
+        offset = int(token[len(_TOKEN_PREFIX):])
+        if offset < 0:
+            raise ValueError(token)
+        return offset
+    except ValueError:
+        raise errors.invalid_parameter('NextToken')
+
+
+def paginate(params, items, max_page_size=100, max_results=500,
+             token_only=False, default_limit=10):
+    """Return (items of the requested page, pagination fields)."""
+    total = len(items)
+    if token_only or params.has('NextToken') or params.has('MaxResults'):
+        limit = params.int('MaxResults', default=default_limit, minimum=1,
+                           maximum=max_results)
+        token = params.str('NextToken')
+        start = _decode_token(token) if token else 0
+        page = items[start:start + limit]
+        end = start + len(page)
+        return page, {
+            'TotalCount': total,
+            'NextToken': _TOKEN_PREFIX + str(end) if end < total else '',
+            'PageSize': limit,
+        }
+    number = params.int('PageNumber', default=1, minimum=1)
+    size = params.int('PageSize', default=10, minimum=1,
+                      maximum=max_page_size)
+    start = (number - 1) * size
+    return items[start:start + size], {
+        'TotalCount': total,
+        'PageNumber': number,
+        'PageSize': size,
+        'NextToken': '',
+    }

@@ -1,0 +1,91 @@
+"""Asynchronous status transitions, as on the real service.
+
+Actions only record what has to happen and when (``due_at``); this
+worker applies the transitions once they are due:
+
+* disk Creating -> Available, ReIniting -> Available;
+* attachment attaching -> attached (the device path appears),
+  detaching -> gone (the device path disappears);
+* snapshot progressing -> accomplished.
+
+Because the pending work is in the database, a restart simply finishes
+what was in flight.
+"""
+
+import threading
+import time
+
+from oslo_log import log as logging
+
+from ebs_emulator import db
+
+LOG = logging.getLogger(__name__)
+# Upper bound of one sleep, so that a missed wake-up costs little.
+MAX_SLEEP = 1.0
+
+
+def apply_due(service, session, now):
+    """Apply every transition due at ``now``; return the next due time."""
+    for disk in session.query(db.Disk).filter(db.Disk.due_at <= now):
+        disk.status = 'Available'
+        disk.due_at = None
+    for snapshot in session.query(db.Snapshot).filter(
+            db.Snapshot.due_at <= now):
+        snapshot.status = 'accomplished'
+        snapshot.due_at = None
+    for attachment in session.query(db.Attachment).filter(
+            db.Attachment.due_at <= now):
+        if attachment.state == 'attaching':
+            service.expose(attachment.disk_id, attachment.instance_id)
+            attachment.state = 'attached'
+            attachment.due_at = None
+        elif attachment.state == 'detaching':
+            service.devices.withdraw(attachment.disk_id,
+                                     attachment.instance_id)
+            session.delete(attachment)
+    return _next_due(session)
+
+
+def _next_due(session):
+    candidates = [
+        session.query(db.Disk.due_at).filter(db.Disk.due_at.isnot(None)),
+        session.query(db.Snapshot.due_at).filter(
+            db.Snapshot.due_at.isnot(None)),
+        session.query(db.Attachment.due_at).filter(
+            db.Attachment.due_at.isnot(None)),
+    ]
+    times = [row[0] for query in candidates for row in query]
+    return min(times) if times else None
+
+
+class TransitionWorker(threading.Thread):
+    """Background thread that runs :func:`apply_due` when work is due."""
+
+    def __init__(self, service):
+        super().__init__(name='ebs-emulator-transitions', daemon=True)
+        self._service = service
+        self._wakeup = threading.Event()
+        self._stopping = False
+
+    def wake(self):
+        self._wakeup.set()
+
+    def stop(self):
+        self._stopping = True
+        self._wakeup.set()
+        if self.is_alive():
+            self.join(timeout=30)
+
+    def run(self):
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                next_due = self._service.run_transitions()
+            except Exception:
+                LOG.exception('Applying status transitions failed')
+                next_due = None
+            sleep = MAX_SLEEP
+            if next_due is not None:
+                sleep = min(max(next_due - time.time(), 0.0), MAX_SLEEP)
+            if sleep > 0:
+                self._wakeup.wait(sleep)

@@ -1,0 +1,317 @@
+"""Test fixture running the EBS emulator as a real HTTP service.
+
+Usage::
+
+    emu = self.useFixture(emulator_fixture.EmulatorFixture())
+    client = emu.sdk_client()            # official ECS SDK client
+    client.describe_instances(...)
+    emu.set_faults(kind='error', actions=['CreateDisk'], count=1)
+    emu.restart()                        # same state dir, same port
+
+The emulator runs as a subprocess (``python -m ebs_emulator.cmd``) on
+127.0.0.1 with a free port and a temporary state directory.  Cleanup
+stops exactly that process (by its PID) and removes the directory.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+from alibabacloud_ecs20140526 import client as ecs_client
+from alibabacloud_tea_openapi import models as openapi_models
+import fixtures
+from testtools import content
+from testtools import content_type
+
+from ebs_emulator import config
+from ebs_emulator import server
+from ebs_emulator import signature
+
+
+START_TIMEOUT = 60
+STOP_TIMEOUT = 30
+LOG_TAIL = 64 * 1024
+
+
+class EmulatorError(Exception):
+    pass
+
+
+class EmulatorFixture(fixtures.Fixture):
+    """An ``ebs-emulator`` process for one test (or test class)."""
+
+    def __init__(self, instances=None, transition_delay=0.05,
+                 num_instances=20, extra_args=(),
+                 region_id=config.DEFAULT_REGION,
+                 zone_id=config.DEFAULT_ZONE, faults=None,
+                 use_loop_devices='no'):
+        """Prepare the emulator.
+
+        :param instances: list of instance dicts (InstanceId, HostName,
+            SerialNumber, ZoneId); default ``num_instances`` default ones.
+        :param transition_delay: seconds spent in transient statuses.
+        :param extra_args: more ``ebs-emulator`` command line arguments.
+        :param faults: fault rules active from the start (see
+            :mod:`ebs_emulator.faults`).
+        :param use_loop_devices: 'auto', 'yes' or 'no'.
+        """
+        super().__init__()
+        self.region_id = region_id
+        self.zone_id = zone_id
+        if instances is None:
+            self.instances = config.default_instances(num_instances,
+                                                      zone_id)
+            self._instances_given = False
+        else:
+            self.instances = [dict(i) for i in instances]
+            self._instances_given = True
+        self.transition_delay = transition_delay
+        self.extra_args = list(extra_args)
+        self.initial_faults = faults
+        self.use_loop_devices = use_loop_devices
+        self.access_key_id = 'EMUTEST%s' % uuid.uuid4().hex[:12].upper()
+        self.access_key_secret = uuid.uuid4().hex
+        self.process = None
+        self.port = 0
+        self.endpoint = None
+        self._log_cache = b''
+
+    # -- lifecycle -------------------------------------------------------
+
+    def _setUp(self):
+        self.base_dir = tempfile.mkdtemp(prefix='ebs-emulator-')
+        self.addCleanup(shutil.rmtree, self.base_dir, ignore_errors=True)
+        self.state_dir = os.path.join(self.base_dir, 'state')
+        self.log_file = os.path.join(self.base_dir, 'emulator.log')
+        self._ready_file = os.path.join(self.base_dir, 'ready')
+        self._write_config()
+        self.addDetail('ebs-emulator-log', content.Content(
+            content_type.UTF8_TEXT, lambda: [self._log_tail()]))
+        self.addCleanup(self.stop)
+        self.start()
+
+    def _write_config(self):
+        self._config_file = os.path.join(self.base_dir, 'emulator.conf')
+        fd = os.open(self._config_file, os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            f.write('[DEFAULT]\naccess_key = %s:%s\n'
+                    % (self.access_key_id, self.access_key_secret))
+        self._instances_file = None
+        if self._instances_given:
+            self._instances_file = os.path.join(self.base_dir,
+                                                'instances.json')
+            with open(self._instances_file, 'w') as f:
+                json.dump(self.instances, f)
+        self._faults_file = None
+        if self.initial_faults:
+            self._faults_file = os.path.join(self.base_dir, 'faults.json')
+            with open(self._faults_file, 'w') as f:
+                json.dump({'rules': self.initial_faults}, f)
+
+    def command(self):
+        """The command line that starts the emulator."""
+        cmd = [sys.executable, '-m', 'ebs_emulator.cmd',
+               '--config-file', self._config_file,
+               '--bind', '127.0.0.1', '--port', str(self.port),
+               '--state-dir', self.state_dir,
+               '--region', self.region_id, '--zone', self.zone_id,
+               '--transition-delay', str(self.transition_delay),
+               '--use-loop-devices', self.use_loop_devices,
+               '--ready-file', self._ready_file,
+               '--log-file', self.log_file, '--exit-with-parent']
+        if self._instances_file:
+            cmd += ['--instances-file', self._instances_file]
+        else:
+            cmd += ['--instances', str(len(self.instances))]
+        if self._faults_file:
+            cmd += ['--faults-file', self._faults_file]
+        return cmd + self.extra_args
+
+    def start(self):
+        """Start the emulator and wait until it answers."""
+        if self.process is not None and self.process.poll() is None:
+            raise EmulatorError('the emulator is already running')
+        if os.path.exists(self._ready_file):
+            os.unlink(self._ready_file)
+        with open(self.log_file, 'ab') as out:
+            self.process = subprocess.Popen(
+                self.command(), stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not os.path.exists(self._ready_file):
+            if self.process.poll() is not None:
+                self._fail('exited with status %d while starting'
+                           % self.process.returncode)
+            if time.monotonic() > deadline:
+                self.stop()
+                self._fail('did not start within %ds' % START_TIMEOUT)
+            time.sleep(0.05)
+        with open(self._ready_file) as f:
+            self.port = int(f.read().strip().rsplit(':', 1)[1])
+        self.endpoint = '127.0.0.1:%d' % self.port
+        self.url = 'http://%s' % self.endpoint
+        self.admin('GET', 'health')
+
+    def stop(self):
+        """Stop the emulator (SIGTERM, SIGKILL after a timeout)."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._log_cache = self._read_log()
+
+    def restart(self):
+        """Stop and start again on the same state dir and port."""
+        self.stop()
+        self.start()
+
+    @property
+    def pid(self):
+        return self.process.pid if self.process else None
+
+    # -- clients ---------------------------------------------------------
+
+    def sdk_config(self, **kw):
+        params = dict(access_key_id=self.access_key_id,
+                      access_key_secret=self.access_key_secret,
+                      endpoint=self.endpoint, protocol='http',
+                      region_id=self.region_id, connect_timeout=5000,
+                      read_timeout=30000)
+        params.update(kw)
+        return openapi_models.Config(**params)
+
+    def sdk_client(self, **kw):
+        """An official ECS SDK client talking to this emulator."""
+        return ecs_client.Client(self.sdk_config(**kw))
+
+    def device_path(self, instance_id, disk_id):
+        """Where an attached disk appears on an instance."""
+        serial = disk_id[2:] if disk_id.startswith('d-') else disk_id
+        return os.path.join(
+            self.state_dir, 'instances', instance_id, 'dev', 'disk',
+            'by-id', 'nvme-Alibaba_Cloud_Elastic_Block_Storage_%s' % serial)
+
+    def raw_request(self, action, params=None, method='POST', body=None,
+                    content_type=None, version=server.API_VERSION,
+                    access_key_id=None, secret=None, date=None, nonce=None,
+                    extra_headers=None, tamper=None, path='/',
+                    connection=None):
+        """Send a request signed by hand; return (status, headers, body).
+
+        ``params`` go in the query string, ``body`` (bytes) is sent as is.
+        ``tamper(query, headers)`` may change the request after signing.
+        ``connection`` reuses an ``http.client.HTTPConnection``.
+        The answer body is decoded from JSON when possible.
+        """
+        query = {k: str(v) for k, v in (params or {}).items()}
+        body = body or b''
+        headers = {
+            'host': self.endpoint,
+            'x-acs-action': action,
+            'x-acs-version': version,
+            'x-acs-date': date or signature.format_date(),
+            'x-acs-signature-nonce': nonce or uuid.uuid4().hex,
+            'x-acs-content-sha256': signature.sha256_hex(body),
+            'accept': 'application/json',
+        }
+        if content_type:
+            headers['content-type'] = content_type
+        headers.update(extra_headers or {})
+        headers['Authorization'] = signature.sign(
+            method, path, query, headers, body,
+            access_key_id or self.access_key_id,
+            secret if secret is not None else self.access_key_secret)
+        if tamper:
+            tamper(query, headers)
+        target = path
+        if query:
+            target += '?' + urllib.parse.urlencode(query)
+        conn = connection or http.client.HTTPConnection(
+            '127.0.0.1', self.port, timeout=30)
+        try:
+            conn.request(method, target, body=body or None,
+                         headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            answer_headers = {k.lower(): v
+                              for k, v in response.getheaders()}
+        finally:
+            if connection is None:
+                conn.close()
+        try:
+            decoded = json.loads(data.decode('utf-8'))
+        except ValueError:
+            decoded = data
+        return response.status, answer_headers, decoded
+
+    # -- admin endpoints -------------------------------------------------
+
+    def admin(self, method, name, body=None):
+        """Call ``/_emulator/<name>``; return the decoded JSON answer."""
+        data = None if body is None else json.dumps(body).encode('utf-8')
+        request = urllib.request.Request(
+            '%s/_emulator/%s' % (self.url, name), data=data, method=method,
+            headers={'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read().decode('utf-8'))
+        except urllib.error.HTTPError as e:
+            raise EmulatorError('%s /_emulator/%s: %s %s' % (
+                method, name, e.code, e.read().decode('utf-8', 'replace')))
+
+    def set_faults(self, rules=None, replace=True, **rule):
+        """Set fault injection rules at run time.
+
+        ``set_faults(kind='error', actions=['CreateDisk'], count=1)`` sets
+        one rule; ``rules=[{...}, ...]`` sets several; ``replace=False``
+        adds to the active rules; ``set_faults()`` clears them all.
+        Returns the active rules.
+        """
+        rules = list(rules or [])
+        if rule:
+            rules.append(rule)
+        return self.admin('POST', 'faults',
+                          {'rules': rules, 'replace': replace})['rules']
+
+    def clear_faults(self):
+        return self.admin('DELETE', 'faults')['rules']
+
+    def get_faults(self):
+        return self.admin('GET', 'faults')['rules']
+
+    def get_state(self):
+        return self.admin('GET', 'state')
+
+    # -- diagnostics -----------------------------------------------------
+
+    def _read_log(self):
+        try:
+            with open(self.log_file, 'rb') as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - LOG_TAIL))
+                return f.read()
+        except OSError:
+            return b''
+
+    def _log_tail(self):
+        return self._read_log() or self._log_cache
+
+    def _fail(self, what):
+        raise EmulatorError('ebs-emulator %s; log tail:\n%s' % (
+            what, self._read_log()[-8192:].decode('utf-8', 'replace')))

@@ -1,0 +1,121 @@
+"""Retry and polling policies of the EBS client, built on tenacity.
+
+Two policies:
+
+* :func:`api_retrying` repeats one ECS API call that failed for a reason
+  that may go away (throttling, HTTP 5xx, no answer), with exponential
+  backoff and jitter, and never repeats a call the service refused;
+* :func:`poll` reads a state until it is the expected one, with an
+  interval that starts small and doubles up to ten times its start, and
+  gives up with :class:`~cinder_ebs_driver.exceptions.EBSTimeout`.
+"""
+
+import random
+
+import tenacity
+
+from cinder_ebs_driver import exceptions
+
+# Upper bound of one wait between two attempts of an API call, seconds.
+MAX_RETRY_INTERVAL = 30.0
+# The polling interval grows up to this multiple of its start.
+POLL_INTERVAL_GROWTH = 10
+
+
+def is_retryable(error):
+    """Whether a failed API call may be repeated."""
+    return (isinstance(error, exceptions.EBSBackendError)
+            and bool(error.retryable))
+
+
+class wait_for_retry(tenacity.wait.wait_base):
+    """Exponential backoff with jitter that honours a throttling hint.
+
+    Attempt ``n`` (from 1) waits ``min(interval * 2 ** (n - 1), cap)`` plus
+    a random jitter in ``[0, interval]``, never more than ``cap``.  When the
+    service said how long to back off (the ``x-acs-retry-after`` header of
+    a throttled answer, kept as ``retry_after`` in milliseconds), the wait
+    is at least that long, within the same cap.
+    """
+
+    def __init__(self, interval, cap=MAX_RETRY_INTERVAL):
+        self.interval = max(0.0, float(interval))
+        self.cap = max(self.interval, float(cap))
+
+    def __call__(self, retry_state):
+        exponent = min(retry_state.attempt_number - 1, 64)
+        delay = min(self.interval * 2 ** exponent, self.cap)
+        delay = min(delay + random.uniform(0, self.interval), self.cap)
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        hint = getattr(error, 'retry_after', None)
+        if hint:
+            delay = max(delay, min(hint / 1000.0, self.cap))
+        return delay
+
+
+def api_retrying(retries, interval, before_sleep=None, sleep=None):
+    """A tenacity controller for one API call.
+
+    :param retries: how many times a failed call is repeated (so at most
+        ``retries + 1`` attempts).
+    :param interval: base backoff, seconds (see :class:`wait_for_retry`).
+    :param before_sleep: called with the retry state before each wait.
+    :param sleep: the sleep function (tests); tenacity's by default.
+    """
+    kwargs = {}
+    if sleep is not None:
+        kwargs['sleep'] = sleep
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_retryable),
+        stop=tenacity.stop_after_attempt(max(0, int(retries)) + 1),
+        wait=wait_for_retry(interval),
+        before_sleep=before_sleep,
+        reraise=True,
+        **kwargs)
+
+
+class wait_for_poll(tenacity.wait.wait_base):
+    """Doubling poll interval, capped, that never sleeps past a deadline.
+
+    The interval starts at ``interval`` and doubles up to ``growth`` times
+    that value; the last wait is shortened so that the last poll happens
+    right at ``timeout`` seconds after the first one.
+    """
+
+    def __init__(self, interval, timeout, growth=POLL_INTERVAL_GROWTH):
+        self.timeout = float(timeout)
+        self._exp = tenacity.wait_exponential(
+            multiplier=float(interval), max=float(interval) * growth)
+
+    def __call__(self, retry_state):
+        remaining = self.timeout - (retry_state.seconds_since_start or 0.0)
+        return max(0.0, min(self._exp(retry_state), remaining))
+
+
+def poll(fetch, done, interval, timeout, waited_for, describe=str,
+         sleep=None):
+    """Call ``fetch()`` until ``done(result)``; return that result.
+
+    :param fetch: reads the current state; its exceptions propagate.
+    :param done: predicate on what ``fetch`` returned.
+    :param interval: first wait between two reads, seconds.
+    :param timeout: seconds after which to give up.
+    :param waited_for: what is expected, in words, for the timeout error.
+    :param describe: renders a state in words for the timeout error.
+    :param sleep: the sleep function (tests); tenacity's by default.
+    :raises EBSTimeout: when ``done`` is still false after ``timeout``.
+    """
+    kwargs = {}
+    if sleep is not None:
+        kwargs['sleep'] = sleep
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_result(lambda result: not done(result)),
+        stop=tenacity.stop_after_delay(timeout),
+        wait=wait_for_poll(interval, timeout),
+        **kwargs)
+    try:
+        return retrying(fetch)
+    except tenacity.RetryError as error:
+        last = error.last_attempt.result()
+        raise exceptions.EBSTimeout(waited_for, describe(last), timeout)

@@ -150,11 +150,31 @@ class CinderVolumeAPI(VolumeAPI):
 
     @staticmethod
     def _translate(att):
-        info = att.to_dict()
+        # attachments.create() answers a dict, attachments.show() a
+        # Resource.
+        info = att if isinstance(att, dict) else att.to_dict()
         return {'id': info['id'],
                 'volume_id': info.get('volume_id'),
                 'instance_uuid': info.get('instance'),
-                'connection_info': info.get('connection_info') or {}}
+                'connection_info': _nested_connection_info(
+                    info.get('connection_info'))}
+
+
+def _nested_connection_info(flat):
+    """Rebuild the ``{'driver_volume_type', 'data'}`` form Nova uses.
+
+    Cinder's attachments API answers the driver's ``data`` merged with
+    ``driver_volume_type`` (and the attachment id); Nova puts ``data`` back
+    before handing the connection info to os-brick and libvirt.
+    """
+    if not flat:
+        return {}
+    if 'data' in flat:
+        return dict(flat)
+    data = dict(flat)
+    data.pop('attachment_id', None)
+    driver_volume_type = data.pop('driver_volume_type', None)
+    return {'driver_volume_type': driver_volume_type, 'data': data}
 
 
 class LocalVolumes(VolumeAPI):

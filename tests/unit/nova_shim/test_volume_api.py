@@ -118,22 +118,38 @@ class CinderVolumeAPITest(testtools.TestCase):
                          self.api.get_volume(VOL))
 
     def test_attachment_calls(self):
-        att = mock.Mock()
-        att.to_dict.return_value = {
+        # python-cinderclient's attachments.create() returns a plain dict,
+        # and Cinder answers the connection info flat.
+        self.client.attachments.create.return_value = {
             'id': 'a1', 'volume_id': VOL, 'instance': INST_A,
-            'connection_info': {'driver_volume_type': 'local'}}
-        self.client.attachments.create.return_value = att
+            'connection_info': {'driver_volume_type': 'local',
+                                'device_path': '/dev/sdx',
+                                'attachment_id': 'a1'}}
         result = self.api.attachment_create(VOL, {'host': 'h1'}, INST_A,
                                             'rw')
         self.client.attachments.create.assert_called_once_with(
             VOL, {'host': 'h1'}, INST_A, 'rw')
         self.assertEqual('a1', result['id'])
-        self.assertEqual('local',
-                         result['connection_info']['driver_volume_type'])
+        self.assertEqual({'driver_volume_type': 'local',
+                          'data': {'device_path': '/dev/sdx'}},
+                         result['connection_info'])
         self.api.attachment_complete('a1')
         self.client.attachments.complete.assert_called_once_with('a1')
         self.api.attachment_delete('a1')
         self.client.attachments.delete.assert_called_once_with('a1')
+
+    def test_attachment_get_reads_a_resource(self):
+        # ... while attachments.show() returns a Resource.
+        att = mock.Mock()
+        att.to_dict.return_value = {
+            'id': 'a1', 'volume_id': VOL, 'instance': INST_A,
+            'connection_info': {'driver_volume_type': 'local',
+                                'data': {'device_path': '/dev/sdx'}}}
+        self.client.attachments.show.return_value = att
+        result = self.api.attachment_get('a1')
+        self.assertEqual(INST_A, result['instance_uuid'])
+        self.assertEqual('local',
+                         result['connection_info']['driver_volume_type'])
 
     def test_missing_attachment(self):
         from cinderclient import exceptions as cinder_exc

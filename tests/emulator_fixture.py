@@ -8,23 +8,18 @@ Usage::
     emu.set_faults(kind='error', actions=['CreateDisk'], count=1)
     emu.restart()                        # same state dir, same port
 
-The emulator runs as a subprocess (``python -m ebs_emulator.cmd``) on
-127.0.0.1 with a free port and a temporary state directory.  Cleanup
-stops exactly that process (by its PID) and removes the directory.
+The emulator runs as a subprocess (``python -m ebs_emulator.cmd``, started
+by :class:`ebs_emulator.process.EmulatorProcess`) on 127.0.0.1 with a free
+port and a temporary state directory.  Cleanup stops exactly that process
+(by its PID) and removes the directory.
 """
 
 import http.client
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 
 from alibabacloud_ecs20140526 import client as ecs_client
@@ -34,12 +29,11 @@ from testtools import content
 from testtools import content_type
 
 from ebs_emulator import config
+from ebs_emulator import process
 from ebs_emulator import server
 from ebs_emulator import signature
 
 
-START_TIMEOUT = 60
-STOP_TIMEOUT = 30
 LOG_TAIL = 64 * 1024
 
 
@@ -81,7 +75,7 @@ class EmulatorFixture(fixtures.Fixture):
         self.use_loop_devices = use_loop_devices
         self.access_key_id = 'EMUTEST%s' % uuid.uuid4().hex[:12].upper()
         self.access_key_secret = uuid.uuid4().hex
-        self.process = None
+        self._launcher = None
         self.port = 0
         self.endpoint = None
         self._log_cache = b''
@@ -93,8 +87,20 @@ class EmulatorFixture(fixtures.Fixture):
         self.addCleanup(shutil.rmtree, self.base_dir, ignore_errors=True)
         self.state_dir = os.path.join(self.base_dir, 'state')
         self.log_file = os.path.join(self.base_dir, 'emulator.log')
-        self._ready_file = os.path.join(self.base_dir, 'ready')
         self._write_config()
+        extra_args = []
+        if self._faults_file:
+            extra_args += ['--faults-file', self._faults_file]
+        self._launcher = process.EmulatorProcess(
+            self.state_dir, self.log_file,
+            (self.access_key_id, self.access_key_secret),
+            instances=self.instances if self._instances_given else None,
+            instances_file=os.path.join(self.base_dir, 'instances.json'),
+            num_instances=len(self.instances), region_id=self.region_id,
+            zone_id=self.zone_id, transition_delay=self.transition_delay,
+            use_loop_devices=self.use_loop_devices,
+            config_file=self._config_file,
+            extra_args=extra_args + self.extra_args)
         self.addDetail('ebs-emulator-log', content.Content(
             content_type.UTF8_TEXT, lambda: [self._log_tail()]))
         self.addCleanup(self.stop)
@@ -106,12 +112,6 @@ class EmulatorFixture(fixtures.Fixture):
         with os.fdopen(fd, 'w') as f:
             f.write('[DEFAULT]\naccess_key = %s:%s\n'
                     % (self.access_key_id, self.access_key_secret))
-        self._instances_file = None
-        if self._instances_given:
-            self._instances_file = os.path.join(self.base_dir,
-                                                'instances.json')
-            with open(self._instances_file, 'w') as f:
-                json.dump(self.instances, f)
         self._faults_file = None
         if self.initial_faults:
             self._faults_file = os.path.join(self.base_dir, 'faults.json')
@@ -120,60 +120,24 @@ class EmulatorFixture(fixtures.Fixture):
 
     def command(self):
         """The command line that starts the emulator."""
-        cmd = [sys.executable, '-m', 'ebs_emulator.cmd',
-               '--config-file', self._config_file,
-               '--bind', '127.0.0.1', '--port', str(self.port),
-               '--state-dir', self.state_dir,
-               '--region', self.region_id, '--zone', self.zone_id,
-               '--transition-delay', str(self.transition_delay),
-               '--use-loop-devices', self.use_loop_devices,
-               '--ready-file', self._ready_file,
-               '--log-file', self.log_file, '--exit-with-parent']
-        if self._instances_file:
-            cmd += ['--instances-file', self._instances_file]
-        else:
-            cmd += ['--instances', str(len(self.instances))]
-        if self._faults_file:
-            cmd += ['--faults-file', self._faults_file]
-        return cmd + self.extra_args
+        return self._launcher.command()
 
     def start(self):
         """Start the emulator and wait until it answers."""
-        if self.process is not None and self.process.poll() is None:
+        if self._launcher.running():
             raise EmulatorError('the emulator is already running')
-        if os.path.exists(self._ready_file):
-            os.unlink(self._ready_file)
-        with open(self.log_file, 'ab') as out:
-            self.process = subprocess.Popen(
-                self.command(), stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not os.path.exists(self._ready_file):
-            if self.process.poll() is not None:
-                self._fail('exited with status %d while starting'
-                           % self.process.returncode)
-            if time.monotonic() > deadline:
-                self.stop()
-                self._fail('did not start within %ds' % START_TIMEOUT)
-            time.sleep(0.05)
-        with open(self._ready_file) as f:
-            self.port = int(f.read().strip().rsplit(':', 1)[1])
-        self.endpoint = '127.0.0.1:%d' % self.port
-        self.url = 'http://%s' % self.endpoint
+        try:
+            self._launcher.start()
+        except process.ProcessError as exc:
+            raise EmulatorError(str(exc))
+        self.port = self._launcher.port
+        self.endpoint = self._launcher.endpoint
+        self.url = self._launcher.url
         self.admin('GET', 'health')
 
     def stop(self):
         """Stop the emulator (SIGTERM, SIGKILL after a timeout)."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        self._launcher.stop()
         self._log_cache = self._read_log()
 
     def restart(self):
@@ -182,8 +146,13 @@ class EmulatorFixture(fixtures.Fixture):
         self.start()
 
     @property
+    def process(self):
+        """The ``subprocess.Popen`` of the running emulator, or None."""
+        return self._launcher.process
+
+    @property
     def pid(self):
-        return self.process.pid if self.process else None
+        return self._launcher.pid
 
     # -- clients ---------------------------------------------------------
 
@@ -264,16 +233,10 @@ class EmulatorFixture(fixtures.Fixture):
 
     def admin(self, method, name, body=None):
         """Call ``/_emulator/<name>``; return the decoded JSON answer."""
-        data = None if body is None else json.dumps(body).encode('utf-8')
-        request = urllib.request.Request(
-            '%s/_emulator/%s' % (self.url, name), data=data, method=method,
-            headers={'Content-Type': 'application/json'})
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read().decode('utf-8'))
-        except urllib.error.HTTPError as e:
-            raise EmulatorError('%s /_emulator/%s: %s %s' % (
-                method, name, e.code, e.read().decode('utf-8', 'replace')))
+            return self._launcher.admin(method, name, body)
+        except process.ProcessError as exc:
+            raise EmulatorError(str(exc))
 
     def set_faults(self, rules=None, replace=True, **rule):
         """Set fault injection rules at run time.
@@ -311,7 +274,3 @@ class EmulatorFixture(fixtures.Fixture):
 
     def _log_tail(self):
         return self._read_log() or self._log_cache
-
-    def _fail(self, what):
-        raise EmulatorError('ebs-emulator %s; log tail:\n%s' % (
-            what, self._read_log()[-8192:].decode('utf-8', 'replace')))

@@ -15,30 +15,20 @@ import fixtures
 import libvirt
 import testtools
 
+from ebs_allinone import guest_image
+from ebs_allinone import guest_support
 from nova_shim import guest
 from nova_shim import host
 from tests.libvirt import daemons
-from tests.libvirt import guest_image
 from tests.libvirt import guests
 from tests.libvirt import volumes
-
-
-def _check_environment():
-    reason = daemons.skip_reason()
-    if reason:
-        return reason
-    try:
-        guest_image.ensure_image()
-    except guest_image.GuestImageUnavailable as exc:
-        return 'no guest image: %s' % exc
-    return None
 
 
 class LibvirtTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        reason = _check_environment()
+        reason = guest_support.unavailable_reason()
         if reason:
             self.skipTest(reason)
         self.useFixture(fixtures.Timeout(
@@ -53,8 +43,7 @@ class LibvirtTestCase(testtools.TestCase):
         self.backing_files = []
 
         self.libvirtd = self.useFixture(daemons.LibvirtDaemons(
-            cache_dir=os.path.join(os.path.dirname(guest_image.cache_dir()),
-                                   'libvirt-cache')))
+            cache_dir=guest_image.qemu_cache_dir()))
         self.processes.extend(self.libvirtd.pids.items())
         self.libvirtd_root = self.libvirtd.root
         self.addDetail('libvirtd-log', testtools.content.Content(

@@ -5,6 +5,7 @@ import subprocess
 
 import fixtures
 
+from ebs_allinone import leftovers
 from tests.libvirt import daemons
 
 SIZE = 64 * 1024 * 1024
@@ -16,18 +17,8 @@ def _losetup():
 
 def loop_devices_of(backing_file):
     """Loop devices whose backing file is ``backing_file`` (even deleted)."""
-    out = subprocess.run([_losetup(), '--list', '--noheadings',
-                          '--output', 'NAME,BACK-FILE'],
-                         capture_output=True, text=True, check=True)
-    found = []
-    for line in out.stdout.splitlines():
-        name, _sep, back = line.strip().partition(' ')
-        back = back.strip()
-        if back.endswith(' (deleted)'):
-            back = back[:-len(' (deleted)')]
-        if back == backing_file:
-            found.append(name)
-    return found
+    return [name for name, back in leftovers.loop_devices()
+            if back == backing_file]
 
 
 class FileVolume(fixtures.Fixture):

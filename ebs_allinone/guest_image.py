@@ -11,8 +11,8 @@ its serial) and plays a role given on the kernel command line:
   prints it;
 * ``idle`` only reports the disk.
 
-Everything it prints goes to the serial console, which the tests read.
-Images are cached (``~/.cache/cinder-ebs-driver/guest`` or
+Everything it prints goes to the serial console (a file), which the
+caller reads. Images are cached (``~/.cache/cinder-ebs-driver/guest`` or
 ``$EBS_GUEST_CACHE_DIR``) so that later runs start at once.
 """
 
@@ -109,6 +109,11 @@ class GuestImageUnavailable(Exception):
 def cache_dir():
     return os.environ.get('EBS_GUEST_CACHE_DIR') or os.path.join(
         os.path.expanduser('~'), '.cache', 'cinder-ebs-driver', 'guest')
+
+
+def qemu_cache_dir():
+    """Where libvirt keeps QEMU's capabilities, next to the image cache."""
+    return os.path.join(os.path.dirname(cache_dir()), 'libvirt-cache')
 
 
 def kernel_package():

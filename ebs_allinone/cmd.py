@@ -1,0 +1,176 @@
+"""``ebs-allinone``: the EBS emulator, Cinder and compute hosts on one machine.
+
+::
+
+    ebs-allinone demo [--state-dir DIR] [--hosts N] [--no-guests]
+    ebs-allinone serve [--state-dir DIR] [--hosts N] [--no-guests]
+                       [--port PORT]
+
+``demo`` runs the multi-attach workflow and exits 0 only when every step
+held; ``serve`` keeps the services up until Ctrl-C (or SIGTERM) and prints
+how to point the ``cinder`` CLI at them. Either way, at the end every
+process, loop device, guest and temporary directory it started is gone,
+which is checked and reported.
+"""
+
+import argparse
+import signal
+import sys
+import time
+import warnings
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from ebs_allinone import report
+
+LOG = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+# Libraries whose warnings are about this machine, not the run (os-brick
+# probing connectors that the simulated hosts do not use).
+QUIET_LOGGERS = ('os_brick=ERROR', 'oslo.privsep.daemon=WARN',
+                 'nova_shim=WARN')
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: stop everything and exit."""
+
+
+def _parser(stack_mod):
+    parser = argparse.ArgumentParser(
+        prog='ebs-allinone',
+        description='Run the EBS emulator, Cinder (API, scheduler, volume '
+                    'with the EBS driver) and simulated compute hosts on '
+                    'this machine.')
+    parser.add_argument('--debug', action='store_true',
+                        help='debug logging (Cinder logs to its log file '
+                             'in the state directory)')
+    sub = parser.add_subparsers(dest='command', required=True)
+    demo = sub.add_parser('demo', help='run the multi-attach workflow and '
+                          'exit 0 only if every step held')
+    serve = sub.add_parser('serve', help='keep the services up until '
+                           'interrupted and print how to use them')
+    for command in (demo, serve):
+        command.add_argument(
+            '--state-dir', help='keep all state there, and keep it at the '
+            'end (default: a temporary directory, removed at the end)')
+        command.add_argument(
+            '--hosts', type=int, default=stack_mod.MIN_HOSTS,
+            help='simulated compute hosts, %d to %d (default %%(default)s)'
+            % (stack_mod.MIN_HOSTS, stack_mod.MAX_HOSTS))
+        command.add_argument(
+            '--no-guests', action='store_true',
+            help='no libvirt guests: attach to the hosts\' device paths '
+                 'only (the degraded mode)')
+    serve.add_argument('--port', type=int, default=0,
+                       help='port of the volume API on 127.0.0.1 '
+                            '(default: a free one)')
+    return parser
+
+
+def _setup_logging(debug):
+    conf = cfg.ConfigOpts()
+    logging.register_options(conf)
+    conf([], project='ebs-allinone', default_config_files=[])
+    conf.set_override('debug', debug)
+    conf.set_override('use_stderr', True)
+    if not debug:
+        conf.set_override('default_log_levels',
+                          conf.default_log_levels + list(QUIET_LOGGERS))
+    logging.setup(conf, 'ebs-allinone')
+
+
+def _install_signal_handlers():
+    def _interrupt(signum, frame):
+        # Once: the shutdown that follows must not be interrupted.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Interrupted(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _shutdown(stack, out):
+    """Stop everything; report and return the leftovers."""
+    out.say()
+    out.say('Stopping: compute hosts, Cinder, the emulator...')
+    left = stack.stop()
+    if left:
+        out.say('NOT CLEAN: %s' % '; '.join(left))
+        return left
+    where = ('state kept in %s' % stack.dir) if stack.given_dir else (
+        'temporary directory removed')
+    out.say('Clean shutdown: every process and loop device started is '
+            'gone, %s.' % where)
+    return left
+
+
+def _run(args, out, stack_mod):
+    from ebs_allinone import guest_support
+
+    degraded = '--no-guests was given' if args.no_guests else (
+        guest_support.unavailable_reason())
+    factory = None if degraded else guest_support.host_factory()
+    stack = stack_mod.AllInOne(state_dir=args.state_dir,
+                               num_hosts=args.hosts, host_factory=factory,
+                               debug=args.debug)
+    if args.command == 'demo':
+        from ebs_allinone import demo
+        runner = demo.Demo(stack, out, degraded=degraded)
+    else:
+        from ebs_allinone import serve
+        runner = serve.Server(stack, out, degraded=degraded,
+                              api_port=args.port)
+    ok = False
+    interrupted = None
+    try:
+        ok = runner.run()
+    except Interrupted as exc:
+        interrupted = str(exc)
+    except Exception:
+        LOG.exception('ebs-allinone %s failed', args.command)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if interrupted:
+        out.say()
+        out.say('Interrupted (%s).' % interrupted)
+    started = time.monotonic()
+    left = _shutdown(stack, out)
+    clean = not left
+    if args.command == 'demo':
+        out.results.append(('Clean shutdown', report.PASS if clean
+                            else report.FAIL, time.monotonic() - started,
+                            '; '.join(left)))
+        ok = out.summary() and ok
+    if interrupted and args.command == 'demo':
+        return EXIT_INTERRUPTED
+    # An interrupt is how serve ends.
+    return EXIT_OK if (ok or interrupted) and clean else EXIT_FAILED
+
+
+def main(argv=None):
+    # Deprecation notices of the libraries (eventlet, ...) are for their
+    # developers, not for the user of this command.
+    warnings.simplefilter('ignore', DeprecationWarning)
+    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+    from ebs_allinone import stack as stack_mod
+
+    args = _parser(stack_mod).parse_args(argv)
+    try:
+        stack_mod.host_names(args.hosts)
+    except ValueError as exc:
+        print('ebs-allinone: --hosts: %s' % exc, file=sys.stderr)
+        return EXIT_USAGE
+    _setup_logging(args.debug)
+    _install_signal_handlers()
+    return _run(args, report.Reporter(), stack_mod)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""A simulated compute host without a hypervisor (the degraded mode).
+
+It does what nova-compute does for a volume up to the point where a guest
+would get the disk: the host's connector (os-brick, with the simulated host
+name), a Cinder attachment, os-brick ``connect_volume`` on the connection
+info, the ``<disk>`` XML a guest would get, attachment complete; and in
+reverse on detach. Data goes straight to the host device path (the
+emulator's device path of this host's instance), with O_DIRECT.
+"""
+
+import os
+import uuid
+
+from nova_shim import disk
+from nova_shim import host as host_mod
+from oslo_log import log as logging
+
+from ebs_allinone import direct_io
+
+LOG = logging.getLogger(__name__)
+
+SERVER_NAMESPACE = uuid.UUID('6f0f2a57-63a7-4d5e-9a4e-2f1d2b8c7e01')
+
+
+def server_id_for(host_name):
+    """The instance (server) UUID of a simulated host's only guest."""
+    return str(uuid.uuid5(SERVER_NAMESPACE, host_name))
+
+
+class DeviceHost(object):
+    """One simulated compute host that uses the host device paths.
+
+    :param name: the host name given to Cinder in the connector.
+    :param instance_id: its emulator instance.
+    :param volume_api: a :class:`nova_shim.volume_api.VolumeAPI`.
+    """
+
+    mode = 'host device path, no guest'
+
+    def __init__(self, name, instance_id, volume_api):
+        self.name = name
+        self.instance_id = instance_id
+        self.volume_api = volume_api
+        self.server_id = server_id_for(name)
+        self.connector = None
+        self._attached = {}
+
+    def start(self, progress=None):
+        self.connector = host_mod.get_host_connector(host=self.name)
+
+    def stop(self):
+        self.detach_all()
+
+    def has_volume(self, volume_id):
+        return volume_id in self._attached
+
+    def detach_all(self):
+        """Detach whatever is still attached (best effort)."""
+        for volume_id in list(self._attached):
+            try:
+                self.detach(volume_id)
+            except Exception:
+                LOG.exception('Detaching %s from %s at shutdown failed',
+                              volume_id, self.name)
+
+    def pids(self):
+        return {}
+
+    def attach(self, volume_id):
+        """Attach ``volume_id`` to this host.
+
+        :returns: {'attachment_id', 'device_path', 'disk_xml',
+            'target_dev'}.
+        """
+        volume = self.volume_api.get_volume(volume_id)
+        attachment = self.volume_api.attachment_create(
+            volume_id, self.connector, self.server_id, 'rw')
+        attachment_id = attachment['id']
+        info = dict(attachment['connection_info'])
+        info['data'] = dict(info.get('data') or {})
+        try:
+            brick = host_mod.get_volume_connector(info['driver_volume_type'])
+            device = brick.connect_volume(info['data'])
+            if not os.path.exists(device['path']):
+                raise RuntimeError('%s is not on host %s'
+                                   % (device['path'], self.name))
+            info['data']['device_path'] = device['path']
+            info['serial'] = volume_id
+            info['multiattach'] = bool(volume['multiattach'])
+            xml = disk.build_disk_xml(info, 'vdb')
+            self.volume_api.attachment_complete(attachment_id)
+        except Exception:
+            self.volume_api.attachment_delete(attachment_id)
+            raise
+        self._attached[volume_id] = (attachment_id, info, brick)
+        return {'attachment_id': attachment_id,
+                'device_path': device['path'], 'disk_xml': xml,
+                'target_dev': 'vdb'}
+
+    def detach(self, volume_id):
+        attachment_id, info, brick = self._attached.pop(volume_id)
+        brick.disconnect_volume(info['data'], None)
+        self.volume_api.attachment_delete(attachment_id)
+        return {'attachment_id': attachment_id}
+
+    def device_path(self, volume_id):
+        return self._attached[volume_id][1]['data']['device_path']
+
+    def write_record(self, volume_id, record, progress=None):
+        """Write ``record`` with O_DIRECT; return what proves it."""
+        path = self.device_path(volume_id)
+        direct_io.write_record(path, record)
+        return 'wrote %r to %s with O_DIRECT' % (record, path)
+
+    def read_record(self, volume_id, record, progress=None):
+        """Read the record with O_DIRECT; return what proves it."""
+        path = self.device_path(volume_id)
+        got = direct_io.read_record(path)
+        if got != record:
+            raise RuntimeError('read %r from %s, expected %r'
+                               % (got, path, record))
+        return 'read %r from %s with O_DIRECT' % (got, path)

@@ -1,0 +1,180 @@
+"""The services of the all-in-one, started and stopped as one.
+
+Layout of the run's directory (a temporary one unless given)::
+
+    emulator/        the EBS emulator's state (database, disks, devices)
+    emulator.log     its output
+    cinder/          Cinder's state (SQLite database, locks)
+    cinder.conf, api-paste.ini, cinder.log, cinder-process.log
+    hosts/<name>/    each simulated compute host's libvirtd and guest
+
+Every start registers its stop; :meth:`AllInOne.stop` runs them in reverse
+order and then looks for leftovers.
+"""
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+
+from oslo_log import log as logging
+
+from ebs_allinone import cinder_api
+from ebs_allinone import cinder_config
+from ebs_allinone import cinder_service
+from ebs_allinone import device_host
+from ebs_allinone import leftovers
+from ebs_emulator import config as emulator_config
+from ebs_emulator import process
+from nova_shim import host as host_mod
+from nova_shim import volume_api
+
+LOG = logging.getLogger(__name__)
+
+MIN_HOSTS = 2
+MAX_HOSTS = 16
+
+
+def host_names(count):
+    """host-a, host-b, ... host-p."""
+    if not MIN_HOSTS <= count <= MAX_HOSTS:
+        raise ValueError('between %d and %d hosts, not %d'
+                         % (MIN_HOSTS, MAX_HOSTS, count))
+    return ['host-%s' % chr(ord('a') + i) for i in range(count)]
+
+
+def emulator_instances(names, zone_id):
+    """One emulator instance per host name."""
+    instances = []
+    for index, name in enumerate(names):
+        instance_id = 'i-emu%04d' % index
+        instances.append({
+            'InstanceId': instance_id, 'HostName': name,
+            'SerialNumber': emulator_config.instance_serial(instance_id),
+            'ZoneId': zone_id})
+    return instances
+
+
+class AllInOne(object):
+    """Emulator, Cinder and simulated compute hosts on this machine.
+
+    :param state_dir: keep everything there (kept at the end); default a
+        temporary directory, removed at the end.
+    :param num_hosts: simulated compute hosts (2 to 16).
+    :param host_factory: ``f(stack, name, instance_id)`` returning a
+        compute host object; default :class:`device_host.DeviceHost`.
+    """
+
+    def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
+                 host_factory=None, debug=False):
+        self.given_dir = state_dir
+        self.names = host_names(num_hosts)
+        self.host_factory = host_factory or _device_host
+        self.debug = debug
+        self.dir = None
+        self.emulator = None
+        self.cinder = None
+        self.hosts = []
+        self.pids = {}
+        self._stack = contextlib.ExitStack()
+
+    # -- start ------------------------------------------------------------
+    def make_dir(self):
+        if self.given_dir:
+            self.dir = os.path.abspath(self.given_dir)
+            os.makedirs(self.dir, exist_ok=True)
+        else:
+            self.dir = tempfile.mkdtemp(prefix='ebs-allinone-')
+            self._stack.callback(shutil.rmtree, self.dir, True)
+        return self.dir
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def start_emulator(self, progress=None):
+        """The emulator, with one instance per host plus ``allinone``."""
+        names = self.names + [cinder_config.VOLUME_HOST]
+        instances = emulator_instances(names, emulator_config.DEFAULT_ZONE)
+        self.host_instances = {i['HostName']: i['InstanceId']
+                               for i in instances}
+        secret = uuid.uuid4().hex
+        key_id = 'ALLINONE%s' % uuid.uuid4().hex[:12].upper()
+        conf_file = self.path('emulator.conf')
+        fd = os.open(conf_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            f.write('[DEFAULT]\naccess_key = %s:%s\n' % (key_id, secret))
+        self.emulator = process.EmulatorProcess(
+            self.path('emulator'), self.path('emulator.log'),
+            (key_id, secret), instances=instances,
+            instances_file=self.path('instances.json'),
+            transition_delay=0.1, config_file=conf_file)
+        self._stack.callback(self.emulator.stop)
+        self.emulator.start(progress)
+        self.pids['ebs-emulator'] = self.emulator.pid
+        return self.emulator
+
+    def start_cinder(self, progress=None, api_port=0):
+        """Cinder's API, scheduler and volume services (one process)."""
+        os.makedirs(self.path('cinder'), exist_ok=True)
+        cinder_config.write_api_paste(self.path('api-paste.ini'))
+        cinder_config.write_cinder_conf(
+            self.path('cinder.conf'), self.path('cinder'), self.emulator,
+            self.host_instances, api_port=api_port,
+            paste_path=self.path('api-paste.ini'),
+            log_path=self.path('cinder.log'), debug=self.debug)
+        self.cinder = cinder_service.CinderProcess(
+            self.path('cinder.conf'), self.path('cinder-process.log'))
+        self._stack.callback(self.cinder.stop)
+        self.cinder.start(progress)
+        self.pids['cinder'] = self.cinder.pid
+        admin = self.client(cinder_api.MULTIATTACH_VERSION)
+        return cinder_api.wait_for_backend(admin, progress=progress)
+
+    def client(self, version, service=False):
+        """A cinderclient of the all-in-one at ``version``.
+
+        :param service: act as the compute service (the noauth user
+            that has the service role).
+        """
+        user = cinder_config.SERVICE_USER if service else (
+            cinder_config.USER_ID)
+        return cinder_api.client(self.cinder.url, version, user_id=user)
+
+    def compute_volume_api(self):
+        """The volume API as the compute hosts use it (service user)."""
+        session = cinder_api.noauth_session(
+            self.cinder.url, user_id=cinder_config.SERVICE_USER)
+        return volume_api.CinderVolumeAPI(
+            session, endpoint_override=cinder_api.volume_endpoint(
+                self.cinder.url))
+
+    def start_hosts(self, progress=None):
+        """Create and start every simulated compute host."""
+        host_mod.init_privsep()
+        for name in self.names:
+            host = self.host_factory(self, name, self.host_instances[name])
+            self._stack.callback(host.stop)
+            host.start(progress)
+            self.hosts.append(host)
+        return self.hosts
+
+    # -- stop -------------------------------------------------------------
+    def stop(self):
+        """Stop everything started, in reverse order; return leftovers."""
+        for host in self.hosts:
+            for what, pid in host.pids().items():
+                self.pids['%s %s' % (host.name, what)] = pid
+        try:
+            self._stack.close()
+        except Exception:
+            LOG.exception('Stopping the all-in-one failed')
+        if self.dir is None:
+            return []
+        return leftovers.find(self.pids, self.dir,
+                              directory_must_go=not self.given_dir)
+
+
+def _device_host(stack, name, instance_id):
+    return device_host.DeviceHost(name, instance_id,
+                                  stack.compute_volume_api())

@@ -1,0 +1,58 @@
+"""The start of both ``demo`` and ``serve``: the services, as steps."""
+
+from ebs_allinone import backend as backend_mod
+from ebs_allinone import cinder_api
+
+
+class Startup(object):
+    """Start the emulator, Cinder and the compute hosts of a stack.
+
+    After the steps: ``backend`` (the ECS API view of the emulator) and
+    ``cinder`` (a cinderclient at microversion 3.50).
+    """
+
+    def __init__(self, stack, reporter, api_port=0):
+        self.stack = stack
+        self.out = reporter
+        self.api_port = api_port
+        self.backend = None
+        self.cinder = None
+
+    def steps(self):
+        return [
+            ('Start the EBS emulator', self.start_emulator),
+            ('Start Cinder: API, scheduler, volume with the EBS driver',
+             self.start_cinder),
+            ('Start %d simulated compute hosts' % len(self.stack.names),
+             self.start_hosts),
+        ]
+
+    def start_emulator(self):
+        self.stack.make_dir()
+        emulator = self.stack.start_emulator(
+            self.out.progress_for('waiting for the emulator'))
+        self.backend = backend_mod.Backend(emulator)
+        loops = emulator.state().get('service', {}).get('use_loop_devices')
+        self.out.detail('run directory %s' % self.stack.dir)
+        self.out.detail('endpoint http://%s, state in %s' % (
+            emulator.endpoint, emulator.state_dir))
+        self.out.detail('instances: %s' % ', '.join(
+            '%s=%s' % item for item in sorted(
+                self.stack.host_instances.items())))
+        self.out.detail('attached disks appear as %s' % (
+            'loop devices' if loops else 'files (no loop devices here)'))
+
+    def start_cinder(self):
+        pool = self.stack.start_cinder(
+            progress=self.out.progress_for('waiting for Cinder'),
+            api_port=self.api_port)
+        self.cinder = self.stack.client(cinder_api.MULTIATTACH_VERSION)
+        self.out.detail('volume API %s, backend pool %s'
+                        % (self.stack.cinder.url, pool))
+
+    def start_hosts(self):
+        hosts = self.stack.start_hosts(
+            self.out.progress_for('starting compute hosts'))
+        for host in hosts:
+            self.out.detail('%s: instance %s, %s' % (
+                host.name, host.instance_id, host.mode))

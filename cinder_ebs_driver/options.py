@@ -73,6 +73,14 @@ disk_opts = [
                    ('PL3', _('Up to 1,000,000 IOPS per disk.'))],
                help=_('ESSD performance level used when the volume type '
                       'has no ebs:performance_level extra spec.')),
+    cfg.IntOpt('ebs_pool_capacity_gb',
+               default=0,
+               min=0,
+               help=_('Capacity in GiB reported to the scheduler for the '
+                      'backend\'s pool. 0 reports infinite capacity: '
+                      'the cloud account\'s quota is the real limit. '
+                      'The free capacity is this value minus the size of '
+                      'the disks in the zone.')),
     cfg.IntOpt('ebs_max_attach_hosts',
                default=16,
                min=1,

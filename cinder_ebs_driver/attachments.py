@@ -1,0 +1,158 @@
+"""Multi-attach rules: which hosts hold a disk and when to detach it.
+
+Cinder tracks attachments per instance (``volume.volume_attachment``); ECS
+tracks them per host instance. Several Cinder attachments may share one
+host (two guests on one compute node), so a disk is attached to a host once
+and detached from it only when no other attachment of the volume on that
+host remains.
+"""
+
+from cinder import exception
+from oslo_log import log as logging
+from oslo_utils import excutils
+
+from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver.i18n import _
+from cinder_ebs_driver import naming
+
+LOG = logging.getLogger(__name__)
+
+# Attachments in these states no longer hold a connection on their host.
+RELEASED_STATUSES = ('detached', 'deleted')
+
+
+def attachment_host(attachment):
+    """The host an attachment record is (or is being) connected on."""
+    connector = attachment.get('connector') if isinstance(
+        attachment, dict) else getattr(attachment, 'connector', None)
+    if connector and connector.get('host'):
+        return connector['host']
+    if isinstance(attachment, dict):
+        return attachment.get('attached_host')
+    return getattr(attachment, 'attached_host', None)
+
+
+def _status(attachment):
+    if isinstance(attachment, dict):
+        return attachment.get('attach_status')
+    return getattr(attachment, 'attach_status', None)
+
+
+def host_attachment_count(volume, host):
+    """Count the volume's attachments on a host that hold the connection.
+
+    Attachments still ``attaching`` count; so does the attachment being
+    deleted, which Cinder keeps in ``volume.volume_attachment`` while
+    ``terminate_connection`` runs.
+    """
+    count = 0
+    for attachment in volume.volume_attachment or []:
+        if _status(attachment) in RELEASED_STATUSES:
+            continue
+        if attachment_host(attachment) == host:
+            count += 1
+    return count
+
+
+def must_keep_connection(volume, host):
+    """Whether another attachment still needs the disk on this host."""
+    return host_attachment_count(volume, host) > 1
+
+
+class Attacher(object):
+    """Attaches and detaches one disk to host instances on the backend."""
+
+    def __init__(self, client, conf):
+        self._client = client
+        self._conf = conf
+
+    def _max_hosts(self):
+        return self._conf.safe_get('ebs_max_attach_hosts') or 16
+
+    def attach(self, volume, disk_id, instance_id):
+        """Attach a disk to an instance unless that instance has it.
+
+        Waits until DescribeDisks lists the instance in the disk's
+        Attachments. The backend is left unchanged when the attach is
+        refused, and the disk is detached again when it does not show up.
+        """
+        disk = self._client.get_disk(disk_id)
+        instances = naming.attached_instances(disk)
+        if instance_id in instances:
+            LOG.debug('Disk %(disk)s is already attached to %(inst)s.',
+                      {'disk': disk_id, 'inst': instance_id})
+            return
+        if instances and not naming.is_multiattach_disk(disk):
+            msg = (_('Volume %(vol)s (disk %(disk)s) is attached to '
+                     'instance %(other)s and is not a multi-attach disk; '
+                     'it cannot be attached to %(inst)s too.') %
+                   {'vol': volume.id, 'disk': disk_id,
+                    'other': ', '.join(instances), 'inst': instance_id})
+            LOG.error(msg)
+            raise exception.InvalidVolume(reason=msg)
+        max_hosts = self._max_hosts()
+        if len(instances) >= max_hosts:
+            msg = (_('Volume %(vol)s (disk %(disk)s) is already attached '
+                     'to %(count)d hosts, the maximum '
+                     '(ebs_max_attach_hosts=%(max)d); detach it from a '
+                     'host before attaching it to another one.') %
+                   {'vol': volume.id, 'disk': disk_id,
+                    'count': len(instances), 'max': max_hosts})
+            LOG.error(msg)
+            raise exception.InvalidVolume(reason=msg)
+
+        LOG.info('Attaching disk %(disk)s of volume %(vol)s to instance '
+                 '%(inst)s.', {'disk': disk_id, 'vol': volume.id,
+                               'inst': instance_id})
+        try:
+            self._client.attach_disk(disk_id, instance_id)
+            self._client.wait_for_attachment(disk_id, instance_id,
+                                             attached=True)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                LOG.error('Attaching disk %(disk)s to %(inst)s failed; '
+                          'detaching it again.',
+                          {'disk': disk_id, 'inst': instance_id})
+                self._rollback_attach(disk_id, instance_id)
+
+    def _rollback_attach(self, disk_id, instance_id):
+        try:
+            self.detach(disk_id, instance_id, check_first=False)
+        except Exception as err:
+            LOG.warning('Could not detach disk %(disk)s from %(inst)s '
+                        'after a failed attach: %(err)s',
+                        {'disk': disk_id, 'inst': instance_id, 'err': err})
+
+    def detach(self, disk_id, instance_id, check_first=True):
+        """Detach a disk from an instance; a no-op if it is not attached."""
+        if check_first:
+            try:
+                disk = self._client.get_disk(disk_id)
+            except ebs_exc.EBSNotFound:
+                LOG.info('Disk %s is gone; nothing to detach.', disk_id)
+                return
+            if instance_id not in naming.attached_instances(disk):
+                LOG.debug('Disk %(disk)s is not attached to %(inst)s.',
+                          {'disk': disk_id, 'inst': instance_id})
+                return
+        LOG.info('Detaching disk %(disk)s from instance %(inst)s.',
+                 {'disk': disk_id, 'inst': instance_id})
+        try:
+            self._client.detach_disk(disk_id, instance_id)
+        except ebs_exc.EBSNotFound:
+            LOG.info('Disk %(disk)s was not attached to %(inst)s.',
+                     {'disk': disk_id, 'inst': instance_id})
+            return
+        self._client.wait_for_attachment(disk_id, instance_id,
+                                         attached=False)
+
+    def detach_all(self, disk_id):
+        """Detach a disk from every instance it is attached to."""
+        try:
+            disk = self._client.get_disk(disk_id)
+        except ebs_exc.EBSNotFound:
+            return []
+        instances = naming.attached_instances(disk)
+        for instance_id in instances:
+            self.detach(disk_id, instance_id, check_first=False)
+        return instances

@@ -1,0 +1,288 @@
+"""Cinder volume driver for EBS (Alibaba Cloud ESSD) disks.
+
+One Cinder volume is one EBS disk; multi-attach volumes are ESSD disks
+created with multi-attach enabled and attached, through the ECS API, to the
+instances that are the compute hosts (up to ``ebs_max_attach_hosts``).
+The driver class is the Cinder interface only; the work is done by:
+
+* :mod:`cinder_ebs_driver.volume_types` - extra specs and their rules;
+* :mod:`cinder_ebs_driver.volumes` / :mod:`~cinder_ebs_driver.snapshots` -
+  disk and snapshot lifecycle;
+* :mod:`cinder_ebs_driver.host_mapping` - connector to ECS instance;
+* :mod:`cinder_ebs_driver.attachments` - multi-attach rules;
+* :mod:`cinder_ebs_driver.connection` - connection_info;
+* :mod:`cinder_ebs_driver.manage` - manage / unmanage;
+* :mod:`cinder_ebs_driver.stats` - scheduler statistics.
+"""
+
+from cinder.common import config as cinder_config
+from cinder import coordination
+from cinder import exception
+from cinder import interface
+from cinder.volume import configuration
+from cinder.volume import driver
+from oslo_log import log as logging
+
+from cinder_ebs_driver import attachments
+from cinder_ebs_driver import client as ebs_client
+from cinder_ebs_driver import connection
+from cinder_ebs_driver import host_mapping
+from cinder_ebs_driver.i18n import _
+from cinder_ebs_driver import manage
+from cinder_ebs_driver import naming
+from cinder_ebs_driver import options
+from cinder_ebs_driver import snapshots
+from cinder_ebs_driver import stats
+from cinder_ebs_driver import volumes
+
+LOG = logging.getLogger(__name__)
+
+CONF = cinder_config.CONF
+CONF.register_opts(options.ebs_opts, group=configuration.SHARED_CONF_GROUP)
+
+REQUIRED_OPTIONS = ('ebs_endpoint', 'ebs_region_id', 'ebs_zone_id',
+                    'ebs_access_key_id', 'ebs_access_key_secret')
+# Generic Cinder options the driver reads.
+GENERIC_OPTIONS = ('volume_backend_name', 'reserved_percentage',
+                   'max_over_subscription_ratio')
+
+VOLUME_LOCK = 'ebs-{volume.id}'
+
+
+@interface.volumedriver
+class EBSVolumeDriver(driver.VolumeDriver):
+    """Cinder volume driver for Alibaba Cloud EBS (ESSD) disks.
+
+    Supports multi-attach of ESSD disks to up to 16 compute hosts, snapshots,
+    clones, online and offline extend, revert to snapshot, retype in place,
+    and manage / unmanage of disks and snapshots.
+
+    Version history::
+
+        1.0.0 - Initial driver
+    """
+
+    VERSION = '1.0.0'
+    CI_WIKI_NAME = 'Alibaba_Cloud_EBS_CI'
+    SUPPORTS_ACTIVE_ACTIVE = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.configuration.append_config_values(options.ebs_opts)
+        self.client = None
+        self._volumes = None
+        self._snapshots = None
+        self._manage = None
+        self._attacher = None
+        self._hosts = None
+
+    @staticmethod
+    def get_driver_options():
+        return (list(options.ebs_opts) +
+                driver.BaseVD._get_oslo_driver_opts(*GENERIC_OPTIONS))
+
+    # -- setup -----------------------------------------------------------
+
+    def do_setup(self, context):
+        """Create the backend client and the helpers that use it."""
+        self.set_client(ebs_client.EBSClient(self.configuration))
+
+    def set_client(self, client):
+        """Use a backend client (do_setup's; tests pass a mock)."""
+        conf = self.configuration
+        self.client = client
+        self._attacher = attachments.Attacher(client, conf)
+        self._hosts = host_mapping.HostMapper(client, conf)
+        self._volumes = volumes.VolumeOps(client, conf, self._attacher)
+        self._snapshots = snapshots.SnapshotOps(client, conf, self._volumes)
+        self._manage = manage.ManageOps(client, conf)
+
+    def check_for_setup_error(self):
+        """Refuse to start with an incomplete or invalid configuration."""
+        conf = self.configuration
+        missing = [name for name in REQUIRED_OPTIONS
+                   if not conf.safe_get(name)]
+        if missing:
+            msg = (_('The EBS backend %(backend)s needs %(missing)s in its '
+                     'configuration section.') %
+                   {'backend': self._backend_name(),
+                    'missing': ', '.join(missing)})
+            LOG.error(msg)
+            raise exception.VolumeDriverException(message=msg)
+        template = conf.safe_get('ebs_device_path_template')
+        connection.device_path(template, 'd-check', 'i-check', 'host')
+        for host, instance_id in (
+                conf.safe_get('ebs_host_instance_map') or {}).items():
+            if not instance_id:
+                msg = (_('ebs_host_instance_map has no instance id for '
+                         'host %s; use host:instance pairs.') % host)
+                LOG.error(msg)
+                raise exception.VolumeDriverException(message=msg)
+        if self.client is None:
+            msg = _('The EBS backend client was not created (do_setup).')
+            raise exception.VolumeDriverException(message=msg)
+
+    def _backend_name(self):
+        return (self.configuration.safe_get('volume_backend_name') or
+                self.__class__.__name__)
+
+    # -- stats -----------------------------------------------------------
+
+    def get_volume_stats(self, refresh=False):
+        if refresh or not self._stats:
+            self._update_volume_stats()
+        return self._stats
+
+    def _update_volume_stats(self):
+        data = stats.build(self.client, self.configuration,
+                           self._backend_name(), self.VERSION)
+        self._stats = data
+
+    def get_pool(self, volume):
+        return stats.pool_name(self.configuration)
+
+    # -- volumes ---------------------------------------------------------
+
+    def create_volume(self, volume):
+        return self._volumes.create(volume)
+
+    def create_volume_from_snapshot(self, volume, snapshot):
+        snapshot_id = self._snapshots.snapshot_id(snapshot)
+        return self._volumes.create_from_snapshot(volume, snapshot_id)
+
+    def create_cloned_volume(self, volume, src_vref):
+        return self._volumes.clone(volume, src_vref)
+
+    @coordination.synchronized(VOLUME_LOCK)
+    def delete_volume(self, volume):
+        self._volumes.delete(volume)
+
+    @coordination.synchronized(VOLUME_LOCK)
+    def extend_volume(self, volume, new_size):
+        self._volumes.extend(volume, new_size)
+
+    @coordination.synchronized(VOLUME_LOCK)
+    def revert_to_snapshot(self, context, volume, snapshot):
+        snapshot_id = self._snapshots.snapshot_id(snapshot)
+        self._volumes.revert(volume, snapshot_id)
+
+    @coordination.synchronized(VOLUME_LOCK)
+    def retype(self, context, volume, new_type, diff, host):
+        return self._volumes.retype(context, volume, new_type, diff)
+
+    def update_migrated_volume(self, context, volume, new_volume,
+                               original_volume_status):
+        """Keep the original volume id on the disk that now backs it.
+
+        Cinder itself then swaps ``provider_id`` between the two volume
+        records (the temporary one takes the old disk and deletes it): the
+        model update must not contain it, or the swap would give the
+        original volume its old disk back.
+        """
+        disk_id = new_volume.provider_id
+        try:
+            self.client.modify_disk_attribute(
+                disk_id, name=volume.name,
+                description=naming.volume_description(volume))
+            self.client.tag_disk(disk_id, naming.volume_tags(volume))
+        except exception.VolumeBackendAPIException as err:
+            LOG.warning('Could not rename disk %(disk)s after migrating '
+                        'volume %(vol)s: %(err)s',
+                        {'disk': disk_id, 'vol': volume.id, 'err': err})
+            return {'_name_id': new_volume._name_id or new_volume.id}
+        return {'_name_id': None}
+
+    # -- snapshots -------------------------------------------------------
+
+    def create_snapshot(self, snapshot):
+        return self._snapshots.create(snapshot)
+
+    def delete_snapshot(self, snapshot):
+        self._snapshots.delete(snapshot)
+
+    # -- attach / detach -------------------------------------------------
+
+    def validate_connector(self, connector):
+        """A connector must name a host that maps to an ECS instance."""
+        self._hosts.instance_for(connector)
+
+    def create_export(self, context, volume, connector):
+        pass
+
+    def ensure_export(self, context, volume):
+        pass
+
+    def remove_export(self, context, volume):
+        pass
+
+    @coordination.synchronized(VOLUME_LOCK)
+    def initialize_connection(self, volume, connector, initiator_data=None,
+                              **kwargs):
+        """Attach the disk to the connector's host instance (once)."""
+        instance_id = self._hosts.instance_for(connector)
+        disk_id = self._volumes.disk_id(volume)
+        self._attacher.attach(volume, disk_id, instance_id)
+        info = connection.build(
+            volume, disk_id, instance_id, connector,
+            self.configuration.ebs_device_path_template)
+        LOG.info('Volume %(vol)s is attached to host %(host)s (instance '
+                 '%(inst)s) at %(path)s.',
+                 {'vol': volume.id, 'host': connector.get('host'),
+                  'inst': instance_id, 'path': info['data']['device_path']})
+        return info
+
+    @coordination.synchronized(VOLUME_LOCK)
+    def terminate_connection(self, volume, connector, **kwargs):
+        """Detach from the host once no attachment there needs the disk.
+
+        Returns True while another attachment of the volume on the same
+        host keeps the connection (Cinder then keeps the export).
+        ``connector=None`` detaches the disk from every host.
+        """
+        if connector is None:
+            disk_id = self._volumes.disk_id(volume)
+            detached = self._attacher.detach_all(disk_id)
+            LOG.info('Force-detached volume %(vol)s from %(inst)s.',
+                     {'vol': volume.id,
+                      'inst': ', '.join(detached) or _('no instance')})
+            return False
+        host = host_mapping.connector_host(connector)
+        if attachments.must_keep_connection(volume, host):
+            LOG.info('Volume %(vol)s has other attachments on host '
+                     '%(host)s; it stays attached there.',
+                     {'vol': volume.id, 'host': host})
+            return True
+        instance_id = self._hosts.instance_for(connector)
+        disk_id = self._volumes.disk_id(volume)
+        self._attacher.detach(disk_id, instance_id)
+        return False
+
+    # -- manage / unmanage -----------------------------------------------
+
+    def manage_existing(self, volume, existing_ref):
+        return self._manage.manage(volume, existing_ref)
+
+    def manage_existing_get_size(self, volume, existing_ref):
+        return self._manage.get_size(volume, existing_ref)
+
+    def unmanage(self, volume):
+        self._manage.unmanage(volume)
+
+    def get_manageable_volumes(self, cinder_volumes, marker, limit, offset,
+                               sort_keys, sort_dirs):
+        return self._manage.manageable_volumes(
+            cinder_volumes, marker, limit, offset, sort_keys, sort_dirs)
+
+    def manage_existing_snapshot(self, snapshot, existing_ref):
+        return self._manage.manage_snapshot(snapshot, existing_ref)
+
+    def manage_existing_snapshot_get_size(self, snapshot, existing_ref):
+        return self._manage.snapshot_size(snapshot, existing_ref)
+
+    def unmanage_snapshot(self, snapshot):
+        self._manage.unmanage_snapshot(snapshot)
+
+    def get_manageable_snapshots(self, cinder_snapshots, marker, limit,
+                                 offset, sort_keys, sort_dirs):
+        return self._manage.manageable_snapshots(
+            cinder_snapshots, marker, limit, offset, sort_keys, sort_dirs)

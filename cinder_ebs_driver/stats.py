@@ -1,0 +1,86 @@
+"""Backend statistics reported to the scheduler.
+
+One pool per backend (named after the zone). Capacity is what the cloud
+quota allows, so it is reported as ``infinite`` unless the operator sets
+``ebs_pool_capacity_gb``. The provisioned capacity comes from a single
+paginated DescribeDisks listing: refreshing the stats costs the same with
+ten volumes or ten thousand.
+
+Setting ``ebs_pool_capacity_gb`` is recommended with Cinder 29: its
+scheduler's ``HostManager._get_usage`` appends the empty usage that
+``_get_pool_usage`` returns for a pool whose total or free capacity is
+``infinite`` (or ``unknown``), and ``_notify_capacity_usage`` then fails
+with ``KeyError: 'type'``. Placement is not affected (the capabilities are
+stored before), but the scheduler logs that error each time the pool's
+figures change and sends no capacity notifications for the backend.
+"""
+
+from oslo_log import log as logging
+
+from cinder_ebs_driver import volume_types
+
+LOG = logging.getLogger(__name__)
+
+VENDOR_NAME = 'Alibaba Cloud'
+STORAGE_PROTOCOL = 'NVMe'
+INFINITE = 'infinite'
+
+
+def pool_name(conf):
+    return conf.safe_get('ebs_zone_id') or conf.safe_get(
+        'volume_backend_name') or 'ebs'
+
+
+def provisioned_gb(disks, zone):
+    """Sum the sizes of the zone's disks (regional disks count too)."""
+    total = 0
+    for disk in disks:
+        if (zone and disk.get('ZoneId') and disk['ZoneId'] != zone and
+                disk.get('Category') not in
+                volume_types.REGIONAL_CATEGORIES):
+            continue
+        try:
+            total += int(disk.get('Size') or 0)
+        except (TypeError, ValueError):
+            continue
+    return total
+
+
+def build(client, conf, backend_name, driver_version):
+    """Return the stats dict of the backend (one DescribeDisks listing)."""
+    zone = conf.safe_get('ebs_zone_id')
+    provisioned = provisioned_gb(client.list_disks(), zone)
+    capacity = conf.safe_get('ebs_pool_capacity_gb') or 0
+    if capacity:
+        total, free = capacity, max(capacity - provisioned, 0)
+    else:
+        total = free = INFINITE
+    pool = {
+        'pool_name': pool_name(conf),
+        'total_capacity_gb': total,
+        'free_capacity_gb': free,
+        'provisioned_capacity_gb': provisioned,
+        'reserved_percentage': conf.safe_get('reserved_percentage') or 0,
+        'max_over_subscription_ratio': conf.safe_get(
+            'max_over_subscription_ratio') or 1.0,
+        'thin_provisioning_support': True,
+        'thick_provisioning_support': False,
+        'multiattach': True,
+        'online_extend_support': True,
+        'QoS_support': False,
+        'consistencygroup_support': False,
+        'consistent_group_snapshot_enabled': False,
+        'location_info': 'ebs:%s:%s' % (conf.safe_get('ebs_region_id'),
+                                        zone),
+    }
+    return {
+        'volume_backend_name': backend_name,
+        'vendor_name': VENDOR_NAME,
+        'driver_version': driver_version,
+        'storage_protocol': STORAGE_PROTOCOL,
+        'multiattach': True,
+        'online_extend_support': True,
+        'sparse_copy_volume': True,
+        'thin_provisioning_support': True,
+        'pools': [pool],
+    }

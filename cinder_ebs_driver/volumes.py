@@ -1,0 +1,307 @@
+"""Disk lifecycle of Cinder volumes: create, delete, clone, resize, revert,
+retype.
+
+Every disk is created with a ``ClientToken`` derived from the volume id and
+tagged with the volume id, so that a retried create never makes a second
+disk and a disk whose creation half failed can be found and removed.
+"""
+
+from cinder import exception
+from cinder.volume import volume_types as cinder_volume_types
+from oslo_log import log as logging
+from oslo_utils import excutils
+
+from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver.i18n import _
+from cinder_ebs_driver import naming
+from cinder_ebs_driver import volume_types
+
+LOG = logging.getLogger(__name__)
+
+AVAILABLE = 'Available'
+IN_USE = 'In_use'
+# Transient statuses in which ECS refuses DeleteDisk.
+SETTLING = ('Creating', 'ReIniting')
+TEMP_SNAPSHOT_TAG = 'cinder-clone-of'
+
+
+class VolumeOps(object):
+    """Volume operations on EBS disks."""
+
+    def __init__(self, client, conf, attacher):
+        self._client = client
+        self._conf = conf
+        self._attacher = attacher
+
+    # -- lookups ---------------------------------------------------------
+
+    def find_disks(self, volume):
+        """Disk ids tagged with the volume id (after a lost response)."""
+        disks = self._client.list_disks(tags=naming.volume_tags(volume))
+        return [d['DiskId'] for d in disks if d.get('DiskId')]
+
+    def disk_id(self, volume):
+        """The disk of a volume: provider_id, else found by its tag."""
+        if volume.provider_id:
+            return volume.provider_id
+        found = self.find_disks(volume)
+        if len(found) == 1:
+            return found[0]
+        msg = (_('Volume %(vol)s has no EBS disk (provider_id is empty and '
+                 '%(count)d disks carry its tag).') %
+               {'vol': volume.id, 'count': len(found)})
+        LOG.error(msg)
+        raise exception.InvalidVolume(reason=msg)
+
+    # -- create ----------------------------------------------------------
+
+    def _spec(self, volume):
+        volume_types.check_not_encrypted_multiattach(volume)
+        return volume_types.spec_for_volume(volume, self._conf)
+
+    def _create_disk(self, volume, spec, size, snapshot_id=None):
+        volume_types.check_size(spec, size)
+        token = naming.client_token('cinder-vol', volume.id)
+        try:
+            disk_id = self._client.create_disk(
+                name=volume.name, size_gb=size, category=spec.category,
+                performance_level=spec.performance_level,
+                multi_attach=spec.multiattach, client_token=token,
+                description=naming.volume_description(volume),
+                tags=naming.volume_tags(volume), snapshot_id=snapshot_id)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                LOG.error('Creating the disk of volume %s failed.',
+                          volume.id)
+                self._remove_orphans(volume)
+        try:
+            disk = self._client.wait_for_disk_status(disk_id, [AVAILABLE])
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                LOG.error('Disk %(disk)s of volume %(vol)s did not become '
+                          'available; deleting it.',
+                          {'disk': disk_id, 'vol': volume.id})
+                self._delete_quietly(disk_id)
+        LOG.info('Created disk %(disk)s (%(cat)s %(pl)s, %(size)s GiB, '
+                 'multi-attach %(multi)s) for volume %(vol)s.',
+                 {'disk': disk_id, 'cat': spec.category,
+                  'pl': spec.performance_level or '-', 'size': size,
+                  'multi': spec.multiattach, 'vol': volume.id})
+        return disk_id, disk
+
+    def _remove_orphans(self, volume):
+        try:
+            for disk_id in self.find_disks(volume):
+                self._delete_quietly(disk_id)
+        except Exception as err:
+            LOG.warning('Could not look for disks of volume %(vol)s left '
+                        'by a failed create: %(err)s',
+                        {'vol': volume.id, 'err': err})
+
+    def _delete_quietly(self, disk_id):
+        try:
+            self.delete_disk(disk_id)
+        except Exception as err:
+            LOG.warning('Could not delete disk %(disk)s: %(err)s',
+                        {'disk': disk_id, 'err': err})
+
+    @staticmethod
+    def _model_update(volume, spec, disk_id):
+        update = {'provider_id': disk_id}
+        if spec.multiattach != bool(volume.multiattach):
+            # A migration target (see volume_types.volume_multiattach).
+            update['multiattach'] = spec.multiattach
+        return update
+
+    def create(self, volume):
+        spec = self._spec(volume)
+        disk_id, _disk = self._create_disk(volume, spec, volume.size)
+        return self._model_update(volume, spec, disk_id)
+
+    def create_from_snapshot(self, volume, snapshot_id):
+        spec = self._spec(volume)
+        disk_id, disk = self._create_disk(volume, spec, volume.size,
+                                          snapshot_id=snapshot_id)
+        self._grow_to(volume, disk_id, disk)
+        return self._model_update(volume, spec, disk_id)
+
+    def _grow_to(self, volume, disk_id, disk):
+        """Resize a disk made from a snapshot when it came out smaller."""
+        size = int((disk or {}).get('Size') or volume.size)
+        if size >= volume.size:
+            return
+        try:
+            self.resize(disk_id, volume.size, online=False)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self._delete_quietly(disk_id)
+
+    def clone(self, volume, src_vref):
+        """Clone through a temporary snapshot that is always removed."""
+        spec = self._spec(volume)
+        src_disk = self.disk_id(src_vref)
+        snapshot_id = self._client.create_snapshot(
+            src_disk, name='cinder-clone-%s' % volume.id,
+            client_token=naming.client_token('cinder-clone', volume.id),
+            description=_('Temporary snapshot to clone volume %(src)s to '
+                          '%(dst)s') % {'src': src_vref.id,
+                                        'dst': volume.id},
+            tags={TEMP_SNAPSHOT_TAG: volume.id})
+        try:
+            self._client.wait_for_snapshot(snapshot_id)
+            disk_id, disk = self._create_disk(volume, spec, volume.size,
+                                              snapshot_id=snapshot_id)
+            self._grow_to(volume, disk_id, disk)
+        finally:
+            try:
+                self._client.delete_snapshot(snapshot_id)
+            except ebs_exc.EBSNotFound:
+                pass
+            except Exception as err:
+                LOG.warning('Could not delete temporary snapshot %(snap)s '
+                            'of clone %(vol)s: %(err)s',
+                            {'snap': snapshot_id, 'vol': volume.id,
+                             'err': err})
+        return self._model_update(volume, spec, disk_id)
+
+    # -- delete ----------------------------------------------------------
+
+    def delete(self, volume):
+        disk_ids = ([volume.provider_id] if volume.provider_id
+                    else self.find_disks(volume))
+        if not disk_ids:
+            LOG.info('Volume %s has no disk on the backend; nothing to '
+                     'delete.', volume.id)
+        for disk_id in disk_ids:
+            self.delete_disk(disk_id)
+
+    def delete_disk(self, disk_id):
+        """Delete a disk; a disk that is gone is deleted already."""
+        try:
+            disk = self._client.get_disk(disk_id)
+        except ebs_exc.EBSNotFound:
+            LOG.info('Disk %s does not exist; treating it as deleted.',
+                     disk_id)
+            return
+        if disk.get('Status') in SETTLING:
+            # ECS refuses to delete a disk still being created or reset
+            # (a create that timed out and is rolled back, for instance).
+            LOG.info('Disk %(disk)s is %(status)s; waiting for it to settle '
+                     'before deleting it.',
+                     {'disk': disk_id, 'status': disk.get('Status')})
+            disk = self._client.wait_for_disk_status(disk_id,
+                                                     [AVAILABLE, IN_USE])
+        leftovers = naming.attached_instances(disk)
+        if leftovers:
+            LOG.warning('Disk %(disk)s is still attached to %(inst)s on the '
+                        'backend although Cinder detached it; detaching it '
+                        'before deletion.',
+                        {'disk': disk_id, 'inst': ', '.join(leftovers)})
+            self._attacher.detach_all(disk_id)
+        try:
+            self._client.delete_disk(disk_id)
+        except ebs_exc.EBSNotFound:
+            return
+        self._client.wait_for_disk_deleted(disk_id)
+        LOG.info('Deleted disk %s.', disk_id)
+
+    # -- size, content, type ---------------------------------------------
+
+    def resize(self, disk_id, new_size, online=False):
+        self._client.resize_disk(disk_id, new_size, online=online)
+        statuses = [IN_USE] if online else [AVAILABLE]
+        disk = self._client.wait_for_disk_status(disk_id, statuses)
+        if int((disk or {}).get('Size') or new_size) < new_size:
+            msg = (_('Disk %(disk)s still reports %(size)s GiB after a '
+                     'resize to %(new)s GiB.') %
+                   {'disk': disk_id, 'size': disk.get('Size'),
+                    'new': new_size})
+            raise exception.VolumeBackendAPIException(data=msg)
+
+    def extend(self, volume, new_size):
+        """Offline resize, or online when the disk is attached."""
+        disk_id = self.disk_id(volume)
+        disk = self._client.get_disk(disk_id)
+        instances = naming.attached_instances(disk)
+        online = bool(instances)
+        if online and naming.is_multiattach_disk(disk):
+            # An ECS rule: ResizeDisk refuses the online type for them.
+            msg = (_('Volume %(vol)s is a multi-attach volume attached to '
+                     '%(inst)s; EBS cannot resize a multi-attach disk while '
+                     'it is attached. Detach it from every host, then '
+                     'extend it.') %
+                   {'vol': volume.id, 'inst': ', '.join(instances)})
+            LOG.error(msg)
+            raise exception.InvalidVolume(reason=msg)
+        LOG.info('Extending volume %(vol)s (disk %(disk)s) to %(size)s GiB '
+                 '%(how)s.', {'vol': volume.id, 'disk': disk_id,
+                              'size': new_size,
+                              'how': 'online' if online else 'offline'})
+        self.resize(disk_id, new_size, online=online)
+
+    def revert(self, volume, snapshot_id):
+        disk_id = self.disk_id(volume)
+        disk = self._client.get_disk(disk_id)
+        if naming.attached_instances(disk):
+            msg = (_('Volume %s is attached; it can only be reverted to a '
+                     'snapshot while it is available.') % volume.id)
+            raise exception.InvalidVolume(reason=msg)
+        self._client.reset_disk(disk_id, snapshot_id)
+        self._client.wait_for_disk_status(disk_id, [AVAILABLE])
+        LOG.info('Reverted volume %(vol)s to snapshot %(snap)s.',
+                 {'vol': volume.id, 'snap': snapshot_id})
+
+    def retype(self, context, volume, new_type, diff):
+        """Change performance level / category in place, or return False.
+
+        Returns False (Cinder then migrates) when multi-attach toggles, the
+        encryption changes, or the category cannot change in place.
+        """
+        new_multiattach = volume_types.is_multiattach_type(new_type)
+        if new_multiattach and (
+                volume.encryption_key_id or
+                cinder_volume_types.is_encrypted(context,
+                                                 new_type.get('id'))):
+            msg = (_('Cannot retype volume %s to a multi-attach type: '
+                     'multi-attach volumes cannot be encrypted.') %
+                   volume.id)
+            LOG.error(msg)
+            raise exception.InvalidVolume(reason=msg)
+        spec = volume_types.parse_extra_specs(
+            volume_types.extra_specs_of(new_type), self._conf,
+            multiattach=new_multiattach)
+
+        disk_id = self.disk_id(volume)
+        disk = self._client.get_disk(disk_id)
+        if new_multiattach != naming.is_multiattach_disk(disk):
+            LOG.info('Retype of volume %s toggles multi-attach, which ECS '
+                     'fixes at creation; a migration is needed.', volume.id)
+            return False
+        if (diff or {}).get('encryption'):
+            LOG.info('Retype of volume %s changes encryption; a migration '
+                     'is needed.', volume.id)
+            return False
+        category = disk.get('Category')
+        if not volume_types.category_change_in_place(category,
+                                                     spec.category):
+            LOG.info('Retype of volume %(vol)s changes the category from '
+                     '%(old)s to %(new)s, which needs a new disk.',
+                     {'vol': volume.id, 'old': category,
+                      'new': spec.category})
+            return False
+        new_category = spec.category if spec.category != category else None
+        new_level = spec.performance_level
+        if new_level == disk.get('PerformanceLevel') and not new_category:
+            new_level = None
+        if new_category or new_level:
+            LOG.info('Changing disk %(disk)s of volume %(vol)s in place: '
+                     'category %(cat)s, performance level %(pl)s.',
+                     {'disk': disk_id, 'vol': volume.id,
+                      'cat': spec.category, 'pl': spec.performance_level})
+            self._client.modify_disk_spec(disk_id,
+                                          performance_level=new_level,
+                                          category=new_category)
+            statuses = ([IN_USE] if naming.attached_instances(disk)
+                        else [AVAILABLE])
+            self._client.wait_for_disk_status(disk_id, statuses)
+        return True

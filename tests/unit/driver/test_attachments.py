@@ -1,0 +1,182 @@
+"""Multi-attach rules: counting attachments per host, attach / detach."""
+
+from unittest import mock
+
+from cinder import exception
+import ddt
+
+from cinder_ebs_driver import attachments
+from cinder_ebs_driver import exceptions as ebs_exc
+from tests.unit.driver import fakes
+
+
+@ddt.ddt
+class TestTerminateCounting(fakes.DriverTestCase):
+    """terminate_connection keeps a host another attachment still needs.
+
+    Rows: attachments as (host, status, has connector), the host being
+    detached, the expected count and whether to keep the connection.
+    """
+
+    @ddt.unpack
+    @ddt.data(
+        # Only the attachment being deleted: detach.
+        ([('h1', 'attached', True)], 'h1', 1, False),
+        # A second attachment on the same host keeps the connection.
+        ([('h1', 'attached', True), ('h1', 'attached', True)], 'h1', 2,
+         True),
+        # ... also when it is still attaching.
+        ([('h1', 'attached', True), ('h1', 'attaching', True)], 'h1', 2,
+         True),
+        # ... or one whose detach failed.
+        ([('h1', 'attached', True), ('h1', 'error_detaching', True)], 'h1', 2,
+         True),
+        # Attachments on other hosts do not count.
+        ([('h1', 'attached', True), ('h2', 'attached', True),
+          ('h3', 'attaching', True)], 'h1', 1, False),
+        # Detached attachments and reservations without a host do not.
+        ([('h1', 'attached', True), ('h1', 'detached', True),
+          (None, 'reserved', False)], 'h1', 1, False),
+        # The host is taken from attached_host when there is no connector.
+        ([('h1', 'attached', True), ('h1', 'attached', False)], 'h1', 2,
+         True),
+        # No attachment at all (e.g. an image copy on the volume host).
+        ([], 'h1', 0, False),
+    )
+    def test_count(self, rows, host, count, keep):
+        volume = self.volume(attachments=[
+            self.attachment(h, status, with_connector=conn,
+                            attachment_id=fakes.uuid(i))
+            for i, (h, status, conn) in enumerate(rows)])
+        self.assertEqual(count,
+                         attachments.host_attachment_count(volume, host))
+        self.assertEqual(keep,
+                         attachments.must_keep_connection(volume, host))
+
+    @ddt.unpack
+    @ddt.data(
+        ([('h1', 'attached'), ('h1', 'attached')], True, 0),
+        ([('h1', 'attached'), ('h2', 'attached')], False, 1),
+        ([('h1', 'attaching')], False, 1),
+    )
+    def test_terminate_connection(self, rows, expected, detaches):
+        volume = self.volume(attachments=[
+            self.attachment(h, status, attachment_id=fakes.uuid(i))
+            for i, (h, status) in enumerate(rows)])
+        self.flags_backend(ebs_host_instance_map={'h1': 'i-1', 'h2': 'i-2'})
+        self.client.get_disk.return_value = fakes.disk(
+            instances=['i-1', 'i-2'])
+        result = self.driver.terminate_connection(volume, {'host': 'h1'})
+        self.assertIs(expected, result)
+        self.assertEqual(detaches, self.client.detach_disk.call_count)
+        if detaches:
+            self.client.detach_disk.assert_called_once_with(fakes.DISK_ID,
+                                                            'i-1')
+            self.client.wait_for_attachment.assert_called_once_with(
+                fakes.DISK_ID, 'i-1', attached=False)
+
+    def test_terminate_connection_force_all_hosts(self):
+        volume = self.volume(attachments=[self.attachment('h1')])
+        self.client.get_disk.return_value = fakes.disk(
+            instances=['i-1', 'i-2', 'i-3'])
+        self.assertFalse(self.driver.terminate_connection(volume, None))
+        self.assertEqual([mock.call(fakes.DISK_ID, i)
+                          for i in ('i-1', 'i-2', 'i-3')],
+                         self.client.detach_disk.call_args_list)
+
+    def test_terminate_connection_not_attached_on_backend(self):
+        volume = self.volume(attachments=[self.attachment('h1')])
+        self.flags_backend(ebs_host_instance_map={'h1': 'i-1'})
+        self.client.get_disk.return_value = fakes.disk(instances=['i-2'])
+        self.assertFalse(self.driver.terminate_connection(volume,
+                                                          {'host': 'h1'}))
+        self.client.detach_disk.assert_not_called()
+
+    def test_terminate_connection_disk_gone(self):
+        volume = self.volume()
+        self.flags_backend(ebs_host_instance_map={'h1': 'i-1'})
+        self.client.get_disk.side_effect = ebs_exc.EBSNotFound(code='x')
+        self.assertFalse(self.driver.terminate_connection(volume,
+                                                          {'host': 'h1'}))
+        self.assertFalse(self.driver.terminate_connection(volume, None))
+        self.client.detach_disk.assert_not_called()
+
+
+class TestAttacher(fakes.DriverTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.attacher = attachments.Attacher(self.client, self.configuration)
+        self.vol = self.volume()
+
+    def test_attach(self):
+        self.client.get_disk.return_value = fakes.disk(instances=['i-0'])
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1')
+        self.client.attach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+        self.client.wait_for_attachment.assert_called_once_with(
+            fakes.DISK_ID, 'i-1', attached=True)
+
+    def test_already_attached_host_not_attached_twice(self):
+        self.client.get_disk.return_value = fakes.disk(
+            instances=['i-%d' % n for n in range(16)])
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-3')
+        self.client.attach_disk.assert_not_called()
+
+    def test_host_limit(self):
+        self.client.get_disk.return_value = fakes.disk(
+            instances=['i-%d' % n for n in range(16)])
+        err = self.assertRaises(exception.InvalidVolume,
+                                self.attacher.attach, self.vol,
+                                fakes.DISK_ID, 'i-16')
+        self.assertIn('16 hosts', str(err))
+        self.assertIn('ebs_max_attach_hosts', str(err))
+        self.client.attach_disk.assert_not_called()
+        self.client.detach_disk.assert_not_called()
+
+    def test_host_limit_option(self):
+        self.flags_backend(ebs_max_attach_hosts=2)
+        self.client.get_disk.return_value = fakes.disk(
+            instances=['i-0', 'i-1'])
+        self.assertRaises(exception.InvalidVolume, self.attacher.attach,
+                          self.vol, fakes.DISK_ID, 'i-2')
+        self.client.attach_disk.assert_not_called()
+
+    def test_single_attach_disk_attached_elsewhere(self):
+        self.client.get_disk.return_value = fakes.disk(
+            instances=['i-0'], multiattach=False)
+        err = self.assertRaises(exception.InvalidVolume,
+                                self.attacher.attach, self.vol,
+                                fakes.DISK_ID, 'i-1')
+        self.assertIn('not a multi-attach disk', str(err))
+        self.client.attach_disk.assert_not_called()
+
+    def test_attach_timeout_detaches_again(self):
+        self.client.get_disk.return_value = fakes.disk()
+        self.client.wait_for_attachment.side_effect = [
+            ebs_exc.EBSTimeout('attached', 'Attaching', 1), None]
+        self.assertRaises(ebs_exc.EBSTimeout, self.attacher.attach,
+                          self.vol, fakes.DISK_ID, 'i-1')
+        self.client.detach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+
+    def test_attach_error_rollback_failure_keeps_first_error(self):
+        self.client.get_disk.return_value = fakes.disk()
+        self.client.attach_disk.side_effect = ebs_exc.EBSBackendError(
+            code='InternalError')
+        self.client.detach_disk.side_effect = ebs_exc.EBSBackendError(
+            code='Other')
+        err = self.assertRaises(ebs_exc.EBSBackendError,
+                                self.attacher.attach, self.vol,
+                                fakes.DISK_ID, 'i-1')
+        self.assertEqual('InternalError', err.code)
+
+    def test_detach_not_attached_is_noop(self):
+        self.client.get_disk.return_value = fakes.disk(instances=['i-2'])
+        self.attacher.detach(fakes.DISK_ID, 'i-1')
+        self.client.detach_disk.assert_not_called()
+
+    def test_detach_all(self):
+        self.client.get_disk.return_value = fakes.disk(
+            instances=['i-1', 'i-2'])
+        self.assertEqual(['i-1', 'i-2'],
+                         self.attacher.detach_all(fakes.DISK_ID))
+        self.assertEqual(2, self.client.detach_disk.call_count)

@@ -1,0 +1,594 @@
+"""EBSVolumeDriver operations against a mocked backend client."""
+
+from unittest import mock
+
+from cinder import exception
+import ddt
+
+from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import naming
+from tests.unit.driver import fakes
+
+KEY_ID = fakes.uuid(99)
+
+
+class TestSetup(fakes.DriverTestCase):
+
+    def test_check_for_setup_error_ok(self):
+        self.driver.check_for_setup_error()
+
+    def test_check_for_setup_error_missing(self):
+        self.flags_backend(ebs_zone_id='', ebs_access_key_secret=None)
+        err = self.assertRaises(exception.VolumeDriverException,
+                                self.driver.check_for_setup_error)
+        self.assertIn('ebs_zone_id', str(err))
+        self.assertIn('ebs_access_key_secret', str(err))
+
+    def test_check_for_setup_error_bad_template(self):
+        self.flags_backend(ebs_device_path_template='/dev/{nope}')
+        self.assertRaises(exception.InvalidConfigurationValue,
+                          self.driver.check_for_setup_error)
+
+    @mock.patch('cinder_ebs_driver.client.EBSClient')
+    def test_do_setup_creates_client(self, client_cls):
+        self.driver.do_setup(self.ctxt)
+        client_cls.assert_called_once_with(self.configuration)
+        self.assertIs(client_cls.return_value, self.driver.client)
+
+    def test_validate_connector(self):
+        self.flags_backend(ebs_host_instance_map={'h1': 'i-1'})
+        self.driver.validate_connector({'host': 'h1'})
+        self.assertRaises(exception.InvalidConnectorException,
+                          self.driver.validate_connector, {'host': 'h9'})
+        self.assertRaises(exception.InvalidConnectorException,
+                          self.driver.validate_connector, {})
+
+
+class TestCreateDelete(fakes.DriverTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.client.create_disk.return_value = fakes.DISK_ID
+        self.client.wait_for_disk_status.return_value = fakes.disk()
+
+    def test_create(self):
+        volume = self.volume(provider_id=None, size=2,
+                             extra_specs={'ebs:performance_level': 'PL0'})
+        self.assertEqual({'provider_id': fakes.DISK_ID},
+                         self.driver.create_volume(volume))
+        kwargs = self.client.create_disk.call_args.kwargs
+        self.assertEqual(volume.name, kwargs['name'])
+        self.assertEqual(2, kwargs['size_gb'])
+        self.assertEqual('cloud_essd', kwargs['category'])
+        self.assertEqual('PL0', kwargs['performance_level'])
+        self.assertTrue(kwargs['multi_attach'])
+        self.assertEqual({naming.VOLUME_TAG: volume.id}, kwargs['tags'])
+        self.assertIsNone(kwargs['snapshot_id'])
+        token = kwargs['client_token']
+        self.assertLessEqual(len(token), 64)
+        self.assertIn(volume.id, token)
+        self.client.wait_for_disk_status.assert_called_once_with(
+            fakes.DISK_ID, ['Available'])
+
+    def test_create_migration_target_follows_its_type(self):
+        # Cinder creates the target of a retype's migration with the
+        # source's multiattach flag; the new type decides.
+        volume = self.volume(provider_id=None, multiattach=False,
+                             migration_status='target:%s' % fakes.uuid(2),
+                             extra_specs={'multiattach': '<is> True'})
+        self.assertEqual({'provider_id': fakes.DISK_ID, 'multiattach': True},
+                         self.driver.create_volume(volume))
+        self.assertTrue(
+            self.client.create_disk.call_args.kwargs['multi_attach'])
+
+    def test_create_trusts_volume_flag_otherwise(self):
+        volume = self.volume(provider_id=None, multiattach=False,
+                             extra_specs={'multiattach': '<is> True'})
+        self.assertEqual({'provider_id': fakes.DISK_ID},
+                         self.driver.create_volume(volume))
+        self.assertFalse(
+            self.client.create_disk.call_args.kwargs['multi_attach'])
+
+    def test_create_token_deterministic(self):
+        volume = self.volume(provider_id=None)
+        self.driver.create_volume(volume)
+        self.driver.create_volume(volume)
+        first, second = self.client.create_disk.call_args_list
+        self.assertEqual(first.kwargs['client_token'],
+                         second.kwargs['client_token'])
+
+    def test_client_token_limits(self):
+        token = naming.client_token('k' * 80, 'x')
+        self.assertLessEqual(len(token), 64)
+        self.assertTrue(token.isascii())
+        self.assertEqual(token, naming.client_token('k' * 80, 'x'))
+
+    def test_create_invalid_spec_touches_nothing(self):
+        volume = self.volume(extra_specs={'ebs:category': 'floppy'})
+        self.assertRaises(exception.InvalidVolumeType,
+                          self.driver.create_volume, volume)
+        self.client.create_disk.assert_not_called()
+
+    def test_create_encrypted_multiattach_refused(self):
+        volume = self.volume(encryption_key_id=KEY_ID)
+        err = self.assertRaises(exception.InvalidVolume,
+                                self.driver.create_volume, volume)
+        self.assertIn('encrypted', str(err))
+        self.client.create_disk.assert_not_called()
+
+    def test_create_encrypted_single_attach_allowed(self):
+        volume = self.volume(encryption_key_id=KEY_ID, multiattach=False)
+        self.driver.create_volume(volume)
+        self.assertFalse(
+            self.client.create_disk.call_args.kwargs['multi_attach'])
+
+    def test_create_too_small_for_level(self):
+        volume = self.volume(size=1,
+                             extra_specs={'ebs:performance_level': 'PL1'})
+        err = self.assertRaises(exception.InvalidInput,
+                                self.driver.create_volume, volume)
+        self.assertIn('at least 20 GiB', str(err))
+        self.client.create_disk.assert_not_called()
+
+    def test_create_wait_fails_deletes_disk(self):
+        self.client.wait_for_disk_status.side_effect = ebs_exc.EBSTimeout(
+            'available', 'Creating', 1)
+        self.client.get_disk.return_value = fakes.disk()
+        self.assertRaises(ebs_exc.EBSTimeout, self.driver.create_volume,
+                          self.volume(provider_id=None))
+        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
+
+    def test_create_call_fails_removes_tagged_orphans(self):
+        self.client.create_disk.side_effect = ebs_exc.EBSServerError(
+            code='InternalError')
+        self.client.list_disks.return_value = [fakes.disk('d-orphan')]
+        self.client.get_disk.return_value = fakes.disk('d-orphan')
+        volume = self.volume(provider_id=None)
+        self.assertRaises(ebs_exc.EBSServerError, self.driver.create_volume,
+                          volume)
+        self.client.list_disks.assert_called_once_with(
+            tags={naming.VOLUME_TAG: volume.id})
+        self.client.delete_disk.assert_called_once_with('d-orphan')
+
+    def test_delete(self):
+        self.client.get_disk.return_value = fakes.disk()
+        self.driver.delete_volume(self.volume())
+        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
+        self.client.wait_for_disk_deleted.assert_called_once_with(
+            fakes.DISK_ID)
+
+    def test_delete_waits_for_creating_disk(self):
+        # ECS refuses to delete a disk still being created (a timed-out
+        # create being rolled back).
+        self.client.get_disk.return_value = fakes.disk(status='Creating')
+        self.driver.delete_volume(self.volume())
+        self.client.wait_for_disk_status.assert_called_once_with(
+            fakes.DISK_ID, ['Available', 'In_use'])
+        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
+
+    def test_delete_gone_is_deleted(self):
+        self.client.get_disk.side_effect = ebs_exc.EBSNotFound(code='x')
+        self.driver.delete_volume(self.volume())
+        self.client.delete_disk.assert_not_called()
+
+    def test_delete_race_not_found(self):
+        self.client.get_disk.return_value = fakes.disk()
+        self.client.delete_disk.side_effect = ebs_exc.EBSNotFound(code='x')
+        self.driver.delete_volume(self.volume())
+
+    def test_delete_without_provider_id_uses_tag(self):
+        self.client.list_disks.return_value = []
+        self.driver.delete_volume(self.volume(provider_id=None))
+        self.client.delete_disk.assert_not_called()
+        self.client.list_disks.return_value = [fakes.disk()]
+        self.client.get_disk.return_value = fakes.disk()
+        self.driver.delete_volume(self.volume(provider_id=None))
+        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
+
+    def test_delete_detaches_leftovers(self):
+        self.client.get_disk.return_value = fakes.disk(
+            instances=['i-1', 'i-2'])
+        self.driver.delete_volume(self.volume())
+        self.assertEqual(2, self.client.detach_disk.call_count)
+        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
+
+
+class TestConnection(fakes.DriverTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.flags_backend(
+            ebs_host_instance_map={'h1': 'i-1'},
+            ebs_device_path_template='/x/{instance_id}/{host}/{serial}')
+
+    def test_initialize_connection(self):
+        self.client.get_disk.return_value = fakes.disk()
+        volume = self.volume()
+        info = self.driver.initialize_connection(
+            volume, {'host': 'h1', 'mode': 'rw'})
+        self.client.attach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+        self.assertEqual('local', info['driver_volume_type'])
+        self.assertEqual({
+            'device_path': '/x/i-1/h1/%s' % fakes.DISK_ID[2:],
+            'disk_id': fakes.DISK_ID,
+            'volume_id': volume.id,
+            'instance_id': 'i-1',
+            'access_mode': 'rw',
+            'discard': True,
+            'multiattach': True,
+        }, info['data'])
+
+    def test_initialize_connection_read_only(self):
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        info = self.driver.initialize_connection(
+            self.volume(multiattach=False), {'host': 'h1', 'mode': 'ro'})
+        self.assertEqual('ro', info['data']['access_mode'])
+        self.assertFalse(info['data']['multiattach'])
+        self.client.attach_disk.assert_not_called()
+
+    def test_initialize_connection_unmappable(self):
+        self.assertRaises(exception.InvalidConnectorException,
+                          self.driver.initialize_connection, self.volume(),
+                          {'host': 'nowhere'})
+        self.client.attach_disk.assert_not_called()
+
+    def test_locks_per_volume(self):
+        with mock.patch('cinder.coordination.COORDINATOR.get_lock') as lock:
+            self.client.get_disk.return_value = fakes.disk()
+            volume = self.volume()
+            self.driver.initialize_connection(volume, {'host': 'h1'})
+            self.driver.terminate_connection(volume, {'host': 'h1'})
+        self.assertEqual([mock.call('ebs-%s' % volume.id)] * 2,
+                         lock.call_args_list)
+
+
+class TestSnapshots(fakes.DriverTestCase):
+
+    def test_create_snapshot(self):
+        self.client.create_snapshot.return_value = fakes.SNAP_ID
+        snapshot = self.snapshot(provider_id=None)
+        self.assertEqual({'provider_id': fakes.SNAP_ID},
+                         self.driver.create_snapshot(snapshot))
+        args = self.client.create_snapshot.call_args
+        self.assertEqual(fakes.DISK_ID, args.args[0])
+        self.assertEqual({naming.SNAPSHOT_TAG: snapshot.id},
+                         args.kwargs['tags'])
+        self.assertIn(snapshot.id, args.kwargs['client_token'])
+        self.client.wait_for_snapshot.assert_called_once_with(fakes.SNAP_ID)
+
+    def test_create_snapshot_fails_deletes_it(self):
+        self.client.create_snapshot.return_value = fakes.SNAP_ID
+        self.client.wait_for_snapshot.side_effect = ebs_exc.EBSBackendError(
+            code='SnapshotFailed')
+        self.assertRaises(ebs_exc.EBSBackendError,
+                          self.driver.create_snapshot, self.snapshot())
+        self.client.delete_snapshot.assert_called_once_with(fakes.SNAP_ID)
+
+    def test_delete_snapshot_idempotent(self):
+        self.client.delete_snapshot.side_effect = ebs_exc.EBSNotFound(
+            code='x')
+        self.driver.delete_snapshot(self.snapshot())
+        self.client.delete_snapshot.assert_called_once_with(fakes.SNAP_ID)
+
+    def test_create_from_snapshot_larger(self):
+        self.client.create_disk.return_value = 'd-new'
+        self.client.wait_for_disk_status.side_effect = [
+            fakes.disk('d-new', size=1), fakes.disk('d-new', size=3)]
+        volume = self.volume(provider_id=None, size=3)
+        self.assertEqual({'provider_id': 'd-new'},
+                         self.driver.create_volume_from_snapshot(
+                             volume, self.snapshot()))
+        kwargs = self.client.create_disk.call_args.kwargs
+        self.assertEqual(fakes.SNAP_ID, kwargs['snapshot_id'])
+        self.assertEqual(3, kwargs['size_gb'])
+        self.client.resize_disk.assert_called_once_with('d-new', 3,
+                                                        online=False)
+
+    def test_create_from_snapshot_encrypted_multiattach(self):
+        volume = self.volume(provider_id=None, encryption_key_id=KEY_ID)
+        self.assertRaises(exception.InvalidVolume,
+                          self.driver.create_volume_from_snapshot, volume,
+                          self.snapshot())
+        self.client.create_disk.assert_not_called()
+
+    def test_clone_cleans_temporary_snapshot(self):
+        self.client.create_snapshot.return_value = 's-tmp'
+        self.client.create_disk.return_value = 'd-new'
+        self.client.wait_for_disk_status.return_value = fakes.disk('d-new')
+        src = self.volume()
+        volume = self.volume(id=fakes.uuid(5), provider_id=None)
+        self.assertEqual({'provider_id': 'd-new'},
+                         self.driver.create_cloned_volume(volume, src))
+        self.assertEqual('s-tmp',
+                         self.client.create_disk.call_args.kwargs[
+                             'snapshot_id'])
+        self.client.delete_snapshot.assert_called_once_with('s-tmp')
+
+    def test_clone_failure_still_cleans_snapshot(self):
+        self.client.create_snapshot.return_value = 's-tmp'
+        self.client.create_disk.side_effect = ebs_exc.EBSQuotaExceeded(
+            code='QuotaExceed.Disk')
+        volume = self.volume(id=fakes.uuid(5), provider_id=None)
+        self.assertRaises(ebs_exc.EBSQuotaExceeded,
+                          self.driver.create_cloned_volume, volume,
+                          self.volume())
+        self.client.delete_snapshot.assert_called_once_with('s-tmp')
+
+    def test_clone_encrypted_multiattach(self):
+        volume = self.volume(provider_id=None, encryption_key_id=KEY_ID)
+        self.assertRaises(exception.InvalidVolume,
+                          self.driver.create_cloned_volume, volume,
+                          self.volume())
+        self.client.create_snapshot.assert_not_called()
+
+
+@ddt.ddt
+class TestExtendRevertRetype(fakes.DriverTestCase):
+
+    @ddt.data(([], False, 'Available'), (['i-1'], True, 'In_use'))
+    @ddt.unpack
+    def test_extend(self, instances, online, status):
+        self.client.get_disk.return_value = fakes.disk(instances=instances,
+                                                       multiattach=False)
+        self.client.wait_for_disk_status.return_value = fakes.disk(size=5)
+        self.driver.extend_volume(self.volume(), 5)
+        self.client.resize_disk.assert_called_once_with(fakes.DISK_ID, 5,
+                                                        online=online)
+        self.client.wait_for_disk_status.assert_called_once_with(
+            fakes.DISK_ID, [status])
+
+    def test_extend_attached_multiattach_refused(self):
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        err = self.assertRaises(exception.InvalidVolume,
+                                self.driver.extend_volume, self.volume(), 5)
+        self.assertIn('Detach it from every host', str(err))
+        self.client.resize_disk.assert_not_called()
+
+    def test_revert(self):
+        self.client.get_disk.return_value = fakes.disk()
+        volume = self.volume()
+        self.driver.revert_to_snapshot(self.ctxt, volume,
+                                       self.snapshot(volume))
+        self.client.reset_disk.assert_called_once_with(fakes.DISK_ID,
+                                                       fakes.SNAP_ID)
+
+    def test_revert_attached_refused(self):
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        self.assertRaises(exception.InvalidVolume,
+                          self.driver.revert_to_snapshot, self.ctxt,
+                          self.volume(), self.snapshot())
+        self.client.reset_disk.assert_not_called()
+
+    def _retype(self, disk, specs, diff=None, volume=None):
+        self.client.get_disk.return_value = disk
+        new_type = {'id': fakes.uuid(7), 'extra_specs': specs}
+        return self.driver.retype(self.ctxt, volume or self.volume(),
+                                  new_type, diff or {}, {'host': 'x'})
+
+    @ddt.unpack
+    @ddt.data(
+        # (disk multiattach, category, level), new specs, result, modify
+        ((True, 'cloud_essd', 'PL0'),
+         {'multiattach': '<is> True', 'ebs:performance_level': 'PL1'},
+         True, {'performance_level': 'PL1', 'category': None}),
+        ((True, 'cloud_essd', 'PL0'),
+         {'multiattach': '<is> True', 'ebs:category': 'cloud_auto'},
+         True, {'performance_level': None, 'category': 'cloud_auto'}),
+        ((True, 'cloud_essd', 'PL0'), {'multiattach': '<is> True'},
+         True, None),
+        # Multi-attach toggles: migrate.
+        ((True, 'cloud_essd', 'PL0'), {}, False, None),
+        ((False, 'cloud_essd', 'PL0'), {'multiattach': '<is> True'},
+         False, None),
+        # Regional category: new disk needed.
+        ((False, 'cloud_essd', 'PL0'),
+         {'ebs:category': 'cloud_regional_disk_auto'}, False, None),
+    )
+    def test_retype(self, disk, specs, result, modify):
+        multi, category, level = disk
+        self.assertEqual(result, self._retype(
+            fakes.disk(multiattach=multi, category=category, level=level),
+            specs))
+        if modify:
+            self.client.modify_disk_spec.assert_called_once_with(
+                fakes.DISK_ID, **modify)
+        else:
+            self.client.modify_disk_spec.assert_not_called()
+
+    def test_retype_invalid_specs(self):
+        self.assertRaises(exception.InvalidVolumeType, self._retype,
+                          fakes.disk(), {'ebs:performance_level': 'PL7'})
+
+    def test_retype_encryption_change_migrates(self):
+        self.assertFalse(self._retype(
+            fakes.disk(multiattach=False), {},
+            diff={'encryption': {'provider': ('a', 'b')}},
+            volume=self.volume(multiattach=False)))
+
+    @mock.patch('cinder.volume.volume_types.is_encrypted',
+                return_value=True)
+    def test_retype_multiattach_encrypted_refused(self, is_encrypted):
+        self.assertRaises(exception.InvalidVolume, self._retype,
+                          fakes.disk(), {'multiattach': '<is> True'})
+        self.client.modify_disk_spec.assert_not_called()
+
+    def test_update_migrated_volume(self):
+        volume = self.volume()
+        new = self.volume(id=fakes.uuid(3), provider_id='d-new')
+        update = self.driver.update_migrated_volume(self.ctxt, volume, new,
+                                                    'available')
+        # Cinder swaps provider_id itself; returning it would undo that.
+        self.assertEqual({'_name_id': None}, update)
+        self.client.tag_disk.assert_called_once_with(
+            'd-new', {naming.VOLUME_TAG: volume.id})
+
+
+class TestManage(fakes.DriverTestCase):
+
+    def test_manage_by_id(self):
+        self.client.get_disk.return_value = fakes.disk(name='old')
+        volume = self.volume(provider_id=None)
+        self.assertEqual({'provider_id': fakes.DISK_ID},
+                         self.driver.manage_existing(
+                             volume, {'source-id': fakes.DISK_ID}))
+        self.client.modify_disk_attribute.assert_called_once_with(
+            fakes.DISK_ID, name=volume.name, description=mock.ANY)
+        self.client.tag_disk.assert_called_once_with(
+            fakes.DISK_ID, {naming.VOLUME_TAG: volume.id})
+
+    def test_manage_by_name_and_size(self):
+        self.client.list_disks.return_value = [
+            fakes.disk(name='mine', size=7), fakes.disk('d-2', name='b')]
+        volume = self.volume(provider_id=None)
+        self.assertEqual(7, self.driver.manage_existing_get_size(
+            volume, {'source-name': 'mine'}))
+
+    def test_manage_refusals(self):
+        volume = self.volume(provider_id=None)
+        cases = [
+            (fakes.disk(instances=['i-1']), 'attached'),
+            (fakes.disk(tags={naming.VOLUME_TAG: 'other'}),
+             'already belongs'),
+            (fakes.disk(status='Creating'), 'not Available'),
+            (fakes.disk(zone='other-zone'), 'in zone'),
+        ]
+        for disk, text in cases:
+            self.client.get_disk.return_value = disk
+            err = self.assertRaises(exception.ManageExistingInvalidReference,
+                                    self.driver.manage_existing, volume,
+                                    {'source-id': fakes.DISK_ID})
+            self.assertIn(text, str(err))
+        self.client.tag_disk.assert_not_called()
+
+    def test_manage_bad_refs(self):
+        volume = self.volume(provider_id=None)
+        self.assertRaises(exception.ManageExistingInvalidReference,
+                          self.driver.manage_existing, volume, {})
+        self.client.get_disk.side_effect = ebs_exc.EBSNotFound(code='x')
+        self.assertRaises(exception.ManageExistingInvalidReference,
+                          self.driver.manage_existing, volume,
+                          {'source-id': 'd-x'})
+        self.client.list_disks.return_value = [fakes.disk(name='n'),
+                                               fakes.disk('d-2', name='n')]
+        err = self.assertRaises(exception.ManageExistingInvalidReference,
+                                self.driver.manage_existing, volume,
+                                {'source-name': 'n'})
+        self.assertIn('have that name', str(err))
+
+    def test_manage_type_mismatch(self):
+        self.client.get_disk.return_value = fakes.disk(multiattach=False)
+        self.assertRaises(exception.ManageExistingVolumeTypeMismatch,
+                          self.driver.manage_existing,
+                          self.volume(provider_id=None),
+                          {'source-id': fakes.DISK_ID})
+        self.client.get_disk.return_value = fakes.disk(category='cloud_auto')
+        self.assertRaises(exception.ManageExistingVolumeTypeMismatch,
+                          self.driver.manage_existing,
+                          self.volume(provider_id=None,
+                                      extra_specs={'ebs:category':
+                                                   'cloud_essd'}),
+                          {'source-id': fakes.DISK_ID})
+
+    def test_manage_encrypted_multiattach(self):
+        self.client.get_disk.return_value = fakes.disk()
+        self.assertRaises(exception.InvalidVolume,
+                          self.driver.manage_existing,
+                          self.volume(provider_id=None,
+                                      encryption_key_id=KEY_ID),
+                          {'source-id': fakes.DISK_ID})
+        self.client.tag_disk.assert_not_called()
+
+    def test_unmanage(self):
+        volume = self.volume()
+        self.driver.unmanage(volume)
+        self.client.untag_disk.assert_called_once_with(
+            fakes.DISK_ID, [naming.VOLUME_TAG])
+
+    def test_manageable_volumes(self):
+        cinder_vol = self.volume(provider_id='d-3')
+        self.client.list_disks.return_value = [
+            fakes.disk('d-1', size=5),
+            fakes.disk('d-2', instances=['i-1']),
+            fakes.disk('d-3'),
+            fakes.disk('d-4', tags={naming.VOLUME_TAG: 'v4'}),
+            fakes.disk('d-5', zone='elsewhere'),
+        ]
+        entries = self.driver.get_manageable_volumes(
+            [cinder_vol], None, 10, 0, ['reference'], ['asc'])
+        by_id = {e['reference']['source-id']: e for e in entries}
+        self.assertEqual(['d-1', 'd-2', 'd-3', 'd-4'], sorted(by_id))
+        self.assertTrue(by_id['d-1']['safe_to_manage'])
+        self.assertEqual(5, by_id['d-1']['size'])
+        self.assertFalse(by_id['d-2']['safe_to_manage'])
+        self.assertIn('Attached', by_id['d-2']['reason_not_safe'])
+        self.assertEqual(cinder_vol.id, by_id['d-3']['cinder_id'])
+        self.assertFalse(by_id['d-3']['safe_to_manage'])
+        self.assertEqual('v4', by_id['d-4']['cinder_id'])
+        page = self.driver.get_manageable_volumes(
+            [], None, 2, 1, ['reference'], ['asc'])
+        self.assertEqual(2, len(page))
+
+    def test_manage_snapshot(self):
+        self.client.get_snapshot.return_value = fakes.ebs_snapshot(size=3)
+        snapshot = self.snapshot(provider_id=None)
+        self.assertEqual(3, self.driver.manage_existing_snapshot_get_size(
+            snapshot, {'source-id': fakes.SNAP_ID}))
+        self.assertEqual({'provider_id': fakes.SNAP_ID},
+                         self.driver.manage_existing_snapshot(
+                             snapshot, {'source-id': fakes.SNAP_ID}))
+
+    def test_manage_snapshot_of_other_disk(self):
+        self.client.get_snapshot.return_value = fakes.ebs_snapshot(
+            disk_id='d-other')
+        self.assertRaises(exception.ManageExistingInvalidReference,
+                          self.driver.manage_existing_snapshot,
+                          self.snapshot(provider_id=None),
+                          {'source-id': fakes.SNAP_ID})
+
+    def test_manageable_snapshots(self):
+        self.client.list_disks.return_value = [
+            fakes.disk(tags={naming.VOLUME_TAG: 'v1'})]
+        self.client.list_snapshots.return_value = [
+            fakes.ebs_snapshot('s-1'),
+            fakes.ebs_snapshot('s-2', tags={naming.SNAPSHOT_TAG: 'c2'}),
+            fakes.ebs_snapshot('s-3', disk_id='d-unknown'),
+        ]
+        entries = self.driver.get_manageable_snapshots(
+            [], None, 10, 0, ['reference'], ['asc'])
+        self.assertEqual(['s-1', 's-2'],
+                         [e['reference']['source-id'] for e in entries])
+        self.assertTrue(entries[0]['safe_to_manage'])
+        self.assertEqual({'source-id': fakes.DISK_ID},
+                         entries[0]['source_reference'])
+        self.assertEqual('c2', entries[1]['cinder_id'])
+
+
+class TestStats(fakes.DriverTestCase):
+
+    def test_stats_one_listing(self):
+        self.client.list_disks.return_value = [
+            fakes.disk('d-1', size=10), fakes.disk('d-2', size=5),
+            fakes.disk('d-3', size=100, zone='elsewhere')]
+        stats = self.driver.get_volume_stats(refresh=True)
+        self.client.list_disks.assert_called_once_with()
+        self.assertEqual('ebs', stats['volume_backend_name'])
+        self.assertTrue(stats['multiattach'])
+        pool = stats['pools'][0]
+        self.assertEqual(fakes.ZONE, pool['pool_name'])
+        self.assertEqual('infinite', pool['total_capacity_gb'])
+        self.assertEqual('infinite', pool['free_capacity_gb'])
+        self.assertEqual(15, pool['provisioned_capacity_gb'])
+        for key in ('multiattach', 'thin_provisioning_support',
+                    'online_extend_support'):
+            self.assertTrue(pool[key], key)
+        self.assertTrue(stats['sparse_copy_volume'])
+        self.driver.get_volume_stats()
+        self.client.list_disks.assert_called_once_with()
+        self.assertEqual(fakes.ZONE, self.driver.get_pool(self.volume()))
+
+    def test_stats_capacity_option(self):
+        self.flags_backend(ebs_pool_capacity_gb=100)
+        self.client.list_disks.return_value = [fakes.disk(size=30)]
+        pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
+        self.assertEqual(100, pool['total_capacity_gb'])
+        self.assertEqual(70, pool['free_capacity_gb'])

@@ -33,6 +33,8 @@ function configure_cinder_ebs_backend {
         "$CINDER_EBS_ACCESS_KEY_SECRET"
     iniset "$CINDER_CONF" "$section" ebs_host_instance_map \
         "$CINDER_EBS_HOST_INSTANCE_MAP"
+    iniset "$CINDER_CONF" "$section" ebs_pool_capacity_gb \
+        "$CINDER_EBS_POOL_CAPACITY_GB"
     if [[ "$CINDER_EBS_USE_EMULATOR" == "True" ]]; then
         # The emulator exposes each instance's disks under its state dir.
         iniset "$CINDER_CONF" "$section" ebs_device_path_template \

@@ -141,6 +141,9 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
         'ebs_state_poll_interval': '0.05',
         'ebs_state_timeout': '60',
         'ebs_api_retry_interval': '0.2',
+        # A finite pool: Cinder 29's scheduler fails its capacity
+        # notification for an 'infinite' pool (see cinder_ebs_driver.stats).
+        'ebs_pool_capacity_gb': '10240',
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as f:

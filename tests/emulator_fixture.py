@@ -25,6 +25,7 @@ import uuid
 from alibabacloud_ecs20140526 import client as ecs_client
 from alibabacloud_tea_openapi import models as openapi_models
 import fixtures
+import testtools
 from testtools import content
 from testtools import content_type
 
@@ -274,3 +275,29 @@ class EmulatorFixture(fixtures.Fixture):
 
     def _log_tail(self):
         return self._read_log() or self._log_cache
+
+
+class EmulatorPerClassTestCase(testtools.TestCase):
+    """One emulator process shared by all the tests of a class.
+
+    Subclasses set ``EMULATOR_KWARGS`` (arguments of
+    :class:`EmulatorFixture`) or override :meth:`emulator_kwargs`; the
+    emulator is ``cls.emu``.
+    """
+
+    EMULATOR_KWARGS = {}
+
+    @classmethod
+    def emulator_kwargs(cls):
+        return dict(cls.EMULATOR_KWARGS)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.emu = EmulatorFixture(**cls.emulator_kwargs())
+        cls.emu.setUp()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.cleanUp()
+        super().tearDownClass()

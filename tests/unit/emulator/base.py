@@ -164,21 +164,14 @@ class EmulatorTestCase(testtools.TestCase):
         return error
 
 
-class SharedEmulatorTestCase(EmulatorTestCase):
+class SharedEmulatorTestCase(EmulatorTestCase,
+                             emulator_fixture.EmulatorPerClassTestCase):
     """One emulator process for all the tests of a class."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.emu = emulator_fixture.EmulatorFixture(
-            use_loop_devices=cls.use_loop_devices,
-            transition_delay=cls.transition_delay)
-        cls.emu.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.cleanUp()
-        super().tearDownClass()
+    def emulator_kwargs(cls):
+        return {'use_loop_devices': cls.use_loop_devices,
+                'transition_delay': cls.transition_delay}
 
     def setUp(self):
         super().setUp()

@@ -94,19 +94,10 @@ class FaultRuleTest(testtools.TestCase):
         self.assertRaises(ValueError, faults.FaultInjector.parse_rules, 5)
 
 
-class FaultsOverHttpTest(testtools.TestCase):
+class FaultsOverHttpTest(emulator_fixture.EmulatorPerClassTestCase):
     """Every fault kind, observed through the official SDK."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.emu = emulator_fixture.EmulatorFixture(num_instances=2)
-        cls.emu.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.cleanUp()
-        super().tearDownClass()
+    EMULATOR_KWARGS = {'num_instances': 2}
 
     def setUp(self):
         super().setUp()

@@ -24,18 +24,7 @@ def assert_request_id(test, request_id):
     test.assertEqual(str(uuid.UUID(request_id)).upper(), request_id)
 
 
-class HttpTest(testtools.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.emu = emulator_fixture.EmulatorFixture()
-        cls.emu.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.emu.cleanUp()
-        super().tearDownClass()
+class HttpTest(emulator_fixture.EmulatorPerClassTestCase):
 
     def setUp(self):
         super().setUp()

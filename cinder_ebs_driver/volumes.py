@@ -62,8 +62,34 @@ class VolumeOps(object):
     def _create_disk(self, volume, spec, size, snapshot_id=None):
         volume_types.check_size(spec, size)
         token = naming.client_token('cinder-vol', volume.id)
+        disk_id = self._request_disk(volume, spec, size, snapshot_id, token)
         try:
-            disk_id = self._client.create_disk(
+            disk = self._wait_available(volume, disk_id)
+        except ebs_exc.EBSNotFound:
+            # ECS keeps answering a ClientToken with its first disk even
+            # after that disk is deleted: an earlier attempt at this volume
+            # was rolled back and Cinder rescheduled the create. A token
+            # derived from the stale disk keeps this attempt idempotent.
+            LOG.warning('The create token of volume %(vol)s answered disk '
+                        '%(disk)s, which no longer exists (an earlier '
+                        'attempt was rolled back); creating a new disk.',
+                        {'vol': volume.id, 'disk': disk_id})
+            token = naming.client_token(
+                'cinder-vol', '%s-%s' % (volume.id, disk_id))
+            disk_id = self._request_disk(volume, spec, size, snapshot_id,
+                                         token)
+            disk = self._wait_available(volume, disk_id)
+        LOG.info('Created disk %(disk)s (%(cat)s %(pl)s, %(size)s GiB, '
+                 'multi-attach %(multi)s) for volume %(vol)s.',
+                 {'disk': disk_id, 'cat': spec.category,
+                  'pl': spec.performance_level or '-', 'size': size,
+                  'multi': spec.multiattach, 'vol': volume.id})
+        return disk_id, disk
+
+    def _request_disk(self, volume, spec, size, snapshot_id, token):
+        """CreateDisk; on failure remove any disk it may have made."""
+        try:
+            return self._client.create_disk(
                 name=volume.name, size_gb=size, category=spec.category,
                 performance_level=spec.performance_level,
                 multi_attach=spec.multiattach, client_token=token,
@@ -74,20 +100,19 @@ class VolumeOps(object):
                 LOG.error('Creating the disk of volume %s failed.',
                           volume.id)
                 self._remove_orphans(volume)
+
+    def _wait_available(self, volume, disk_id):
+        """Wait for a new disk; delete it when it does not get there."""
         try:
-            disk = self._client.wait_for_disk_status(disk_id, [AVAILABLE])
+            return self._client.wait_for_disk_status(disk_id, [AVAILABLE])
+        except ebs_exc.EBSNotFound:
+            raise
         except Exception:
             with excutils.save_and_reraise_exception():
                 LOG.error('Disk %(disk)s of volume %(vol)s did not become '
                           'available; deleting it.',
                           {'disk': disk_id, 'vol': volume.id})
                 self._delete_quietly(disk_id)
-        LOG.info('Created disk %(disk)s (%(cat)s %(pl)s, %(size)s GiB, '
-                 'multi-attach %(multi)s) for volume %(vol)s.',
-                 {'disk': disk_id, 'cat': spec.category,
-                  'pl': spec.performance_level or '-', 'size': size,
-                  'multi': spec.multiattach, 'vol': volume.id})
-        return disk_id, disk
 
     def _remove_orphans(self, volume):
         try:

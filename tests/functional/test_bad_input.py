@@ -158,7 +158,7 @@ class TestStateTimeout(BadInputTestBase):
     """The backend is slower than ``ebs_state_timeout``."""
 
     # Disks stay 'Creating' for 1.5 s; the driver waits 1 s. No reschedule:
-    # a second attempt (same ClientToken) would get the same disk back.
+    # every attempt would time out the same way.
     EMULATOR_KWARGS = {'transition_delay': 1.5}
     DRIVER_FLAGS = {'ebs_state_timeout': 1, 'scheduler_max_attempts': 1}
 
@@ -168,4 +168,23 @@ class TestStateTimeout(BadInputTestBase):
         # to delete it before) and deleted it.
         message = self.assert_error_with_message(volume)
         self.assertIn('Driver failed to create the volume', message)
+        self.delete_volume(volume['id'])
+
+
+class TestRescheduledCreate(BadInputTestBase):
+    """A create that failed after CreateDisk is rescheduled by Cinder."""
+
+    def test_second_attempt_gets_a_new_disk(self):
+        # DescribeDisks fails for every retry of the first attempt's wait,
+        # so the driver deletes the new disk and Cinder reschedules onto
+        # the same backend. The volume's ClientToken still answers the
+        # deleted disk; the second attempt must create a new one.
+        retries = self.backend_flags()['ebs_api_retries']
+        self.emulator.set_faults(kind='error', actions=['DescribeDisks'],
+                                 count=retries + 1)
+        volume = self.create_volume(size=1)
+        self.assertEqual(retries + 1, self.emulator.get_faults()[0]['fired'])
+        disks = self.backend_disks()
+        self.assertEqual(['volume-%s' % volume['id']],
+                         [d['DiskName'] for d in disks])
         self.delete_volume(volume['id'])

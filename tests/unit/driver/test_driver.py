@@ -138,6 +138,23 @@ class TestCreateDelete(fakes.DriverTestCase):
                           self.volume(provider_id=None))
         self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
 
+    def test_create_after_rolled_back_attempt_uses_new_token(self):
+        # A rescheduled create: the volume's token answers the disk of the
+        # rolled-back attempt, which is gone.
+        self.client.create_disk.side_effect = ['d-stale', 'd-new']
+        self.client.wait_for_disk_status.side_effect = [
+            ebs_exc.EBSNotFound(code='InvalidDiskId.NotFound'),
+            fakes.disk('d-new')]
+        volume = self.volume(provider_id=None)
+        self.assertEqual('d-new',
+                         self.driver.create_volume(volume)['provider_id'])
+        first, second = [c.kwargs['client_token']
+                         for c in self.client.create_disk.call_args_list]
+        self.assertNotEqual(first, second)
+        self.assertEqual(second, naming.client_token(
+            'cinder-vol', '%s-d-stale' % volume.id))
+        self.client.delete_disk.assert_not_called()
+
     def test_create_call_fails_removes_tagged_orphans(self):
         self.client.create_disk.side_effect = ebs_exc.EBSServerError(
             code='InternalError')

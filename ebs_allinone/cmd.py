@@ -8,9 +8,10 @@
 
 ``demo`` runs the multi-attach workflow and exits 0 only when every step
 held; ``serve`` keeps the services up until Ctrl-C (or SIGTERM) and prints
-how to point the ``cinder`` CLI at them. Either way, at the end every
-process, loop device, guest and temporary directory it started is gone,
-which is checked and reported.
+how to point the ``cinder`` CLI at them (with guests: one idle guest per
+host and the ``ebs-nova-shim`` commands to attach volumes into them).
+Either way, at the end every process, loop device, guest and temporary
+directory it started is gone, which is checked and reported.
 """
 
 import argparse

@@ -75,7 +75,7 @@ class GuestHost(object):
         return pids
 
     # -- the guest --------------------------------------------------------
-    def define_guest(self, role, volume_id, record):
+    def define_guest(self, role, volume_id='', record=''):
         """Define the guest that plays ``role`` on ``volume_id``."""
         self.guest = guests.Guest(
             self.conn, self.daemons, self.daemons.root, role=role,
@@ -97,6 +97,16 @@ class GuestHost(object):
     @property
     def guest_role(self):
         return self.guest.role
+
+    @property
+    def uri(self):
+        """The libvirt URI of this host's private libvirtd."""
+        return self.daemons.uri
+
+    @property
+    def console_path(self):
+        """The file the guest's serial console writes to."""
+        return self.guest.console_path
 
     # -- volumes ----------------------------------------------------------
     def attach(self, volume_id):

@@ -9,7 +9,8 @@ its serial) and plays a role given on the kernel command line:
 * ``writer`` writes one 512-byte record with ``O_DIRECT``;
 * ``reader`` polls the disk with ``O_DIRECT`` until the record appears and
   prints it;
-* ``idle`` only reports the disk.
+* ``idle`` only reports the disk; without a serial, any disk (the
+  guests of ``ebs-allinone serve``, into which the user attaches volumes).
 
 Everything it prints goes to the serial console (a file), which the
 caller reads. Images are cached (``~/.cache/cinder-ebs-driver/guest`` or
@@ -61,7 +62,7 @@ echo "EBS-GUEST-READY role=$role"
 find_disk() {
     for s in /sys/block/vd*/serial; do
         [ -e "$s" ] || continue
-        if [ "$(cat "$s")" = "$serial" ]; then
+        if [ -z "$serial" ] || [ "$(cat "$s")" = "$serial" ]; then
             basename "$(dirname "$s")"
             return 0
         fi

@@ -1,8 +1,14 @@
-"""``ebs-allinone serve``: the services stay up; how to use them."""
+"""``ebs-allinone serve``: the services stay up; how to use them.
+
+With guests, each simulated compute host also boots one idle guest, and
+the instructions give, per host, the ``ebs-nova-shim`` commands that
+attach a volume into it and detach it.
+"""
 
 import shlex
 import threading
 
+from ebs_allinone import cinder_api
 from ebs_allinone import cinder_config
 from ebs_allinone import startup
 
@@ -29,6 +35,16 @@ or as flags:
 
     cinder {flags} list
 
+{attach}
+Compute hosts: {hosts}
+EBS backend (emulator): http://{emulator} region {region}, zone {zone}
+Attached disks appear under {devices}
+
+{openstack}
+Press Ctrl-C to stop everything.
+"""
+
+CINDER_ATTACH = """\
 Attach as a simulated compute host (the host name selects its emulator
 instance; the server id is any UUID):
 
@@ -43,13 +59,27 @@ here, as Cinder then asks Nova, which does not exist). Here the noauth
 user {service_user!r} plays the compute service:
 
     OS_USER_ID={service_user} cinder attachment-delete <attachment id>
+"""
 
-Compute hosts: {hosts}
-EBS backend (emulator): http://{emulator} region {region}, zone {zone}
-Attached disks appear under {devices}
+GUEST_ATTACH = """\
+Each compute host runs a private libvirtd with one idle guest. Attach a
+volume into a host's guest, and detach it, as nova-compute does
+(ebs-nova-shim: Cinder attachment, os-brick, live libvirt attach; the
+noauth user {service_user!r} plays the compute service, which detach
+needs). The guest prints "EBS-GUEST-DISK vdX" on its serial console when
+it sees the disk and "EBS-GUEST-DISK-GONE vdX" when it is gone.
 
-{openstack}
-Press Ctrl-C to stop everything.
+{commands}"""
+
+GUEST_HOST = """\
+{name} (instance {instance}): guest {guest}
+    libvirt: {uri}
+    serial console: {console}
+
+    {shim} \\
+        attach {guest} <volume id>
+    {shim} \\
+        detach {guest} <volume id>
 """
 
 OPENSTACK_NOTE = """\
@@ -77,7 +107,7 @@ class Server(object):
     def run(self):
         if self.degraded:
             self.out.say('DEGRADED MODE: no guests (%s).' % self.degraded)
-        for title, func in self.startup.steps():
+        for title, func in self.steps():
             with self.out.step(title):
                 func()
         self.out.say()
@@ -88,6 +118,56 @@ class Server(object):
 
     def stop(self):
         self._stop.set()
+
+    def steps(self):
+        steps = self.startup.steps()
+        if not self.degraded:
+            steps.append(('Boot one idle guest per compute host',
+                          self.boot_guests))
+        return steps
+
+    def guest_hosts(self):
+        """The compute hosts that run a guest (none in degraded mode)."""
+        return [host for host in self.stack.hosts
+                if getattr(host, 'guest', None) is not None]
+
+    def boot_guests(self):
+        """One idle guest per host, booted side by side."""
+        hosts = [host for host in self.stack.hosts
+                 if hasattr(host, 'define_guest')]
+        for host in hosts:
+            host.define_guest('idle')
+            host.boot_guest()
+        progress = self.out.progress_for('waiting for the guests to boot')
+        for host in hosts:
+            seconds = host.wait_guest(progress)
+            self.out.detail('%s: guest %s booted in %.1f s' % (
+                host.name, host.guest_name, seconds))
+
+    def shim_command(self, host):
+        """The ebs-nova-shim command line for a host, without the action."""
+        url = self.stack.cinder.url
+        return ' '.join(shlex.quote(part) for part in (
+            'ebs-nova-shim', '--connect', host.uri, '--host', host.name,
+            '--my-ip', '127.0.0.1', '--cinder-endpoint',
+            cinder_api.volume_endpoint(url),
+            '--project-id', cinder_config.PROJECT_ID,
+            '--user-id', cinder_config.SERVICE_USER))
+
+    def attach_instructions(self):
+        text = CINDER_ATTACH.format(
+            host=self.stack.names[0],
+            service_user=cinder_config.SERVICE_USER)
+        hosts = self.guest_hosts()
+        if not hosts:
+            return text
+        commands = '\n'.join(GUEST_HOST.format(
+            name=host.name, instance=host.instance_id,
+            guest=host.guest_name, uri=host.uri,
+            console=host.console_path, shim=self.shim_command(host))
+            for host in hosts)
+        return text + '\n' + GUEST_ATTACH.format(
+            service_user=cinder_config.SERVICE_USER, commands=commands)
 
     def instructions(self):
         url = self.stack.cinder.url
@@ -101,8 +181,7 @@ class Server(object):
         emulator = self.stack.emulator
         return CLI_TEMPLATE.format(
             url=url, user=user, project=project, version=version,
-            flags=flags, host=self.stack.names[0],
-            service_user=cinder_config.SERVICE_USER,
+            flags=flags, attach=self.attach_instructions(),
             hosts=', '.join('%s (instance %s)' % (
                 name, self.stack.host_instances[name])
                 for name in self.stack.names),

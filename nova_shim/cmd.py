@@ -6,6 +6,7 @@ Examples::
     ebs-nova-shim --cinder-endpoint http://127.0.0.1:8776/v3/admin \\
         --host compute-1 attach instance-0001 <volume id>
     ebs-nova-shim --cinder-endpoint ... detach instance-0001 <volume id>
+    # (--project-id and --user-id give the noauth token "user:project")
 
     # Cinder behind Keystone: the usual OS_* variables (OS_AUTH_URL,
     # OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, ...) are read.
@@ -57,6 +58,11 @@ def _parser():
                      'without Keystone, e.g. http://127.0.0.1:8776/v3/admin')
     api.add_argument('--project-id', default='admin',
                      help='project for --cinder-endpoint')
+    api.add_argument('--user-id', default='admin',
+                     help='user for --cinder-endpoint (Cinder without '
+                          'Keystone takes the user from the token); where '
+                          'a user plays the compute service, detaching '
+                          'a volume needs that user')
     api.add_argument('--os-volume-api-version',
                      default=volume_api.MIN_MICROVERSION,
                      help='volume API microversion (at least 3.54)')
@@ -114,7 +120,7 @@ def _volume_api(args):
     if args.cinder_endpoint:
         return volume_api.CinderVolumeAPI.noauth(
             args.cinder_endpoint, project_id=args.project_id,
-            microversion=args.os_volume_api_version)
+            user_id=args.user_id, microversion=args.os_volume_api_version)
     if os.environ.get('OS_AUTH_URL'):
         return volume_api.CinderVolumeAPI(
             _keystone_session(), microversion=args.os_volume_api_version,

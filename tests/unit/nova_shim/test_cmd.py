@@ -85,3 +85,17 @@ class CommandTest(testtools.TestCase):
                                       VOL]))
         shim.detach.assert_called_once_with('vm', VOL)
         self.assertEqual(2, shim.conn.close.call_count)
+
+    @mock.patch('nova_shim.cmd._attacher')
+    @mock.patch('nova_shim.volume_api.CinderVolumeAPI.noauth')
+    def test_noauth_user_and_project(self, noauth, attacher):
+        attacher.return_value.detach.return_value = {'attachment_id': 'a1'}
+        endpoint = 'http://127.0.0.1:8776/v3/p1'
+        self.assertEqual(0, cmd.main(['--cinder-endpoint', endpoint,
+                                      '--project-id', 'p1', '--user-id',
+                                      'nova', 'detach', 'vm', VOL]))
+        noauth.assert_called_once_with(endpoint, project_id='p1',
+                                       user_id='nova', microversion='3.54')
+        self.assertEqual(0, cmd.main(['--cinder-endpoint', endpoint,
+                                      'detach', 'vm', VOL]))
+        self.assertEqual('admin', noauth.call_args[1]['user_id'])

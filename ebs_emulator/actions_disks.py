@@ -126,17 +126,10 @@ def _disk_filters(request):
     multi_attach = params.choice('MultiAttach',
                                  ('Enabled', 'Disabled', 'LegacyShared'))
     disk_type = params.choice('DiskType', ('all', 'system', 'data'))
-    checks = []
-    if wanted_ids is not None:
-        wanted = set(wanted_ids)
-        checks.append(lambda disk: disk.id in wanted)
-    for field, attribute in (('ZoneId', 'zone_id'), ('DiskName', 'name'),
-                             ('SnapshotId', 'source_snapshot_id'),
-                             ('PerformanceLevel', 'performance_level')):
-        value = params.str(field)
-        if value is not None:
-            checks.append(lambda disk, a=attribute, v=value:
-                          getattr(disk, a) == v)
+    checks = lookup.match_checks(params, wanted_ids, (
+        ('ZoneId', 'zone_id'), ('DiskName', 'name'),
+        ('SnapshotId', 'source_snapshot_id'),
+        ('PerformanceLevel', 'performance_level')))
     if status not in (None, 'All'):
         checks.append(lambda disk: views.disk_status(disk) == status)
     if category:

@@ -92,16 +92,8 @@ def describe_snapshots(request):
     wanted_ids = params.json_list('SnapshotIds', max_items=100,
                                   error=errors.invalid_snapshot_ids)
     status = params.choice('Status', SNAPSHOT_STATUSES + ('all',))
-    checks = []
-    if wanted_ids is not None:
-        wanted = set(wanted_ids)
-        checks.append(lambda snap: snap.id in wanted)
-    for field, attribute in (('DiskId', 'source_disk_id'),
-                             ('SnapshotName', 'name')):
-        value = params.str(field)
-        if value is not None:
-            checks.append(lambda snap, a=attribute, v=value:
-                          getattr(snap, a) == v)
+    checks = lookup.match_checks(params, wanted_ids, (
+        ('DiskId', 'source_disk_id'), ('SnapshotName', 'name')))
     if status not in (None, 'all'):
         checks.append(lambda snap: snap.status == status)
     encrypted = params.bool('Encrypted')

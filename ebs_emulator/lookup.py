@@ -1,4 +1,5 @@
-"""Find the resources a request names, or raise the ECS not-found error."""
+"""Find the resources a request names (or raise the ECS not-found error),
+and the common filters of Describe actions."""
 
 from ebs_emulator import db
 from ebs_emulator import errors
@@ -42,3 +43,22 @@ def snapshot_manifest(session, snapshot_id):
     """{chunk index: chunk hash} of a snapshot."""
     rows = session.query(db.SnapshotChunk).filter_by(snapshot_id=snapshot_id)
     return {row.chunk_index: row.chunk_hash for row in rows}
+
+
+def match_checks(params, wanted_ids, fields):
+    """The common filters of a Describe action, as predicates.
+
+    :param wanted_ids: ids asked for (``None``: any id).
+    :param fields: ``(parameter, attribute)`` pairs; a parameter that is
+        given keeps only the resources whose attribute equals it.
+    """
+    checks = []
+    if wanted_ids is not None:
+        wanted = set(wanted_ids)
+        checks.append(lambda resource: resource.id in wanted)
+    for field, attribute in fields:
+        value = params.str(field)
+        if value is not None:
+            checks.append(lambda resource, a=attribute, v=value:
+                          getattr(resource, a) == v)
+    return checks

@@ -11,6 +11,7 @@ from cinder import exception
 from oslo_log import log as logging
 from oslo_utils import excutils
 
+from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import exceptions as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
@@ -77,7 +78,7 @@ class Attacher(object):
         refused, and the disk is detached again when it does not show up.
         """
         disk = self._client.get_disk(disk_id)
-        instances = naming.attached_instances(disk)
+        instances = ebs_client.attached_instance_ids(disk)
         if instance_id in instances:
             LOG.debug('Disk %(disk)s is already attached to %(inst)s.',
                       {'disk': disk_id, 'inst': instance_id})
@@ -131,7 +132,7 @@ class Attacher(object):
             except ebs_exc.EBSNotFound:
                 LOG.info('Disk %s is gone; nothing to detach.', disk_id)
                 return
-            if instance_id not in naming.attached_instances(disk):
+            if instance_id not in ebs_client.attached_instance_ids(disk):
                 LOG.debug('Disk %(disk)s is not attached to %(inst)s.',
                           {'disk': disk_id, 'inst': instance_id})
                 return
@@ -152,7 +153,7 @@ class Attacher(object):
             disk = self._client.get_disk(disk_id)
         except ebs_exc.EBSNotFound:
             return []
-        instances = naming.attached_instances(disk)
+        instances = ebs_client.attached_instance_ids(disk)
         for instance_id in instances:
             self.detach(disk_id, instance_id, check_first=False)
         return instances

@@ -111,8 +111,11 @@ def attached_instance_ids(disk):
     Reads ``Attachments`` (every attachment of a multi-attach disk) and,
     for answers that only name one instance, ``InstanceId``.
     """
+    disk = disk or {}
     ids = []
-    attachments = (disk.get('Attachments') or {}).get('Attachment') or []
+    attachments = disk.get('Attachments') or {}
+    if isinstance(attachments, dict):
+        attachments = attachments.get('Attachment') or []
     for attachment in attachments:
         instance_id = attachment.get('InstanceId')
         if instance_id and instance_id not in ids:

@@ -9,6 +9,7 @@ from cinder import exception
 from cinder.volume import volume_utils
 from oslo_log import log as logging
 
+from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import exceptions as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
@@ -78,7 +79,7 @@ class ManageOps(object):
             raise _invalid_ref(ref, _('disk %(disk)s already belongs to '
                                       'Cinder volume %(owner)s.') %
                                {'disk': disk_id, 'owner': owner})
-        instances = naming.attached_instances(disk)
+        instances = ebs_client.attached_instance_ids(disk)
         if instances:
             raise _invalid_ref(ref, _('disk %(disk)s is attached to '
                                       '%(inst)s; detach it first.') %
@@ -167,7 +168,7 @@ class ManageOps(object):
             disk_id = disk['DiskId']
             cinder_id = (by_disk.get(disk_id) or
                          naming.tags_of(disk).get(naming.VOLUME_TAG))
-            instances = naming.attached_instances(disk)
+            instances = ebs_client.attached_instance_ids(disk)
             reason = None
             if cinder_id:
                 reason = _('Already managed by Cinder.')

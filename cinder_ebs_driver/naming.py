@@ -59,21 +59,5 @@ def tags_of(resource):
     return result
 
 
-def attached_instances(disk):
-    """Return the instance ids a disk dict lists in its ``Attachments``."""
-    attachments = (disk or {}).get('Attachments') or {}
-    if isinstance(attachments, dict):
-        attachments = attachments.get('Attachment') or []
-    instances = []
-    for attachment in attachments:
-        instance_id = attachment.get('InstanceId')
-        if instance_id and instance_id not in instances:
-            instances.append(instance_id)
-    # Single-attach disks from older API versions only carry InstanceId.
-    if not instances and (disk or {}).get('InstanceId'):
-        instances.append(disk['InstanceId'])
-    return instances
-
-
 def is_multiattach_disk(disk):
     return (disk or {}).get('MultiAttach') == 'Enabled'

@@ -11,6 +11,7 @@ from cinder.volume import volume_types as cinder_volume_types
 from oslo_log import log as logging
 from oslo_utils import excutils
 
+from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import exceptions as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
@@ -216,7 +217,7 @@ class VolumeOps(object):
                      {'disk': disk_id, 'status': disk.get('Status')})
             disk = self._client.wait_for_disk_status(disk_id,
                                                      [AVAILABLE, IN_USE])
-        leftovers = naming.attached_instances(disk)
+        leftovers = ebs_client.attached_instance_ids(disk)
         if leftovers:
             LOG.warning('Disk %(disk)s is still attached to %(inst)s on the '
                         'backend although Cinder detached it; detaching it '
@@ -247,7 +248,7 @@ class VolumeOps(object):
         """Offline resize, or online when the disk is attached."""
         disk_id = self.disk_id(volume)
         disk = self._client.get_disk(disk_id)
-        instances = naming.attached_instances(disk)
+        instances = ebs_client.attached_instance_ids(disk)
         online = bool(instances)
         if online and naming.is_multiattach_disk(disk):
             # An ECS rule: ResizeDisk refuses the online type for them.
@@ -267,7 +268,7 @@ class VolumeOps(object):
     def revert(self, volume, snapshot_id):
         disk_id = self.disk_id(volume)
         disk = self._client.get_disk(disk_id)
-        if naming.attached_instances(disk):
+        if ebs_client.attached_instance_ids(disk):
             msg = (_('Volume %s is attached; it can only be reverted to a '
                      'snapshot while it is available.') % volume.id)
             raise exception.InvalidVolume(reason=msg)
@@ -326,7 +327,7 @@ class VolumeOps(object):
             self._client.modify_disk_spec(disk_id,
                                           performance_level=new_level,
                                           category=new_category)
-            statuses = ([IN_USE] if naming.attached_instances(disk)
+            statuses = ([IN_USE] if ebs_client.attached_instance_ids(disk)
                         else [AVAILABLE])
             self._client.wait_for_disk_status(disk_id, statuses)
         return True

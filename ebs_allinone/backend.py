@@ -42,8 +42,7 @@ class Backend(object):
 
     @staticmethod
     def attached_instances(disk):
-        attachments = (disk.get('Attachments') or {}).get('Attachment') or []
-        return sorted(a['InstanceId'] for a in attachments)
+        return sorted(ebs_client.attached_instance_ids(disk))
 
     def contents(self):
         """(disk ids, snapshot ids, admin counts) left on the backend."""

@@ -22,21 +22,19 @@ LOG = logging.getLogger(__name__)
 RELEASED_STATUSES = ('detached', 'deleted')
 
 
+def _field(attachment, name):
+    """A field of an attachment, given as an object or as a dict."""
+    if isinstance(attachment, dict):
+        return attachment.get(name)
+    return getattr(attachment, name, None)
+
+
 def attachment_host(attachment):
     """The host an attachment record is (or is being) connected on."""
-    connector = attachment.get('connector') if isinstance(
-        attachment, dict) else getattr(attachment, 'connector', None)
+    connector = _field(attachment, 'connector')
     if connector and connector.get('host'):
         return connector['host']
-    if isinstance(attachment, dict):
-        return attachment.get('attached_host')
-    return getattr(attachment, 'attached_host', None)
-
-
-def _status(attachment):
-    if isinstance(attachment, dict):
-        return attachment.get('attach_status')
-    return getattr(attachment, 'attach_status', None)
+    return _field(attachment, 'attached_host')
 
 
 def host_attachment_count(volume, host):
@@ -48,7 +46,7 @@ def host_attachment_count(volume, host):
     """
     count = 0
     for attachment in volume.volume_attachment or []:
-        if _status(attachment) in RELEASED_STATUSES:
+        if _field(attachment, 'attach_status') in RELEASED_STATUSES:
             continue
         if attachment_host(attachment) == host:
             count += 1

@@ -27,10 +27,18 @@ sys_admin_pctxt = priv_context.PrivContext(
 
 
 def _open_block_device(path, writable):
+    """Open a block device, or a regular file that serves as one.
+
+    Regular files are the EBS emulator's per-instance disk views (FUSE),
+    which answer the reservation ioctls; on any other file the kernel
+    answers ENOTTY. Anything else (character devices, directories) is
+    refused with ENOTBLK.
+    """
     flags = (os.O_RDWR if writable else os.O_RDONLY) | os.O_CLOEXEC
     fd = os.open(path, flags)
     try:
-        if not stat.S_ISBLK(os.fstat(fd).st_mode):
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISBLK(mode) or stat.S_ISREG(mode)):
             raise OSError(errno.ENOTBLK, os.strerror(errno.ENOTBLK), path)
     except Exception:
         os.close(fd)

@@ -239,7 +239,10 @@ def preempt(device, key, victim_key, pr_type=PRType.WRITE_EXCLUSIVE,
     """
     _check_key('key', key)
     _check_key('victim_key', victim_key)
-    arg = pr_abi.PrPreempt(old_key=victim_key, new_key=key,
+    # The kernel sends old_key as the caller's own key (NVMe CRKEY, SCSI
+    # RESERVATION KEY) and new_key as the key to preempt (NVMe PRKEY,
+    # SCSI SERVICE ACTION RESERVATION KEY).
+    arg = pr_abi.PrPreempt(old_key=key, new_key=victim_key,
                            type=PRType(pr_type))
     request = pr_abi.IOC_PR_PREEMPT_ABORT if abort else pr_abi.IOC_PR_PREEMPT
     _pr_out(device, 'preempt', request, arg)

@@ -157,7 +157,8 @@ class PublicApiTestCase(testtools.TestCase):
         reservations.preempt(DEV, KEY, VICTIM)
         request, arg = self._sent()
         self.assertEqual(pr_abi.IOC_PR_PREEMPT, request)
-        self.assertEqual((VICTIM, KEY, 1, 0),
+        # old_key is the caller's own key, new_key the victim's.
+        self.assertEqual((KEY, VICTIM, 1, 0),
                          (arg.old_key, arg.new_key, arg.type, arg.flags))
 
     def test_preempt_abort(self):
@@ -415,7 +416,8 @@ class IoctlPathTestCase(block_fixtures.TestCase):
         self.assertEqual(pr_abi.IOC_PR_PREEMPT_ABORT, request)
         self.assertTrue(mutate)
         arg = decode(pr_abi.PrPreempt, payload)
-        self.assertEqual((VICTIM, KEY, 1, 0),
+        # old_key is the caller's own key, new_key the victim's.
+        self.assertEqual((KEY, VICTIM, 1, 0),
                          (arg.old_key, arg.new_key, arg.type, arg.flags))
 
     def test_real_loop_device_has_no_reservations(self):
@@ -440,14 +442,21 @@ class IoctlPathTestCase(block_fixtures.TestCase):
         self.assertEqual('report', exc.operation)
 
     def test_not_a_block_device(self):
-        path = self.regular_file()
         exc = self.assertRaises(reservations.ReservationError,
-                                reservations.register, path, KEY)
+                                reservations.register, '/dev/null', KEY)
         self.assertEqual(errno.ENOTBLK, exc.errno)
         exc = self.assertRaises(reservations.ReservationError,
                                 reservations.register,
-                                path + '.missing', KEY)
+                                self.regular_file() + '.missing', KEY)
         self.assertEqual(errno.ENOENT, exc.errno)
+
+    def test_plain_regular_file_has_no_reservations(self):
+        # Regular files are accepted (the emulator's FUSE disk views);
+        # an ordinary one answers the ioctl with ENOTTY.
+        exc = self.assertRaises(reservations.ReservationNotSupported,
+                                reservations.register, self.regular_file(),
+                                KEY)
+        self.assertEqual(errno.ENOTTY, exc.errno)
 
     def test_entrypoint_refuses_other_ioctls(self):
         payload = bytes(pr_abi.PrRegistration())
@@ -482,5 +491,5 @@ class PrivsepDaemonTestCase(block_fixtures.TestCase):
         self.assertRaises(reservations.ReservationNotSupported,
                           reservations.report, self.device)
         exc = self.assertRaises(reservations.ReservationError,
-                                reservations.clear, self.regular_file(), KEY)
+                                reservations.clear, '/dev/null', KEY)
         self.assertEqual(errno.ENOTBLK, exc.errno)

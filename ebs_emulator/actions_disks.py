@@ -110,6 +110,8 @@ def delete_disk(request):
     disk_id = disk.id
     request.after_commit.append(
         lambda: request.service.blocks.delete_disk(disk_id))
+    request.after_commit.append(
+        lambda: request.service.devices.forget(disk_id))
     return {}
 
 

@@ -9,6 +9,10 @@ Once listening it prints ``ebs-emulator listening on HOST:PORT`` on
 standard output (the port actually bound when ``--port 0`` was given).
 SIGTERM or SIGINT stop it cleanly; the state stays in the state directory
 for the next start.
+
+``ebs-emulator resv-report --url URL [--disk ID]`` prints the persistent
+reservations of a running emulator's attached disks (see
+:mod:`ebs_emulator.resv_report`).
 """
 
 import logging as std_logging
@@ -23,6 +27,7 @@ from oslo_log import log as logging
 
 from ebs_emulator import config
 from ebs_emulator import faults
+from ebs_emulator import resv_report
 from ebs_emulator import server
 from ebs_emulator import service
 from ebs_emulator import signature
@@ -44,7 +49,8 @@ def _build_app(conf):
     svc = service.EmulatorService(
         conf.state_dir, instances, region_id=conf.region,
         zone_id=conf.zone, transition_delay=conf.transition_delay,
-        use_loop_devices=config.use_loop_devices(conf))
+        use_loop_devices=config.use_loop_devices(conf),
+        use_fuse=config.use_fuse(conf))
     LOG.info('Emulating region %s zone %s with %d instances, %d access '
              'key(s), state in %s', conf.region, conf.zone, len(instances),
              len(keys), conf.state_dir)
@@ -89,6 +95,8 @@ def _announce(conf, http_server):
 def main(argv=None):
     parent = os.getppid()
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ['resv-report']:
+        return resv_report.main(argv[1:])
     try:
         conf = config.make_conf(argv)
     except cfg.Error as e:

@@ -61,6 +61,14 @@ emulator_opts = [
                choices=['auto', 'yes', 'no'],
                help='Expose attached disks through loop devices (auto: '
                     'when the machine allows it).'),
+    cfg.StrOpt('fuse-views', default='auto',
+               choices=['auto', 'yes', 'no'],
+               help='Serve each attached instance its own view of a disk '
+                    'through FUSE, which enforces NVMe persistent '
+                    'reservations per instance (needs root, /dev/fuse and '
+                    'libfuse). auto: when the machine allows it, else '
+                    'loop devices or files without reservations; yes: '
+                    'refuse to start without it.'),
     cfg.IntOpt('max-clock-skew', default=900, min=1,
                help='Accepted difference in seconds between x-acs-date and '
                     'the emulator clock.'),
@@ -169,5 +177,13 @@ def instances_from_conf(conf):
     return default_instances(conf.instances, conf.zone)
 
 
+def _tristate(value):
+    return {'auto': None, 'yes': True, 'no': False}[value]
+
+
 def use_loop_devices(conf):
-    return {'auto': None, 'yes': True, 'no': False}[conf.use_loop_devices]
+    return _tristate(conf.use_loop_devices)
+
+
+def use_fuse(conf):
+    return _tristate(conf.fuse_views)

@@ -121,6 +121,28 @@ class ClientToken(Base):
     created_at = sa.Column(sa.Float, nullable=False)
 
 
+class Reservation(Base):
+    """The persistent-reservation state of a disk (see reservations)."""
+    __tablename__ = 'pr_reservations'
+
+    disk_id = sa.Column(sa.String(32), primary_key=True)
+    generation = sa.Column(sa.Integer, nullable=False, default=0)
+    # pr_type number, or None when nothing is reserved
+    rtype = sa.Column(sa.Integer, nullable=True)
+    holder = sa.Column(sa.String(64), nullable=True)
+
+
+class Registration(Base):
+    """A host (instance) registered with a reservation key on a disk."""
+    __tablename__ = 'pr_registrations'
+
+    disk_id = sa.Column(sa.String(32), primary_key=True)
+    instance_id = sa.Column(sa.String(64), primary_key=True)
+    # 64-bit unsigned keys do not fit SQLite's signed integers.
+    key = sa.Column(sa.String(18), nullable=False)
+    position = sa.Column(sa.Integer, nullable=False)
+
+
 class Database(object):
     """The SQLite file of one state directory."""
 

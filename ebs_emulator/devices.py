@@ -6,13 +6,17 @@ see it::
     <state>/instances/<instance id>/dev/disk/by-id/
         nvme-Alibaba_Cloud_Elastic_Block_Storage_<serial>
 
-as a symlink to a loop device over the disk file (each attachment gets its
-own loop device, like each host gets its own NVMe namespace), or to the
-disk file itself when the machine cannot create loop devices.
+as a symlink to one of:
 
-This module is the data path seen by instances: a later per-instance
-check (persistent reservations) plugs in here by exposing something else
-than a plain loop device.
+* the instance's own view of the disk served by the FUSE data path
+  (:mod:`ebs_emulator.datapath`), which enforces NVMe persistent
+  reservations per instance: the default where FUSE can run;
+* a loop device over the disk file (each attachment gets its own loop
+  device, like each host gets its own NVMe namespace);
+* the disk file itself when the machine allows neither.
+
+Only the FUSE views enforce reservations; the emulator says so once when
+it falls back.
 """
 
 import os
@@ -21,6 +25,8 @@ import tempfile
 import threading
 
 from oslo_log import log as logging
+
+from ebs_emulator import datapath
 
 LOG = logging.getLogger(__name__)
 
@@ -87,16 +93,45 @@ class LoopDevices(object):
 class DeviceExposer(object):
     """Creates and removes the per-instance device paths."""
 
-    def __init__(self, state_dir, disk_dir, use_loop_devices=None):
+    def __init__(self, state_dir, disk_dir, use_loop_devices=None,
+                 use_fuse=None):
         self.state_dir = state_dir
         self.disk_dir = os.path.realpath(disk_dir)
         self.loops = LoopDevices()
-        if use_loop_devices is None:
+        self.fuse = self._start_fuse(use_fuse)
+        if self.fuse:
+            use_loop_devices = False
+        elif use_loop_devices is None:
             use_loop_devices = self.loops.usable()
         self.use_loop_devices = use_loop_devices
         # (disk id, instance id) -> loop device, or None for a plain file
         self._devices = {}
         self._lock = threading.Lock()
+
+    def _start_fuse(self, use_fuse):
+        """The running FUSE data path, or None (said once, with why)."""
+        if use_fuse is False:
+            LOG.warning('FUSE data path disabled: persistent reservations '
+                        'are NOT enforced on attached disks')
+            return None
+        reason = datapath.unavailable_reason()
+        if reason is None:
+            fuse = datapath.FuseDataPath(self.state_dir)
+            try:
+                fuse.start()
+                return fuse
+            except (OSError, datapath.DataPathError) as exc:
+                reason = str(exc)
+        if use_fuse:
+            raise OSError('the FUSE data path cannot run: %s' % reason)
+        LOG.warning('FUSE data path unavailable (%s): persistent '
+                    'reservations are NOT enforced on attached disks',
+                    reason)
+        return None
+
+    @property
+    def enforces_reservations(self):
+        return self.fuse is not None
 
     def path(self, disk_id, instance_id):
         return device_path(self.state_dir, instance_id, disk_id)
@@ -108,25 +143,50 @@ class DeviceExposer(object):
         with self._lock:
             key = (disk_id, instance_id)
             if key not in self._devices:
-                self._devices[key] = (self.loops.attach(disk_file)
-                                      if self.use_loop_devices else None)
+                if self.fuse:
+                    self._devices[key] = self.fuse.expose(
+                        disk_id, instance_id, serial_of(disk_id), disk_file)
+                elif self.use_loop_devices:
+                    self._devices[key] = self.loops.attach(disk_file)
+                else:
+                    self._devices[key] = None
             target = self._devices[key] or disk_file
         self._replace_link(link, target)
         return link
 
-    def withdraw(self, disk_id, instance_id):
-        """Remove the disk from the instance and free its loop device."""
+    def withdraw(self, disk_id, instance_id, detached=True):
+        """Remove the disk from the instance and free its device.
+
+        :param detached: the disk is detached from the instance, which
+            loses its reservation registration (False when the emulator
+            only stops).
+        """
         try:
             os.unlink(self.path(disk_id, instance_id))
         except FileNotFoundError:
             pass
         with self._lock:
             device = self._devices.pop((disk_id, instance_id), None)
-        if device:
+        if self.fuse:
+            self.fuse.withdraw(disk_id, instance_id, serial_of(disk_id),
+                               detached)
+        elif device:
             self._detach_quietly(device)
+
+    def forget(self, disk_id):
+        """The disk is deleted: drop its reservation state."""
+        if self.fuse:
+            self.fuse.forget(disk_id)
+
+    def reservations(self):
+        """{disk id: reservation report}, or None when not enforced."""
+        return self.fuse.report() if self.fuse else None
 
     def refresh(self, disk_id):
         """Tell the loop devices of a disk that its file has grown."""
+        if self.fuse:
+            # A view's size is the disk file's: nothing to tell.
+            return
         with self._lock:
             devices = [dev for (disk, _inst), dev in self._devices.items()
                        if disk == disk_id and dev]
@@ -155,14 +215,16 @@ class DeviceExposer(object):
     def close(self):
         """Remove every exposure made here and free its loop device.
 
-        The attachments stay in the database: a restart exposes the
-        attached disks again.  No link is left behind that could point at
-        a loop device someone else reuses.
+        The attachments and reservations stay in the database: a restart
+        exposes the attached disks again. No link is left behind that
+        could point at a loop device someone else reuses.
         """
         with self._lock:
             exposed = list(self._devices)
         for disk_id, instance_id in exposed:
-            self.withdraw(disk_id, instance_id)
+            self.withdraw(disk_id, instance_id, detached=False)
+        if self.fuse:
+            self.fuse.stop()
 
     def _detach_quietly(self, device):
         try:

@@ -205,7 +205,8 @@ class EmulatorProcess(ChildProcess):
     def __init__(self, state_dir, log_path, access_key, instances=None,
                  instances_file=None, num_instances=config.DEFAULT_INSTANCES,
                  region_id=config.DEFAULT_REGION, zone_id=config.DEFAULT_ZONE,
-                 transition_delay=0.2, use_loop_devices='auto', port=0,
+                 transition_delay=0.2, use_loop_devices='auto',
+                 fuse_views='auto', port=0,
                  config_file=None, extra_args=()):
         self.state_dir = state_dir
         self.access_key_id, self.access_key_secret = access_key
@@ -219,6 +220,7 @@ class EmulatorProcess(ChildProcess):
                 '--region', region_id, '--zone', zone_id,
                 '--transition-delay', str(transition_delay),
                 '--use-loop-devices', use_loop_devices,
+                '--fuse-views', fuse_views,
                 '--exit-with-parent']
         if config_file:
             # Keeps the secret off the command line.

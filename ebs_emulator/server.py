@@ -11,6 +11,8 @@ debugging; they only answer clients on the loopback interface:
 * ``GET /_emulator/health``
 * ``GET|POST|DELETE /_emulator/faults`` (see :mod:`ebs_emulator.faults`)
 * ``GET /_emulator/state``
+* ``GET /_emulator/reservations`` (persistent reservations of the
+  exposed disks; ``{"enforced": false}`` without the FUSE data path)
 
 The server uses OS threads: run it in its own process (``ebs-emulator``),
 never inside a process that eventlet has monkey-patched.
@@ -257,6 +259,8 @@ class EmulatorApp(object):
                 return self._admin_faults(method, body)
             if name == 'state' and method == 'GET':
                 return Reply(200, self._debug_state())
+            if name == 'reservations' and method == 'GET':
+                return Reply(200, self._reservations())
         except ValueError as e:
             return Reply(400, {'error': str(e)})
         except Exception:
@@ -287,6 +291,12 @@ class EmulatorApp(object):
         else:
             return Reply(405, {'error': 'method not allowed'})
         return Reply(200, {'rules': self.faults.describe()})
+
+    def _reservations(self):
+        report = self.service.reservation_report()
+        if report is None:
+            return {'enforced': False, 'disks': {}}
+        return {'enforced': True, 'disks': report}
 
     def _debug_state(self):
         state = {'faults': self.faults.describe(),

@@ -57,7 +57,7 @@ class EmulatorService(object):
 
     def __init__(self, state_dir, instances, region_id='emu-region-1',
                  zone_id='emu-zone-a', transition_delay=0.2,
-                 use_loop_devices=None):
+                 use_loop_devices=None, use_fuse=None):
         self.state_dir = os.path.abspath(state_dir)
         os.makedirs(self.state_dir, exist_ok=True)
         self.region_id = region_id
@@ -76,7 +76,8 @@ class EmulatorService(object):
         self.db = db.Database(self.state_dir)
         self.blocks = blockstore.BlockStore(self.state_dir)
         self.devices = devices.DeviceExposer(
-            self.state_dir, self.blocks.disk_dir, use_loop_devices)
+            self.state_dir, self.blocks.disk_dir, use_loop_devices,
+            use_fuse)
         self._recover()
         self._worker = transitions.TransitionWorker(self)
         self._worker.start()
@@ -112,8 +113,13 @@ class EmulatorService(object):
         with self._lock:
             if self._closed:
                 return None
+            after_commit = []
             with self.db.session() as session:
-                return transitions.apply_due(self, session, time.time())
+                next_due = transitions.apply_due(self, session, time.time(),
+                                                 after_commit)
+            for callback in after_commit:
+                callback()
+            return next_due
 
     def expose(self, disk_id, instance_id):
         """Expose a disk on an instance, degrading to the plain file."""
@@ -129,6 +135,10 @@ class EmulatorService(object):
     def device_path(self, disk_id, instance_id):
         return self.devices.path(disk_id, instance_id)
 
+    def reservation_report(self):
+        """The reservations of every exposed disk (None: not enforced)."""
+        return self.devices.reservations()
+
     def debug_state(self):
         """Counts for the server's /_emulator/state debugging endpoint."""
         with self._lock, self.db.session() as session:
@@ -138,6 +148,7 @@ class EmulatorService(object):
                 'snapshots': session.query(db.Snapshot).count(),
                 'chunks': session.query(db.Chunk).count(),
                 'use_loop_devices': self.devices.use_loop_devices,
+                'reservations_enforced': self.devices.enforces_reservations,
                 'exposed': self.devices.exposed(),
             }
 

@@ -12,6 +12,7 @@ Because the pending work is in the database, a restart simply finishes
 what was in flight.
 """
 
+import functools
 import threading
 import time
 
@@ -24,8 +25,13 @@ LOG = logging.getLogger(__name__)
 MAX_SLEEP = 1.0
 
 
-def apply_due(service, session, now):
-    """Apply every transition due at ``now``; return the next due time."""
+def apply_due(service, session, now, after_commit):
+    """Apply every transition due at ``now``; return the next due time.
+
+    Work that must wait until the transaction is committed is appended
+    to ``after_commit``: dropping a detached instance's reservation
+    registration writes to the database from the data path's process.
+    """
     for disk in session.query(db.Disk).filter(db.Disk.due_at <= now):
         disk.status = 'Available'
         disk.due_at = None
@@ -40,8 +46,9 @@ def apply_due(service, session, now):
             attachment.state = 'attached'
             attachment.due_at = None
         elif attachment.state == 'detaching':
-            service.devices.withdraw(attachment.disk_id,
-                                     attachment.instance_id)
+            after_commit.append(functools.partial(
+                service.devices.withdraw, attachment.disk_id,
+                attachment.instance_id))
             session.delete(attachment)
     return _next_due(session)
 

@@ -49,7 +49,7 @@ class EmulatorFixture(fixtures.Fixture):
                  num_instances=20, extra_args=(),
                  region_id=config.DEFAULT_REGION,
                  zone_id=config.DEFAULT_ZONE, faults=None,
-                 use_loop_devices='no'):
+                 use_loop_devices='no', fuse_views='no'):
         """Prepare the emulator.
 
         :param instances: list of instance dicts (InstanceId, HostName,
@@ -59,6 +59,8 @@ class EmulatorFixture(fixtures.Fixture):
         :param faults: fault rules active from the start (see
             :mod:`ebs_emulator.faults`).
         :param use_loop_devices: 'auto', 'yes' or 'no'.
+        :param fuse_views: 'auto', 'yes' or 'no' (reservation-enforcing
+            per-instance views; off by default: tests that need them ask).
         """
         super().__init__()
         self.region_id = region_id
@@ -74,6 +76,7 @@ class EmulatorFixture(fixtures.Fixture):
         self.extra_args = list(extra_args)
         self.initial_faults = faults
         self.use_loop_devices = use_loop_devices
+        self.fuse_views = fuse_views
         self.access_key_id = 'EMUTEST%s' % uuid.uuid4().hex[:12].upper()
         self.access_key_secret = uuid.uuid4().hex
         self._launcher = None
@@ -100,6 +103,7 @@ class EmulatorFixture(fixtures.Fixture):
             num_instances=len(self.instances), region_id=self.region_id,
             zone_id=self.zone_id, transition_delay=self.transition_delay,
             use_loop_devices=self.use_loop_devices,
+            fuse_views=self.fuse_views,
             config_file=self._config_file,
             extra_args=extra_args + self.extra_args)
         self.addDetail('ebs-emulator-log', content.Content(

@@ -9,7 +9,7 @@ APT_PACKAGES=(
     python3-venv python3-dev gcc pkg-config git
     libvirt-dev libvirt-daemon-system libvirt-clients
     qemu-system-x86 qemu-utils busybox-static cpio
-    linux-libc-dev libxml2-utils
+    linux-libc-dev libxml2-utils fuse3
 )
 
 missing=()

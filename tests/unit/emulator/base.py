@@ -152,6 +152,7 @@ class EmulatorTestCase(testtools.TestCase):
     """Common settings and assertions."""
 
     use_loop_devices = 'auto'
+    fuse_views = 'no'
     transition_delay = 0.05
 
     def assertEcsError(self, code, status, func, *args, **kwargs):
@@ -171,6 +172,7 @@ class SharedEmulatorTestCase(EmulatorTestCase,
     @classmethod
     def emulator_kwargs(cls):
         return {'use_loop_devices': cls.use_loop_devices,
+                'fuse_views': cls.fuse_views,
                 'transition_delay': cls.transition_delay}
 
     def setUp(self):
@@ -188,5 +190,6 @@ class OwnEmulatorTestCase(EmulatorTestCase):
 
     def make_fixture(self, **kw):
         kw.setdefault('use_loop_devices', self.use_loop_devices)
+        kw.setdefault('fuse_views', self.fuse_views)
         kw.setdefault('transition_delay', self.transition_delay)
         return emulator_fixture.EmulatorFixture(**kw)

@@ -1,9 +1,11 @@
-"""What a run may leave behind: processes, loop devices, directories."""
+"""What a run may leave behind: processes, loop devices, FUSE mounts,
+directories."""
 
 import os
 import subprocess
 
 from ebs_allinone import libvirt_daemons
+from ebs_emulator import datapath
 from ebs_emulator import process
 
 DELETED = ' (deleted)'
@@ -36,6 +38,13 @@ def loop_devices_under(directory):
             if back.startswith(prefix)]
 
 
+def mounts_under(directory):
+    """Mount points below ``directory`` (the emulator's FUSE views)."""
+    prefix = os.path.realpath(directory).rstrip('/') + '/'
+    return [point for point in datapath.mount_points()
+            if point.startswith(prefix)]
+
+
 def find(pids, directory, directory_must_go):
     """Describe every leftover; an empty list means a clean shutdown.
 
@@ -48,6 +57,8 @@ def find(pids, directory, directory_must_go):
             if pid and not process.process_gone(pid)]
     left += ['loop device %s is still set up' % dev
              for dev in loop_devices_under(directory)]
+    left += ['%s is still mounted' % point
+             for point in mounts_under(directory)]
     if directory_must_go and os.path.exists(directory):
         left.append('directory %s is still there' % directory)
     return left

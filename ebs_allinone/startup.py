@@ -32,15 +32,21 @@ class Startup(object):
         emulator = self.stack.start_emulator(
             self.out.progress_for('waiting for the emulator'))
         self.backend = backend_mod.Backend(emulator)
-        loops = emulator.state().get('service', {}).get('use_loop_devices')
+        service = emulator.state().get('service', {})
+        loops = service.get('use_loop_devices')
         self.out.detail('run directory %s' % self.stack.dir)
         self.out.detail('endpoint http://%s, state in %s' % (
             emulator.endpoint, emulator.state_dir))
         self.out.detail('instances: %s' % ', '.join(
             '%s=%s' % item for item in sorted(
                 self.stack.host_instances.items())))
-        self.out.detail('attached disks appear as %s' % (
-            'loop devices' if loops else 'files (no loop devices here)'))
+        if service.get('reservations_enforced'):
+            shown = ('per-instance FUSE views (persistent reservations '
+                     'enforced)')
+        else:
+            shown = ('loop devices' if loops else 'files') + (
+                ' (persistent reservations NOT enforced)')
+        self.out.detail('attached disks appear as %s' % shown)
 
     def start_cinder(self):
         pool = self.stack.start_cinder(

@@ -9,6 +9,11 @@ its serial) and plays a role given on the kernel command line:
 * ``writer`` writes one 512-byte record with ``O_DIRECT``;
 * ``reader`` polls the disk with ``O_DIRECT`` until the record appears and
   prints it;
+* ``appender`` writes a numbered record every ``ebs_interval_ms``
+  milliseconds at ``ebs_offset`` with ``O_DIRECT`` and reports each
+  write's result at once (a small static program, ``ebs-pwrite``, built
+  with gcc: busybox's dd falls back to buffered writes on an unaligned
+  buffer, which report errors late);
 * ``idle`` only reports the disk; without a serial, any disk (the
   guests of ``ebs-allinone serve``, into which the user attaches volumes).
 
@@ -50,11 +55,15 @@ done
 role=idle
 serial=
 record=
+offset=0
+interval=50
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         ebs_role=*) role=${arg#ebs_role=} ;;
         ebs_serial=*) serial=${arg#ebs_serial=} ;;
         ebs_record=*) record=${arg#ebs_record=} ;;
+        ebs_offset=*) offset=${arg#ebs_offset=} ;;
+        ebs_interval_ms=*) interval=${arg#ebs_interval_ms=} ;;
     esac
 done
 echo "EBS-GUEST-READY role=$role"
@@ -85,6 +94,9 @@ while :; do
                 echo "EBS-GUEST-ERROR write $dev"
             fi
             ;;
+        appender)
+            /bin/ebs-pwrite "$dev" "$name" "$offset" "$record" "$interval"
+            ;;
         reader)
             while [ -b "$dev" ]; do
                 got=$(dd if="$dev" bs=512 count=1 iflag=direct 2>/dev/null \
@@ -100,6 +112,57 @@ while :; do
     while [ -e "/sys/block/$name" ]; do sleep 0.05; done
     echo "EBS-GUEST-DISK-GONE $name"
 done
+"""
+
+
+# The appender's writer: aligned buffer, O_DIRECT|O_DSYNC, one line per
+# write ("EBS-GUEST-WRITE-OK <seq>" or "EBS-GUEST-WRITE-FAIL <seq>
+# <errno>"), until the disk is unplugged.
+PWRITE_SOURCE = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    char sys_path[256];
+    void *buf;
+    long seq = 0;
+    int fd;
+
+    if (argc != 6) {
+        fprintf(stderr, "usage: ebs-pwrite DEV NAME OFFSET RECORD MS\n");
+        return 2;
+    }
+    snprintf(sys_path, sizeof(sys_path), "/sys/block/%s", argv[2]);
+    if (posix_memalign(&buf, 4096, 4096))
+        return 1;
+    fd = open(argv[1], O_WRONLY | O_DIRECT | O_DSYNC);
+    if (fd < 0) {
+        printf("EBS-GUEST-ERROR open %s %d\n", argv[1], errno);
+        return 1;
+    }
+    while (access(sys_path, F_OK) == 0) {
+        struct timespec pause = { 0, atol(argv[5]) * 1000000L };
+
+        seq++;
+        memset(buf, 0, 4096);
+        snprintf(buf, 512, "%s seq=%ld\n", argv[4], seq);
+        if (pwrite(fd, buf, 4096, atoll(argv[3])) == 4096)
+            printf("EBS-GUEST-WRITE-OK %ld\n", seq);
+        else
+            printf("EBS-GUEST-WRITE-FAIL %ld %d\n", seq, errno);
+        fflush(stdout);
+        nanosleep(&pause, NULL);
+    }
+    close(fd);
+    return 0;
+}
 """
 
 
@@ -195,6 +258,7 @@ def _build_initramfs(kernel_dir, dest):
         for name in MODULES:
             shutil.copy(os.path.join(kernel_dir, 'modules', name + '.ko'),
                         os.path.join(root, 'lib', 'modules'))
+        _build_pwrite(os.path.join(root, 'bin', 'ebs-pwrite'), work)
         init = os.path.join(root, 'init')
         with open(init, 'w') as f:
             f.write(_init_script())
@@ -213,6 +277,20 @@ def _build_initramfs(kernel_dir, dest):
         os.rename(tmp, dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _build_pwrite(dest, work):
+    """Compile the appender's writer, statically (the guest has no libc)."""
+    source = os.path.join(work, 'ebs-pwrite.c')
+    with open(source, 'w') as f:
+        f.write(PWRITE_SOURCE)
+    try:
+        subprocess.run(['gcc', '-static', '-O2', '-o', dest, source],
+                       capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise GuestImageUnavailable(
+            'cannot build the guest writer with gcc -static (gcc and '
+            'libc6-dev are needed): %s' % getattr(exc, 'stderr', exc))
 
 
 _IMAGE = {}
@@ -249,6 +327,7 @@ def _ensure_image():
     if not os.path.isdir(kernel_dir):
         _fetch_kernel(package, kernel_dir)
     digest = hashlib.sha256(_init_script().encode())
+    digest.update(PWRITE_SOURCE.encode())
     with open(BUSYBOX, 'rb') as f:
         digest.update(f.read())
     initramfs = os.path.join(

@@ -65,19 +65,25 @@ class Guest(object):
     :param conn: an open ``libvirt.virConnect``.
     :param daemons: the :class:`libvirt_daemons.LibvirtDaemons` behind it.
     :param workdir: where the serial console file goes.
-    :param role: ``writer``, ``reader`` or ``idle`` (see guest_image).
+    :param role: ``writer``, ``reader``, ``appender`` or ``idle`` (see
+        guest_image).
     :param volume_id: the disk the guest waits for (its serial).
     :param record: what the writer writes / the reader waits for.
+    :param offset: where the appender writes.
+    :param interval_ms: how often the appender writes.
     """
 
     def __init__(self, conn, daemons, workdir, role='idle', volume_id='',
-                 record='', prefix='ebs-guest', boot_timeout=60):
+                 record='', prefix='ebs-guest', boot_timeout=60, offset=0,
+                 interval_ms=50):
         self.conn = conn
         self.daemons = daemons
         self.workdir = workdir
         self.role = role
         self.volume_id = volume_id
         self.record = record
+        self.offset = offset
+        self.interval_ms = interval_ms
         self.boot_timeout = boot_timeout
         self.name = '%s-%s-%s' % (prefix, role, uuid.uuid4().hex[:8])
         self.console_path = os.path.join(workdir, self.name + '.console')
@@ -95,6 +101,9 @@ class Guest(object):
             args.append('ebs_serial=%s' % serial_for_guest(self.volume_id))
         if self.record:
             args.append('ebs_record=%s' % self.record)
+        if self.role == 'appender':
+            args += ['ebs_offset=%d' % self.offset,
+                     'ebs_interval_ms=%d' % self.interval_ms]
         xml = domain_xml(self.name, kernel, initrd, self.console_path, args)
         self.domain = self.conn.defineXML(xml)
         self.uuid = self.domain.UUIDString()

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-    python3-venv python3-dev gcc pkg-config git
+    python3-venv python3-dev gcc libc6-dev pkg-config git
     libvirt-dev libvirt-daemon-system libvirt-clients
     qemu-system-x86 qemu-utils busybox-static cpio
     linux-libc-dev libxml2-utils fuse3

@@ -55,15 +55,19 @@ class LibvirtTestCase(testtools.TestCase):
 
     # -- helpers ---------------------------------------------------------
     def start_guests(self, *specs):
-        """Boot guests side by side; each spec is (role, volume_id, record).
+        """Boot guests side by side.
 
-        Returns the GuestFixtures once every guest runs its init.
+        Each spec is (role, volume_id, record), or (role, volume_id,
+        record, {more guest arguments}). Returns the GuestFixtures once
+        every guest runs its init.
         """
         started = []
-        for role, volume_id, record in specs:
+        for spec in specs:
+            role, volume_id, record = spec[:3]
+            more = spec[3] if len(spec) > 3 else {}
             dom = self.useFixture(guests.GuestFixture(
                 self.conn, self.libvirtd, self.workdir, role=role,
-                volume_id=volume_id, record=record, wait=False))
+                volume_id=volume_id, record=record, wait=False, **more))
             self.processes.append(('qemu ' + dom.name, dom.qemu_pid))
             self.addDetail('console-' + dom.name,
                            testtools.content.Content(

@@ -18,6 +18,7 @@ class GuestFixture(fixtures.Fixture):
     :param volume_id: the disk the guest waits for (its serial).
     :param record: what the writer writes / the reader waits for.
     :param start: boot it; ``wait``: until its init runs.
+    :param kw: more arguments of the guest (``offset``, ``interval_ms``).
 
     Every attribute of the guest (``name``, ``uuid``, ``domain``,
     ``qemu_pid``, ``console()``, ``wait_for_console()``, ...) is available
@@ -25,11 +26,12 @@ class GuestFixture(fixtures.Fixture):
     """
 
     def __init__(self, conn, libvirtd, workdir, role='idle', volume_id='',
-                 record='', start=True, wait=True, boot_timeout=60):
+                 record='', start=True, wait=True, boot_timeout=60, **kw):
         super().__init__()
         self.guest = guests.Guest(conn, libvirtd, workdir, role=role,
                                   volume_id=volume_id, record=record,
-                                  prefix='ebs-test', boot_timeout=boot_timeout)
+                                  prefix='ebs-test', boot_timeout=boot_timeout,
+                                  **kw)
         self.start = start
         self.wait = wait
 

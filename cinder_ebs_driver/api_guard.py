@@ -26,6 +26,7 @@ from oslo_utils import strutils
 import webob
 
 from cinder_ebs_driver import api_guard_classify as classify
+from cinder_ebs_driver import api_guard_options as options
 from cinder_ebs_driver import api_guard_rules as rules
 
 LOG = logging.getLogger(__name__)
@@ -163,14 +164,12 @@ class APIGuard(object):
 def filter_factory(global_conf, **local_conf):
     """paste.deploy filter factory for the guard.
 
-    Option (in the ``[filter:...]`` section): ``guard_attachments`` (default
-    true). Nova (up to at least 34) creates attachments at microversion
-    3.44, so with this rule on it cannot attach a multi-attach volume to a
-    second server; ``guard_attachments = false`` turns the attachment rule
-    off and keeps the others.
+    Options (in the ``[filter:...]`` section): those of
+    :mod:`cinder_ebs_driver.api_guard_options`.
     """
+    opt = options.guard_attachments_opt
     guard_attachments = strutils.bool_from_string(
-        local_conf.get('guard_attachments', 'true'), strict=True)
+        local_conf.get(opt.name, opt.default), strict=True)
 
     def _filter(application):
         return APIGuard(application, guard_attachments=guard_attachments)

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test suite (style, unit, functional, libvirt) and ends with one
-# line "N passed, N failed, N skipped" over all of them.
-# Usage: tools/run-tests.sh [tox environments, default pep8,py3,functional,libvirt]
+# Runs every test suite (style, unit, functional, libvirt, the documentation
+# build) and ends with one line "N passed, N failed, N skipped" over all of
+# them.
+# Usage: tools/run-tests.sh [tox environments,
+#                            default pep8,py3,functional,libvirt,docs]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tools/install-deps.sh || exit 1
 
-envs=${1:-pep8,py3,functional,libvirt}
+envs=${1:-pep8,py3,functional,libvirt,docs}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -34,7 +36,7 @@ for env in "${env_list[@]}"; do
         skipped=$((skipped + ${s:-0}))
         [ "$rc" -eq 0 ] || [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
     elif [ "$rc" -eq 0 ]; then
-        # A check with no test count (pep8, genconfig) counts as one test.
+        # A check with no test count (pep8, docs) counts as one test.
         passed=$((passed + 1))
     else
         failed=$((failed + 1))

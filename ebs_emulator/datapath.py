@@ -60,16 +60,16 @@ def unavailable_reason():
     return None
 
 
+def mount_points():
+    """Every mount point of this mount namespace."""
+    with open('/proc/self/mountinfo') as f:
+        return [line.split()[4].encode().decode('unicode_escape')
+                for line in f]
+
+
 def mounted(path):
     """True when something is mounted on ``path`` (also a dead FUSE)."""
-    path = os.path.realpath(path)
-    with open('/proc/self/mountinfo') as f:
-        for line in f:
-            fields = line.split()
-            mount_point = fields[4].encode().decode('unicode_escape')
-            if mount_point == path:
-                return True
-    return False
+    return os.path.realpath(path) in mount_points()
 
 
 def unmount(path, lazy=False):

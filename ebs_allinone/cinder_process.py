@@ -22,23 +22,29 @@ import eventlet  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
+from ebs_allinone import colocated_service  # noqa: E402
+
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
 def start_services():
-    """Start volume, scheduler and API services; return them, API last."""
+    """Start volume, scheduler and API services; return them, API last.
+
+    The volume and scheduler services heartbeat their own records (see
+    :mod:`ebs_allinone.colocated_service`).
+    """
     started = []
     for backend in CONF.enabled_backends:
         # One cinder-volume per backend, named host@backend as cinder-volume
         # names them.
-        volume = service.Service.create(
+        volume = colocated_service.Service.create(
             host='%s@%s' % (CONF.host, backend), binary='cinder-volume',
             service_name=backend, coordination=True, cluster=None)
         volume.start()
         started.append(volume)
-    scheduler = service.Service.create(host=CONF.host,
-                                       binary='cinder-scheduler')
+    scheduler = colocated_service.Service.create(host=CONF.host,
+                                                 binary='cinder-scheduler')
     scheduler.start()
     started.append(scheduler)
     api = service.WSGIService('osapi_volume')

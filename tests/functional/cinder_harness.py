@@ -4,7 +4,10 @@
 (eventlet, ``fake:/`` messaging, in-memory SQLite) with the EBS driver as
 the volume backend, talking HTTP to an ``ebs-emulator`` subprocess started
 for each test. Tests drive Cinder over its REST API with the helpers below
-and look at the backend through the official SDK.
+and look at the backend through the official SDK. The volume and scheduler
+services heartbeat their own service records
+(:mod:`ebs_allinone.colocated_service`), so they stay up however long a
+test runs.
 
 Subclasses may change:
 
@@ -42,6 +45,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from cinder_ebs_driver import driver as ebs_driver  # noqa: F401  (options)
+from ebs_allinone import colocated_service
 from tests import emulator_fixture
 
 LOG = logging.getLogger(__name__)
@@ -198,9 +202,8 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
         # capabilities. When the volume service's notify_service_capabilities
         # cast is handled before update_service_capabilities (a race in the
         # scheduler), it never sees them "first" and waits the whole
-        # scheduler_driver_init_wait_time (60 s), long enough for the volume
-        # service to look down. Scheduling itself reads the capabilities
-        # anyway, so a short wait loses nothing.
+        # scheduler_driver_init_wait_time (60 s). Scheduling itself reads
+        # the capabilities anyway, so a short wait loses nothing.
         flags['scheduler_driver_init_wait_time'] = {'v': 1}
         for name, value in self.backend_flags().items():
             flags[name] = {'v': value, 'g': SHARED_GROUP}
@@ -210,6 +213,16 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
                 value = {'v': value, 'g': group}
             flags[name] = value
         return flags
+
+    def start_service(self, name, host=None, **kwargs):
+        # As Cinder's TestCase does, with services that heartbeat their own
+        # records: the volume and scheduler services share this process.
+        kwargs.setdefault('host', host or uuid.uuid4().hex)
+        kwargs.setdefault('binary', 'cinder-%s' % name)
+        svc = colocated_service.Service.create(**kwargs)
+        svc.start()
+        self._services.append(svc)
+        return svc
 
     def api_paste_config(self):
         return self.API_PASTE_CONFIG or installed_etc('api-paste.ini')

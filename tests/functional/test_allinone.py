@@ -23,6 +23,7 @@ from ebs_allinone import leftovers
 from ebs_allinone import report
 from ebs_allinone import stack as stack_mod
 from ebs_emulator import process
+from tests.functional import service_states
 
 START_TIMEOUT = 180
 STOP_TIMEOUT = 120
@@ -60,14 +61,23 @@ def table_value(output, key):
     return match.group(1) if match else None
 
 
+def table_rows(output):
+    """The rows of a cinder CLI list table, as dicts by column name."""
+    lines = [line for line in output.splitlines() if line.startswith('|')]
+    cells = [[cell.strip() for cell in line.strip('|').split('|')]
+             for line in lines]
+    return [dict(zip(cells[0], row)) for row in cells[1:]]
+
+
 class AllInOneProcess(object):
     """``python -m ebs_allinone.cmd ARGS`` with its output collected."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'ebs_allinone.cmd'] + list(args),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            env=env)
         self.lines = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -130,8 +140,8 @@ class AllInOneTest(testtools.TestCase):
         if os.geteuid() != 0:
             self.skipTest('the all-in-one needs root (loop devices)')
 
-    def start(self, *args):
-        aio = AllInOneProcess(*args)
+    def start(self, *args, env=None):
+        aio = AllInOneProcess(*args, env=env)
         self.addCleanup(aio.cleanup)
         self.addDetail('ebs-allinone-output', testtools.content.Content(
             testtools.content_type.UTF8_TEXT,
@@ -171,9 +181,9 @@ class AllInOneTest(testtools.TestCase):
                             'volume %s is %s, not %s' % (volume, got, status))
             time.sleep(0.5)
 
-    def test_serve_with_the_cinder_cli(self):
-        aio = self.start('serve', '--no-guests')
-        run_dir = aio.run_dir()
+    def serve(self, env=None):
+        """Start ``serve`` and point the CLI at it; return it and its PIDs."""
+        aio = self.start('serve', '--no-guests', env=env)
         url = aio.wait_for(r'Volume API: (\S+)').group(1)
         aio.wait_for(r'Press Ctrl-C to stop')
         pids = descendants(aio.proc.pid) + [aio.proc.pid]
@@ -182,6 +192,31 @@ class AllInOneTest(testtools.TestCase):
             os.environ, OS_AUTH_TYPE='noauth', OS_USER_ID='admin',
             OS_PROJECT_ID=cinder_config.PROJECT_ID, CINDER_ENDPOINT=url,
             OS_VOLUME_API_VERSION='3.50')
+        return aio, pids
+
+    def attach(self, volume, host):
+        """``attachment-create --connect true`` as ``host``; its output."""
+        return self.cinder(
+            'attachment-create', '--connect', 'true', '--host', host,
+            '--initiator', 'iqn.2004-10.org.example:%s' % host,
+            '--ip', '127.0.0.1', volume, SERVERS[host]).stdout
+
+    def wait_deleted(self, volume, timeout=120):
+        deadline = time.monotonic() + timeout
+        while volume in self.cinder('list').stdout:
+            self.assertLess(time.monotonic(), deadline, 'volume not deleted')
+            time.sleep(0.5)
+
+    def services(self):
+        """{(binary, host): (state, updated_at)} of ``service-list``."""
+        rows = table_rows(self.cinder('service-list').stdout)
+        return {(row['Binary'], row['Host']): (row['State'],
+                                               row['Updated_at'])
+                for row in rows}
+
+    def test_serve_with_the_cinder_cli(self):
+        aio, pids = self.serve()
+        run_dir = aio.run_dir()
 
         self.cinder('type-create', 'multiattach')
         self.cinder('type-key', 'multiattach', 'set', MULTIATTACH)
@@ -194,11 +229,8 @@ class AllInOneTest(testtools.TestCase):
             self.cinder('show', volume).stdout, 'multiattach'))
 
         attachments = {}
-        for index, (host, server) in enumerate(sorted(SERVERS.items())):
-            out = self.cinder(
-                'attachment-create', '--connect', 'true', '--host', host,
-                '--initiator', 'iqn.2004-10.org.example:%s' % host,
-                '--ip', '127.0.0.1', volume, server).stdout
+        for index, host in enumerate(sorted(SERVERS)):
+            out = self.attach(volume, host)
             attachment = table_value(out, 'id')
             # The connection info names this host's emulator instance.
             self.assertEqual('i-emu%04d' % index,
@@ -223,14 +255,39 @@ class AllInOneTest(testtools.TestCase):
                         user=cinder_config.SERVICE_USER)
         self.wait_status(volume, 'available')
         self.cinder('delete', volume)
-        deadline = time.monotonic() + 120
-        while volume in self.cinder('list').stdout:
-            self.assertLess(time.monotonic(), deadline, 'volume not deleted')
-            time.sleep(0.5)
+        self.wait_deleted(volume)
         self.cinder('type-delete', 'multiattach')
 
         self.assertEqual(0, aio.stop(signal.SIGINT), aio.output)
         self.assertIn('Clean shutdown', aio.output)
+        self.assert_nothing_left(pids, run_dir)
+
+    def test_serve_services_stay_up_past_service_down_time(self):
+        # Lowered through oslo.config's environment variables, which Cinder
+        # reads over its configuration file.
+        aio, pids = self.serve(env=dict(
+            os.environ,
+            OS_DEFAULT__SERVICE_DOWN_TIME=str(
+                service_states.SERVICE_DOWN_TIME),
+            OS_DEFAULT__REPORT_INTERVAL=str(service_states.REPORT_INTERVAL)))
+        run_dir = aio.run_dir()
+        service_states.assert_services_stay_up(self, self.services)
+
+        volume = table_value(self.cinder(
+            'create', '--name', 'after-down-time', '20').stdout, 'id')
+        self.wait_status(volume, 'available')
+        attachment = table_value(self.attach(volume, 'host-a'), 'id')
+        self.cinder('attachment-complete', attachment)
+        self.wait_status(volume, 'in-use')
+        self.cinder('attachment-delete', attachment,
+                    user=cinder_config.SERVICE_USER)
+        self.wait_status(volume, 'available')
+        self.cinder('delete', volume)
+        self.wait_deleted(volume)
+        self.assertEqual({'up'}, {state for state, _updated_at
+                                  in self.services().values()})
+
+        self.assertEqual(0, aio.stop(signal.SIGINT), aio.output)
         self.assert_nothing_left(pids, run_dir)
 
     def test_serve_stops_cleanly_on_sigterm(self):

@@ -3,11 +3,14 @@
 ::
 
     ebs-allinone demo [--state-dir DIR] [--hosts N] [--no-guests]
+    ebs-allinone failover [--state-dir DIR] [--hosts N] [--no-guests]
     ebs-allinone serve [--state-dir DIR] [--hosts N] [--no-guests]
                        [--port PORT]
 
-``demo`` runs the multi-attach workflow and exits 0 only when every step
-held; ``serve`` keeps the services up until Ctrl-C (or SIGTERM) and prints
+``demo`` runs the multi-attach workflow (ending with a short fenced
+failover) and exits 0 only when every step held; ``failover`` runs a
+fenced failover between two hosts' guests sharing one volume, measured;
+``serve`` keeps the services up until Ctrl-C (or SIGTERM) and prints
 how to point the ``cinder`` CLI at them (with guests: one idle guest per
 host and the ``ebs-nova-shim`` commands to attach volumes into them).
 Either way, at the end every process, loop device, guest and temporary
@@ -53,9 +56,13 @@ def _parser(stack_mod):
     sub = parser.add_subparsers(dest='command', required=True)
     demo = sub.add_parser('demo', help='run the multi-attach workflow and '
                           'exit 0 only if every step held')
+    failover = sub.add_parser(
+        'failover', help='fail over between two hosts sharing a volume, '
+        'fenced by persistent reservations; exit 0 only if the old '
+        'primary was fenced and the takeover was on time')
     serve = sub.add_parser('serve', help='keep the services up until '
                            'interrupted and print how to use them')
-    for command in (demo, serve):
+    for command in (demo, failover, serve):
         command.add_argument(
             '--state-dir', help='keep all state there, and keep it at the '
             'end (default: a temporary directory, removed at the end)')
@@ -123,6 +130,9 @@ def _run(args, out, stack_mod):
     if args.command == 'demo':
         from ebs_allinone import demo
         runner = demo.Demo(stack, out, degraded=degraded)
+    elif args.command == 'failover':
+        from ebs_allinone import failover_steps
+        runner = failover_steps.FailoverDemo(stack, out, degraded=degraded)
     else:
         from ebs_allinone import serve
         runner = serve.Server(stack, out, degraded=degraded,
@@ -144,12 +154,12 @@ def _run(args, out, stack_mod):
     started = time.monotonic()
     left = _shutdown(stack, out)
     clean = not left
-    if args.command == 'demo':
+    if args.command in ('demo', 'failover'):
         out.results.append(('Clean shutdown', report.PASS if clean
                             else report.FAIL, time.monotonic() - started,
                             '; '.join(left)))
         ok = out.summary() and ok
-    if interrupted and args.command == 'demo':
+    if interrupted and args.command in ('demo', 'failover'):
         return EXIT_INTERRUPTED
     # An interrupt is how serve ends.
     return EXIT_OK if (ok or interrupted) and clean else EXIT_FAILED

@@ -6,6 +6,7 @@ does not hold; whatever it created is deleted and every service stopped
 anyway, and the summary says which steps passed.
 """
 
+import functools
 import uuid
 
 from cinderclient import exceptions as cinder_exc
@@ -59,6 +60,8 @@ class Demo(object):
         self.volumes = []
         self.snapshots = []
         self.volume = None
+        self.device_paths = {}
+        self.failover = None
         self.startup = startup.Startup(stack, reporter)
 
     @property
@@ -90,6 +93,10 @@ class Demo(object):
                           lambda name=name: self.attach(name)))
         steps.append(('%s writes a record, %s reads it back (O_DIRECT)'
                       % (hosts[0], ', '.join(hosts[1:])), self.share_data))
+        if not self.fencing_unavailable:
+            from ebs_allinone import failover_steps
+            self.failover = failover_steps.FailoverSteps(self)
+            steps += self.failover.steps()
         for name in hosts:
             steps.append(('Detach the volume from %s' % name,
                           lambda name=name: self.detach(name)))
@@ -102,8 +109,17 @@ class Demo(object):
         ]
         return steps
 
+    @functools.cached_property
+    def fencing_unavailable(self):
+        """Why the failover part cannot run here, or None."""
+        from ebs_emulator import datapath
+        return datapath.unavailable_reason()
+
     def run(self):
         """Run every step; return True when all held."""
+        if self.failover is None and self.fencing_unavailable:
+            self.out.say('No failover part: persistent reservations are not '
+                         'enforced here (%s).' % self.fencing_unavailable)
         if self.degraded:
             self.out.say('DEGRADED MODE: no guests (%s).' % self.degraded)
             self.out.say('Volumes are attached through Cinder to each '
@@ -210,6 +226,7 @@ class Demo(object):
     def attach(self, name):
         host = self._host(name)
         result = host.attach(self.volume.id)
+        self.device_paths[name] = result['device_path']
         volume = self.cinder.volumes.get(self.volume.id)
         check(volume.status == 'in-use', 'volume status is %s',
               volume.status)
@@ -339,6 +356,8 @@ class Demo(object):
     # -- after a failure --------------------------------------------------
     def _cleanup(self):
         """Best effort: detach, delete what was created."""
+        if self.failover is not None:
+            self.failover.cleanup()
         if self.cinder is None:
             return
         self.out.say('Cleaning up after the failure...')

@@ -75,12 +75,15 @@ class GuestHost(object):
         return pids
 
     # -- the guest --------------------------------------------------------
-    def define_guest(self, role, volume_id='', record=''):
-        """Define the guest that plays ``role`` on ``volume_id``."""
+    def define_guest(self, role, volume_id='', record='', **kw):
+        """Define the guest that plays ``role`` on ``volume_id``.
+
+        :param kw: more guest arguments (``offset``, ``interval_ms``).
+        """
         self.guest = guests.Guest(
             self.conn, self.daemons, self.daemons.root, role=role,
             volume_id=volume_id, record=record,
-            prefix='ebs-%s' % self.name)
+            prefix='ebs-%s' % self.name, **kw)
         self.guest.define()
 
     def boot_guest(self):

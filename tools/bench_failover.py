@@ -20,12 +20,16 @@ Two parts, each printing figures (nothing is asserted on time):
 import argparse
 import mmap
 import os
+import signal
 import statistics
 import sys
 import tempfile
 import time
 
+from ebs_allinone import appwriter
+from ebs_allinone import failover
 from ebs_allinone import shared_disk
+from ebs_emulator import process
 
 SIZES = ((4096, 16 << 20), (1 << 20, 128 << 20))
 
@@ -89,14 +93,82 @@ def bench_datapath(rounds):
                 '%s=%d' % item for item in sorted(counts.items())))
 
 
+def bench_failover(rounds, refresh, timeout, interval_ms=10):
+    with shared_disk.SharedDisk(instances=2) as disk:
+        hosts, writers = [], []
+        for index, instance_id in enumerate(disk.instance_ids):
+            name = 'host-%s' % 'ab'[index]
+            device = disk.paths[instance_id]
+            writer = appwriter.start(
+                device, (index + 1) << 20, name, interval_ms,
+                os.path.join(disk.dir, 'app-%s.log' % name))
+            writers.append(writer)
+            agent = failover.LeaseAgentProcess(name, device, disk.dir,
+                                               refresh, timeout)
+            hosts.append(failover.FailoverHost(
+                name, instance_id, device, agent,
+                lambda writer=writer: [writer.pid]))
+        try:
+            _failovers(disk, hosts, rounds, refresh, timeout)
+        finally:
+            for host in hosts:
+                host.agent.stop()
+            for writer in writers:
+                os.kill(writer.pid, signal.SIGCONT)
+                process.stop_process(writer, 'application writer')
+
+
+def _failovers(disk, hosts, rounds, refresh, timeout):
+    primary, standby = hosts
+    primary.agent.start()
+    primary.agent.wait_state('primary', failover.AGENT_START_TIMEOUT)
+    standby.agent.start()
+    standby.agent.wait_state('standby', failover.AGENT_START_TIMEOUT)
+    run = failover.Failover(lambda: disk.reservations()['counters'],
+                            refresh, timeout)
+    print('Failover: %d takeovers, refresh interval %.2fs, takeover '
+          'timeout %.2fs (on time: at most %.2fs)'
+          % (rounds, refresh, timeout, run.bound))
+    results = []
+    for index in range(rounds):
+        result = run.run(primary, standby)
+        results.append(result)
+        print('%2d %s -> %s: takeover %.3fs, fenced host writes %d '
+              'attempted / %d refused, split-brain %d, old primary exit %s'
+              % (index + 1, result['from'], result['to'],
+                 result['takeover_seconds'],
+                 result['fenced_writes_attempted'],
+                 result['fenced_writes_refused'],
+                 result['split_brain_writes'],
+                 result['old_primary_exit_status']))
+        # The old primary comes back as the standby.
+        primary.agent.start()
+        primary.agent.wait_state('standby', failover.AGENT_START_TIMEOUT)
+        primary, standby = standby, primary
+    takeovers = [r['takeover_seconds'] for r in results]
+    print('takeover p50 %.3fs, max %.3fs (bound %.2fs); split-brain '
+          'writes %d; failovers held %d of %d'
+          % (statistics.median(takeovers), max(takeovers), run.bound,
+             sum(r['split_brain_writes'] for r in results),
+             sum(1 for r in results if run.held(r)), len(results)))
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('part', nargs='?', default='all',
                         choices=['datapath', 'failover', 'all'])
-    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--rounds', type=int, default=5,
+                        help='data path rounds')
+    parser.add_argument('--failovers', type=int, default=10)
+    parser.add_argument('--refresh-interval', type=float, default=0.5)
+    parser.add_argument('--takeover-timeout', type=float, default=2.0)
     args = parser.parse_args(argv)
     if args.part in ('datapath', 'all'):
         bench_datapath(args.rounds)
+    if args.part in ('failover', 'all'):
+        bench_failover(args.failovers, args.refresh_interval,
+                       args.takeover_timeout)
     return 0
 
 

@@ -1,0 +1,247 @@
+"""The fenced failover as steps of the all-in-one.
+
+Used twice: as a short part at the end of ``ebs-allinone demo`` (the
+applications are writer processes on the hosts' device paths) and as
+``ebs-allinone failover``, where each host's application is a guest that
+writes records all the time (:class:`FailoverDemo`). Either way the first
+two hosts share the volume, each runs a lease agent on its own view of
+the disk, and :class:`ebs_allinone.failover.Failover` freezes the primary
+and measures the takeover and the fencing.
+"""
+
+import os
+import signal
+
+from ebs_allinone import appwriter
+from ebs_allinone import demo as demo_mod
+from ebs_allinone import failover
+from ebs_allinone.report import StepFailed
+from ebs_emulator import process
+from ebs_emulator import resv_report
+
+# Where each host's application writes; the lease record is in the last
+# block of the disk.
+APP_OFFSETS = (1 << 20, 2 << 20)
+APP_INTERVAL_MS = 20
+REFRESH_INTERVAL = 0.5
+TAKEOVER_TIMEOUT = 2.0
+
+
+class FailoverSteps(object):
+    """Agents on the first two hosts, a failover, the fencing checked.
+
+    :param demo: the running :class:`ebs_allinone.demo.Demo` (volume
+        attached on every host, ``device_paths`` filled in).
+    :param guest_apps: the hosts' guests are the applications (role
+        ``appender``); else writer processes are started.
+    """
+
+    def __init__(self, demo, guest_apps=False):
+        self.demo = demo
+        self.guest_apps = guest_apps
+        self.hosts = []
+        self.writers = []
+        self.result = None
+
+    @property
+    def names(self):
+        return self.demo.stack.names[:2]
+
+    def steps(self):
+        primary, standby = self.names
+        return [
+            ('Start a lease agent on %s (primary) and %s (standby)'
+             % (primary, standby), self.start_agents),
+            ('Freeze %s; %s takes over the disk' % (primary, standby),
+             self.fail_over),
+            ('Resume %s: it is fenced, its writes are refused' % primary,
+             self.check_fenced),
+            ('Stop the lease agents (%s hands over)' % standby,
+             self.stop_agents),
+        ]
+
+    def enforced(self):
+        state = self.demo.stack.emulator.state().get('service', {})
+        return bool(state.get('reservations_enforced'))
+
+    def _counters(self):
+        report = self.demo.stack.emulator.admin('GET', 'reservations')
+        return report['disks'].get(self.demo.disk_id, {}).get('counters', {})
+
+    def start_agents(self):
+        workdir = self.demo.stack.path('failover')
+        os.makedirs(workdir, exist_ok=True)
+        for index, name in enumerate(self.names):
+            host = self.demo._host(name)
+            device = self.demo.device_paths[name]
+            agent = failover.LeaseAgentProcess(
+                name, device, workdir, REFRESH_INTERVAL, TAKEOVER_TIMEOUT)
+            if self.guest_apps:
+                app_pids = (lambda host=host: [host.guest.qemu_pid])
+            else:
+                writer = appwriter.start(
+                    device, APP_OFFSETS[index], 'app-%s' % name,
+                    APP_INTERVAL_MS, os.path.join(workdir, 'app-%s.log'
+                                                  % name))
+                self.writers.append(writer)
+                self.demo.stack.pids['%s application' % name] = writer.pid
+                app_pids = (lambda writer=writer: [writer.pid])
+            self.hosts.append(failover.FailoverHost(
+                name, host.instance_id, device, agent, app_pids))
+        primary, standby = self.hosts
+        primary.agent.start()
+        self.demo.stack.pids['%s lease agent' % primary.name] = (
+            primary.agent.pid)
+        state = primary.agent.wait_state('primary',
+                                         failover.AGENT_START_TIMEOUT)
+        self.demo.out.detail('%s: primary, epoch %s, key %s' % (
+            primary.name, state['epoch'], state['own_key']))
+        standby.agent.start()
+        self.demo.stack.pids['%s lease agent' % standby.name] = (
+            standby.agent.pid)
+        state = standby.agent.wait_state('standby',
+                                         failover.AGENT_START_TIMEOUT)
+        self.demo.out.detail('%s: standby, key %s (one key per host)' % (
+            standby.name, state['own_key']))
+        self._show_reservations()
+
+    def fail_over(self):
+        primary, standby = self.hosts
+        run = failover.Failover(self._counters, REFRESH_INTERVAL,
+                                TAKEOVER_TIMEOUT)
+        self.result = result = run.run(primary, standby)
+        self.demo.out.detail(
+            'froze %s (its lease agent and %s); %s took over in %.2f s '
+            '(takeover timeout %.1f s + refresh interval %.1f s = %.1f s)'
+            % (primary.name, 'its guest' if self.guest_apps else
+               'its application', standby.name, result['takeover_seconds'],
+               TAKEOVER_TIMEOUT, REFRESH_INTERVAL, run.bound))
+        self.demo.out.detail('new primary %s, epoch %s' % (
+            standby.name, result['new_primary'].get('epoch')))
+        if not result['on_time']:
+            raise StepFailed('the takeover took %.2f s, more than %.1f s'
+                             % (result['takeover_seconds'], run.bound))
+
+    def check_fenced(self):
+        result = self.result
+        if result is None:
+            raise StepFailed('no failover ran')
+        primary = self.hosts[0]
+        self.demo.out.detail(
+            '%s after the preempt: %d writes attempted, %d refused by the '
+            'emulator, %d accepted (split-brain)' % (
+                primary.name, result['fenced_writes_attempted'],
+                result['fenced_writes_refused'],
+                result['split_brain_writes']))
+        self.demo.out.detail('the lease agent of %s exited with status %s '
+                             '(3: fenced, demoted)' % (
+                                 primary.name,
+                                 result['old_primary_exit_status']))
+        if self.guest_apps:
+            for host in self.hosts:
+                console = self.demo._host(host.name).guest.console()
+                self.demo.out.detail('%s guest: last write %s' % (
+                    host.name, _last_write(console)))
+        self._show_reservations()
+        if result['split_brain_writes']:
+            raise StepFailed('%d writes of the fenced host were accepted'
+                             % result['split_brain_writes'])
+        if not result['fenced_writes_attempted']:
+            raise StepFailed('the fenced host attempted no write')
+        if result['old_primary_exit_status'] != failover.EXIT_DEMOTED:
+            raise StepFailed('the old primary exited with %s, not %d'
+                             % (result['old_primary_exit_status'],
+                                failover.EXIT_DEMOTED))
+
+    def stop_agents(self):
+        statuses = [(host.name, host.agent.stop()) for host in self.hosts]
+        self._stop_writers()
+        self.demo.out.detail('agents stopped: %s' % ', '.join(
+            '%s exit %s' % item for item in statuses))
+        self._show_reservations()
+        entry = self._report()
+        if entry and entry.get('type'):
+            raise StepFailed('the disk is still reserved after the agents '
+                             'stopped: %s' % entry)
+
+    def _stop_writers(self):
+        for writer in self.writers:
+            try:
+                os.kill(writer.pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+            process.stop_process(writer, 'application writer')
+        self.writers = []
+
+    def cleanup(self):
+        for host in self.hosts:
+            host.agent.stop()
+        self._stop_writers()
+
+    def _report(self):
+        report = self.demo.stack.emulator.admin('GET', 'reservations')
+        return report['disks'].get(self.demo.disk_id)
+
+    def _show_reservations(self):
+        entry = self._report()
+        if entry:
+            for line in resv_report.format_disk(
+                    self.demo.disk_id, entry).splitlines():
+                self.demo.out.detail(line)
+
+
+def _last_write(console):
+    for line in reversed(console.splitlines()):
+        if line.startswith('EBS-GUEST-WRITE-'):
+            return line.split('EBS-GUEST-', 1)[1]
+    return 'none'
+
+
+class FailoverDemo(demo_mod.Demo):
+    """``ebs-allinone failover``: the failover with real guests."""
+
+    def steps(self):
+        hosts = self.stack.names
+        steps = self.startup.steps() + [
+            ('Create a multi-attach volume type at microversion %s'
+             % demo_mod.AT, self.create_type),
+            ('Create a %d GiB multi-attach volume' % demo_mod.SIZE_GB,
+             self.create_volume),
+        ]
+        if not self.degraded:
+            steps.append(('Boot a guest that writes all the time on %s'
+                          % ' and '.join(hosts[:2]), self.boot_appenders))
+        for name in hosts:
+            steps.append(('Attach the volume on %s' % name,
+                          lambda name=name: self.attach(name)))
+        self.failover = FailoverSteps(self, guest_apps=not self.degraded)
+        steps += self.failover.steps()
+        for name in hosts:
+            steps.append(('Detach the volume from %s' % name,
+                          lambda name=name: self.detach(name)))
+        steps += [
+            ('Delete the volume and the type', self.delete_all),
+            ('The EBS backend is empty', self.backend_empty),
+        ]
+        return steps
+
+    def run(self):
+        if self.fencing_unavailable:
+            self.out.say('Cannot fail over here: persistent reservations '
+                         'are not enforced (%s).' % self.fencing_unavailable)
+            return False
+        return super().run()
+
+    def boot_appenders(self):
+        for index, host in enumerate(self.stack.hosts[:2]):
+            host.define_guest('appender', self.volume.id,
+                              'guest-%s' % host.name,
+                              offset=APP_OFFSETS[index],
+                              interval_ms=APP_INTERVAL_MS)
+            host.boot_guest()
+        for host in self.stack.hosts[:2]:
+            seconds = host.wait_guest(
+                self.out.progress_for('booting %s' % host.guest_name))
+            self.out.detail('%s: guest %s (writes every %d ms) booted in '
+                            '%.1f s' % (host.name, host.guest_name,
+                                        APP_INTERVAL_MS, seconds))

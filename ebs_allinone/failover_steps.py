@@ -50,7 +50,7 @@ class FailoverSteps(object):
     def steps(self):
         primary, standby = self.names
         return [
-            ('Start a lease agent on %s (primary) and %s (standby)'
+            ('Lease agents: %s primary, %s standby'
              % (primary, standby), self.start_agents),
             ('Freeze %s; %s takes over the disk' % (primary, standby),
              self.fail_over),

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 tools/install-deps.sh || exit 1
 
-envs=${1:-pep8,py3,functional,libvirt,docs}
+envs=${1:-pep8,py3,functional,libvirt,docs,bench}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -234,12 +234,17 @@ def preempt(device, key, victim_key, pr_type=PRType.WRITE_EXCLUSIVE,
             abort=False):
     """Remove ``victim_key`` and take its reservation with ``key``.
 
+    ``key`` is this host's registered key. The kernel sends ``old_key`` of
+    the ioctl as the caller's own key (NVMe CRKEY, SCSI RESERVATION KEY)
+    and ``new_key`` as the key to preempt (NVMe PRKEY, SCSI SERVICE ACTION
+    RESERVATION KEY), despite their names.
+
     :param abort: also abort the victim's outstanding commands
         (``IOC_PR_PREEMPT_ABORT``).
     """
     _check_key('key', key)
     _check_key('victim_key', victim_key)
-    arg = pr_abi.PrPreempt(old_key=victim_key, new_key=key,
+    arg = pr_abi.PrPreempt(old_key=key, new_key=victim_key,
                            type=PRType(pr_type))
     request = pr_abi.IOC_PR_PREEMPT_ABORT if abort else pr_abi.IOC_PR_PREEMPT
     _pr_out(device, 'preempt', request, arg)

@@ -157,7 +157,9 @@ class PublicApiTestCase(testtools.TestCase):
         reservations.preempt(DEV, KEY, VICTIM)
         request, arg = self._sent()
         self.assertEqual(pr_abi.IOC_PR_PREEMPT, request)
-        self.assertEqual((VICTIM, KEY, 1, 0),
+        # The caller's own key goes in old_key (NVMe CRKEY), the
+        # victim's in new_key (PRKEY), as drivers/nvme/host/pr.c sends.
+        self.assertEqual((KEY, VICTIM, 1, 0),
                          (arg.old_key, arg.new_key, arg.type, arg.flags))
 
     def test_preempt_abort(self):
@@ -415,7 +417,9 @@ class IoctlPathTestCase(block_fixtures.TestCase):
         self.assertEqual(pr_abi.IOC_PR_PREEMPT_ABORT, request)
         self.assertTrue(mutate)
         arg = decode(pr_abi.PrPreempt, payload)
-        self.assertEqual((VICTIM, KEY, 1, 0),
+        # The caller's own key goes in old_key (NVMe CRKEY), the
+        # victim's in new_key (PRKEY), as drivers/nvme/host/pr.c sends.
+        self.assertEqual((KEY, VICTIM, 1, 0),
                          (arg.old_key, arg.new_key, arg.type, arg.flags))
 
     def test_real_loop_device_has_no_reservations(self):

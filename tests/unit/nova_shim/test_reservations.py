@@ -4,6 +4,7 @@ import ctypes
 import errno
 import os
 import struct
+import subprocess
 import uuid
 
 import fixtures
@@ -452,6 +453,32 @@ class IoctlPathTestCase(block_fixtures.TestCase):
                                 reservations.register,
                                 path + '.missing', KEY)
         self.assertEqual(errno.ENOENT, exc.errno)
+
+    def test_regular_file_on_fuse_accepted(self):
+        # A user-space block service (the EBS emulator) serves a disk as a
+        # regular file on FUSE and answers the PR ioctls itself.
+        path = self.regular_file()
+        calls = []
+
+        def fake_ioctl(fd, request, arg, mutate):
+            calls.append((os.readlink('/proc/self/fd/%d' % fd), request))
+            return 0
+
+        self.useFixture(fixtures.MockPatchObject(privsep.fcntl, 'ioctl',
+                                                 fake_ioctl))
+        self.useFixture(fixtures.MockPatchObject(
+            privsep, 'fs_type', lambda fd: privsep.FUSE_SUPER_MAGIC))
+        reservations.register(path, KEY)
+        self.assertEqual([(path, pr_abi.IOC_PR_REGISTER)], calls)
+
+    def test_fs_type(self):
+        path = self.regular_file()
+        out = subprocess.run(['stat', '-f', '-c', '%t', path], check=True,
+                             capture_output=True, text=True).stdout
+        fd = os.open(path, os.O_RDONLY)
+        self.addCleanup(os.close, fd)
+        self.assertEqual(int(out, 16), privsep.fs_type(fd))
+        self.assertNotEqual(privsep.FUSE_SUPER_MAGIC, privsep.fs_type(fd))
 
     def test_entrypoint_refuses_other_ioctls(self):
         payload = bytes(pr_abi.PrRegistration())

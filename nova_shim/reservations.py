@@ -30,8 +30,11 @@ PRType = pr_abi.PRType
 HOSTNQN_FILE = '/etc/nvme/hostnqn'
 PRODUCT_UUID_FILE = '/sys/class/dmi/id/product_uuid'
 
-# errnos meaning "this device or kernel has no such reservation call".
-_NOT_SUPPORTED_ERRNOS = frozenset([errno.ENOTTY, errno.EOPNOTSUPP])
+# errnos meaning "this device or kernel has no such reservation call"
+# (ENOTBLK: privsep refused a path that is neither a block device nor a
+# file of a user-space block service).
+_NOT_SUPPORTED_ERRNOS = frozenset([errno.ENOTTY, errno.EOPNOTSUPP,
+                                   errno.ENOTBLK])
 # The read ioctls are new (Linux 6.19); older kernels pass them on to the
 # disk driver, and some drivers (loop) answer EINVAL.
 _READ_NOT_SUPPORTED_ERRNOS = _NOT_SUPPORTED_ERRNOS | {errno.EINVAL}

@@ -446,7 +446,7 @@ class IoctlPathTestCase(block_fixtures.TestCase):
 
     def test_not_a_block_device(self):
         path = self.regular_file()
-        exc = self.assertRaises(reservations.ReservationError,
+        exc = self.assertRaises(reservations.ReservationNotSupported,
                                 reservations.register, path, KEY)
         self.assertEqual(errno.ENOTBLK, exc.errno)
         exc = self.assertRaises(reservations.ReservationError,

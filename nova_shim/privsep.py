@@ -2,14 +2,18 @@
 
 Only the open + ioctl of the persistent-reservation calls run with
 privileges. The entrypoints accept nothing but the known reservation
-requests on block devices, so the daemon cannot be asked for an arbitrary
-ioctl.
+requests on block devices (or regular files of a FUSE file system, where a
+user-space block service such as the EBS emulator serves a disk and
+answers the reservation ioctls), so the daemon cannot be asked for an
+arbitrary ioctl.
 """
 
 import ctypes
 import errno
 import fcntl
 import os
+import platform
+import shlex
 import stat
 
 from oslo_privsep import capabilities
@@ -26,19 +30,51 @@ sys_admin_pctxt = priv_context.PrivContext(
 )
 
 
-def _open_block_device(path, writable):
-    """Open a block device, or a regular file that serves as one.
+#: ``FUSE_SUPER_MAGIC`` of ``<linux/magic.h>``: ``statfs.f_type`` of FUSE.
+FUSE_SUPER_MAGIC = 0x65735546
+# struct statfs starts with f_type: a long, except on s390x (unsigned int).
+_STATFS_TYPE = (ctypes.c_uint if platform.machine().startswith('s390')
+                else ctypes.c_long)
 
-    Regular files are the EBS emulator's per-instance disk views (FUSE),
-    which answer the reservation ioctls; on any other file the kernel
-    answers ENOTTY. Anything else (character devices, directories) is
-    refused with ENOTBLK.
+
+def init(root_helper=None):
+    """Choose how this process runs the privileged calls.
+
+    With a ``root_helper`` (e.g. ``sudo privsep-helper`` through
+    rootwrap) they run in a privsep daemon started through it; a process
+    that is already root runs them in process; any other process starts
+    the daemon with ``sudo``.
+    """
+    if root_helper:
+        priv_context.init(root_helper=shlex.split(root_helper))
+    elif os.geteuid() == 0:
+        sys_admin_pctxt.set_client_mode(False)
+    else:
+        priv_context.init(root_helper=['sudo'])
+
+
+def fs_type(fd):
+    """``statfs.f_type`` of the file system holding the open file ``fd``."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(256)  # larger than any struct statfs
+    if libc.fstatfs(fd, buf) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return _STATFS_TYPE.from_buffer(buf).value & 0xffffffff
+
+
+def _open_block_device(path, writable):
+    """Open a block device, or a FUSE file that serves as one.
+
+    FUSE files are the EBS emulator's per-instance disk views, which answer
+    the reservation ioctls. Anything else is refused with ENOTBLK.
     """
     flags = (os.O_RDWR if writable else os.O_RDONLY) | os.O_CLOEXEC
     fd = os.open(path, flags)
     try:
         mode = os.fstat(fd).st_mode
-        if not (stat.S_ISBLK(mode) or stat.S_ISREG(mode)):
+        if not (stat.S_ISBLK(mode) or (stat.S_ISREG(mode)
+                                       and fs_type(fd) == FUSE_SUPER_MAGIC)):
             raise OSError(errno.ENOTBLK, os.strerror(errno.ENOTBLK), path)
     except Exception:
         os.close(fd)

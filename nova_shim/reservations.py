@@ -30,8 +30,11 @@ PRType = pr_abi.PRType
 HOSTNQN_FILE = '/etc/nvme/hostnqn'
 PRODUCT_UUID_FILE = '/sys/class/dmi/id/product_uuid'
 
-# errnos meaning "this device or kernel has no such reservation call".
-_NOT_SUPPORTED_ERRNOS = frozenset([errno.ENOTTY, errno.EOPNOTSUPP])
+# errnos meaning "this device or kernel has no such reservation call"
+# (ENOTBLK: privsep refused a path that is neither a block device nor a
+# file of a user-space block service).
+_NOT_SUPPORTED_ERRNOS = frozenset([errno.ENOTTY, errno.EOPNOTSUPP,
+                                   errno.ENOTBLK])
 # The read ioctls are new (Linux 6.19); older kernels pass them on to the
 # disk driver, and some drivers (loop) answer EINVAL.
 _READ_NOT_SUPPORTED_ERRNOS = _NOT_SUPPORTED_ERRNOS | {errno.EINVAL}
@@ -233,6 +236,11 @@ def release(device, key, pr_type=PRType.WRITE_EXCLUSIVE):
 def preempt(device, key, victim_key, pr_type=PRType.WRITE_EXCLUSIVE,
             abort=False):
     """Remove ``victim_key`` and take its reservation with ``key``.
+
+    ``key`` is this host's registered key. The kernel sends ``old_key`` of
+    the ioctl as the caller's own key (NVMe CRKEY, SCSI RESERVATION KEY)
+    and ``new_key`` as the key to preempt (NVMe PRKEY, SCSI SERVICE ACTION
+    RESERVATION KEY), despite their names.
 
     :param abort: also abort the victim's outstanding commands
         (``IOC_PR_PREEMPT_ABORT``).

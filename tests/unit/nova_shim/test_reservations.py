@@ -4,6 +4,7 @@ import ctypes
 import errno
 import os
 import struct
+import subprocess
 import uuid
 
 import fixtures
@@ -157,7 +158,8 @@ class PublicApiTestCase(testtools.TestCase):
         reservations.preempt(DEV, KEY, VICTIM)
         request, arg = self._sent()
         self.assertEqual(pr_abi.IOC_PR_PREEMPT, request)
-        # old_key is the caller's own key, new_key the victim's.
+        # The caller's own key goes in old_key (NVMe CRKEY), the
+        # victim's in new_key (PRKEY), as drivers/nvme/host/pr.c sends.
         self.assertEqual((KEY, VICTIM, 1, 0),
                          (arg.old_key, arg.new_key, arg.type, arg.flags))
 
@@ -416,7 +418,8 @@ class IoctlPathTestCase(block_fixtures.TestCase):
         self.assertEqual(pr_abi.IOC_PR_PREEMPT_ABORT, request)
         self.assertTrue(mutate)
         arg = decode(pr_abi.PrPreempt, payload)
-        # old_key is the caller's own key, new_key the victim's.
+        # The caller's own key goes in old_key (NVMe CRKEY), the
+        # victim's in new_key (PRKEY), as drivers/nvme/host/pr.c sends.
         self.assertEqual((KEY, VICTIM, 1, 0),
                          (arg.old_key, arg.new_key, arg.type, arg.flags))
 
@@ -442,21 +445,40 @@ class IoctlPathTestCase(block_fixtures.TestCase):
         self.assertEqual('report', exc.operation)
 
     def test_not_a_block_device(self):
-        exc = self.assertRaises(reservations.ReservationError,
-                                reservations.register, '/dev/null', KEY)
+        path = self.regular_file()
+        exc = self.assertRaises(reservations.ReservationNotSupported,
+                                reservations.register, path, KEY)
         self.assertEqual(errno.ENOTBLK, exc.errno)
         exc = self.assertRaises(reservations.ReservationError,
                                 reservations.register,
-                                self.regular_file() + '.missing', KEY)
+                                path + '.missing', KEY)
         self.assertEqual(errno.ENOENT, exc.errno)
 
-    def test_plain_regular_file_has_no_reservations(self):
-        # Regular files are accepted (the emulator's FUSE disk views);
-        # an ordinary one answers the ioctl with ENOTTY.
-        exc = self.assertRaises(reservations.ReservationNotSupported,
-                                reservations.register, self.regular_file(),
-                                KEY)
-        self.assertEqual(errno.ENOTTY, exc.errno)
+    def test_regular_file_on_fuse_accepted(self):
+        # A user-space block service (the EBS emulator) serves a disk as a
+        # regular file on FUSE and answers the PR ioctls itself.
+        path = self.regular_file()
+        calls = []
+
+        def fake_ioctl(fd, request, arg, mutate):
+            calls.append((os.readlink('/proc/self/fd/%d' % fd), request))
+            return 0
+
+        self.useFixture(fixtures.MockPatchObject(privsep.fcntl, 'ioctl',
+                                                 fake_ioctl))
+        self.useFixture(fixtures.MockPatchObject(
+            privsep, 'fs_type', lambda fd: privsep.FUSE_SUPER_MAGIC))
+        reservations.register(path, KEY)
+        self.assertEqual([(path, pr_abi.IOC_PR_REGISTER)], calls)
+
+    def test_fs_type(self):
+        path = self.regular_file()
+        out = subprocess.run(['stat', '-f', '-c', '%t', path], check=True,
+                             capture_output=True, text=True).stdout
+        fd = os.open(path, os.O_RDONLY)
+        self.addCleanup(os.close, fd)
+        self.assertEqual(int(out, 16), privsep.fs_type(fd))
+        self.assertNotEqual(privsep.FUSE_SUPER_MAGIC, privsep.fs_type(fd))
 
     def test_entrypoint_refuses_other_ioctls(self):
         payload = bytes(pr_abi.PrRegistration())
@@ -491,5 +513,5 @@ class PrivsepDaemonTestCase(block_fixtures.TestCase):
         self.assertRaises(reservations.ReservationNotSupported,
                           reservations.report, self.device)
         exc = self.assertRaises(reservations.ReservationError,
-                                reservations.clear, '/dev/null', KEY)
+                                reservations.clear, self.regular_file(), KEY)
         self.assertEqual(errno.ENOTBLK, exc.errno)

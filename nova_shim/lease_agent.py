@@ -67,6 +67,11 @@ STOPPED = 'stopped'
 #: change at most two refresh intervals plus one write's latency apart;
 #: the third interval tolerates one late heartbeat.
 TIMING_FACTOR = 3
+#: A standby reads the record this many times per refresh interval, so
+#: that it notices the last heartbeat of a primary that stopped within a
+#: quarter interval: a takeover then ends within the takeover timeout plus
+#: one refresh interval, with room for the reservation calls.
+STANDBY_READS_PER_REFRESH = 4
 
 
 def check_timing(refresh_interval, takeover_timeout, io_latency):
@@ -354,7 +359,8 @@ class LeaseAgent(object):
                     return True
                 self._next_attempt = (self.clock.monotonic()
                                       + self.takeover_timeout)
-            self.clock.sleep(self.refresh_interval)
+            self.clock.sleep(self.refresh_interval /
+                             STANDBY_READS_PER_REFRESH)
         return False
 
     def _preempt(self, victim):

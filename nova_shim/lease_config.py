@@ -25,7 +25,7 @@ lease_agent_opts = [
                     'other data.' % (lease.BLOCK_SIZE, lease.BLOCK_SIZE)),
     cfg.FloatOpt('refresh-interval', default=0.5, min=0.001,
                  help='Seconds between two heartbeats of the primary; a '
-                      'standby reads the record as often.'),
+                      'standby reads the record four times as often.'),
     cfg.FloatOpt('takeover-timeout', default=2.0, min=0.001,
                  help='Seconds a standby waits, on its own monotonic '
                       'clock, for the record to change before it takes '

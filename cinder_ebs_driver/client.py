@@ -311,6 +311,7 @@ class EBSClient(object):
     def _tags(model, tags):
         if not tags:
             return None
+        # A None value is left out: the filter then matches any value.
         return [model(key=key, value=value)
                 for key, value in sorted(tags.items())]
 
@@ -381,7 +382,8 @@ class EBSClient(object):
         """DescribeDisks items of the region, every page.
 
         :param disk_ids: only these disks (an empty list: none).
-        :param tags: dict of tag key to value that every disk must carry.
+        :param tags: dict of tag key to value that every disk must carry
+            (a value of None: any value of that key).
         :param status: only disks in this status.
         """
         if disk_ids is not None:

@@ -236,12 +236,16 @@ class TestConnection(fakes.DriverTestCase):
         }, info['data'])
 
     def test_initialize_connection_read_only(self):
+        # Already attached there: ECS refuses the attach, the disk says
+        # why, and the connection is answered.
+        self.client.attach_disk.side_effect = ebs_exc.EBSIncorrectStatus(
+            code='IncorrectDiskStatus')
         self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
         info = self.driver.initialize_connection(
             self.volume(multiattach=False), {'host': 'h1', 'mode': 'ro'})
         self.assertEqual('ro', info['data']['access_mode'])
         self.assertFalse(info['data']['multiattach'])
-        self.client.attach_disk.assert_not_called()
+        self.client.wait_for_attachment.assert_not_called()
 
     def test_initialize_connection_unmappable(self):
         self.assertRaises(exception.InvalidConnectorException,

@@ -20,6 +20,7 @@ LOG = logging.getLogger(__name__)
 
 # Attachments in these states no longer hold a connection on their host.
 RELEASED_STATUSES = ('detached', 'deleted')
+ATTACHED = 'attached'
 # ECS attaches a multi-attach (NVMe) disk to at most this many instances.
 ECS_MAX_INSTANCES_PER_DISK = 16
 
@@ -58,6 +59,17 @@ def host_attachment_count(volume, host):
 def must_keep_connection(volume, host):
     """Whether another attachment still needs the disk on this host."""
     return host_attachment_count(volume, host) > 1
+
+
+def host_holds_connection(volume, host):
+    """Whether an attachment of the volume on this host is ``attached``.
+
+    The disk is then attached to the host already: a further attachment
+    there (a second guest on the same compute node) needs no ECS call.
+    """
+    return any(_field(attachment, 'attach_status') == ATTACHED and
+               attachment_host(attachment) == host
+               for attachment in volume.volume_attachment or [])
 
 
 class Attacher(object):

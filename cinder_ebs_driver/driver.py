@@ -246,10 +246,19 @@ class EBSVolumeDriver(driver.VolumeDriver):
     @coordination.synchronized(VOLUME_LOCK)
     def initialize_connection(self, volume, connector, initiator_data=None,
                               **kwargs):
-        """Attach the disk to the connector's host instance (once)."""
+        """Attach the disk to the connector's host instance (once).
+
+        No ECS call when another attachment of the volume on the same
+        host is attached already.
+        """
         instance_id = self._hosts.instance_for(connector)
         disk_id = self._volumes.disk_id(volume)
-        self._attacher.attach(volume, disk_id, instance_id)
+        host = host_mapping.connector_host(connector)
+        if attachments.host_holds_connection(volume, host):
+            LOG.debug('Volume %(vol)s is attached on host %(host)s '
+                      'already.', {'vol': volume.id, 'host': host})
+        else:
+            self._attacher.attach(volume, disk_id, instance_id)
         info = connection.build(
             volume, disk_id, instance_id, connector,
             self.configuration.ebs_device_path_template)

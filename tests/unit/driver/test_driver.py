@@ -235,6 +235,26 @@ class TestConnection(fakes.DriverTestCase):
             'multiattach': True,
         }, info['data'])
 
+    def test_second_attachment_on_a_host_makes_no_ecs_call(self):
+        volume = self.volume(attachments=[
+            self.attachment('h1', attachment_id=fakes.uuid(1)),
+            self.attachment('h1', status='attaching',
+                            attachment_id=fakes.uuid(2))])
+        info = self.driver.initialize_connection(volume, {'host': 'h1'})
+        self.assertEqual('i-1', info['data']['instance_id'])
+        self.client.attach_disk.assert_not_called()
+        self.client.get_disk.assert_not_called()
+        self.client.wait_for_attachment.assert_not_called()
+
+    def test_attachments_elsewhere_or_in_progress_still_attach(self):
+        self.flags_backend(ebs_host_instance_map={'h1': 'i-1', 'h2': 'i-2'})
+        volume = self.volume(attachments=[
+            self.attachment('h2', attachment_id=fakes.uuid(1)),
+            self.attachment('h1', status='attaching',
+                            attachment_id=fakes.uuid(2))])
+        self.driver.initialize_connection(volume, {'host': 'h1'})
+        self.client.attach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+
     def test_initialize_connection_read_only(self):
         # Already attached there: ECS refuses the attach, the disk says
         # why, and the connection is answered.

@@ -68,7 +68,7 @@ class TestCreateDelete(fakes.DriverTestCase):
         self.assertLessEqual(len(token), 64)
         self.assertIn(volume.id, token)
         self.client.wait_for_disk_status.assert_called_once_with(
-            fakes.DISK_ID, ['Available'])
+            fakes.DISK_ID, ['Available'], transition='create')
 
     def test_create_migration_target_follows_its_type(self):
         # Cinder creates the target of a retype's migration with the

@@ -20,6 +20,9 @@ LOG = logging.getLogger(__name__)
 
 # Attachments in these states no longer hold a connection on their host.
 RELEASED_STATUSES = ('detached', 'deleted')
+ATTACHED = 'attached'
+# ECS attaches a multi-attach (NVMe) disk to at most this many instances.
+ECS_MAX_INSTANCES_PER_DISK = 16
 
 
 def _field(attachment, name):
@@ -58,6 +61,17 @@ def must_keep_connection(volume, host):
     return host_attachment_count(volume, host) > 1
 
 
+def host_holds_connection(volume, host):
+    """Whether an attachment of the volume on this host is ``attached``.
+
+    The disk is then attached to the host already: a further attachment
+    there (a second guest on the same compute node) needs no ECS call.
+    """
+    return any(_field(attachment, 'attach_status') == ATTACHED and
+               attachment_host(attachment) == host
+               for attachment in volume.volume_attachment or [])
+
+
 class Attacher(object):
     """Attaches and detaches one disk to host instances on the backend."""
 
@@ -71,16 +85,58 @@ class Attacher(object):
     def attach(self, volume, disk_id, instance_id):
         """Attach a disk to an instance unless that instance has it.
 
-        Waits until DescribeDisks lists the instance in the disk's
-        Attachments. The backend is left unchanged when the attach is
-        refused, and the disk is detached again when it does not show up.
+        Sends AttachDisk straight away: ECS refuses a second attachment to
+        the same instance, an attachment of a single-attach disk that is
+        in use and one past its 16 instances, and only then is the disk
+        read, to tell which. The disk is read first only when
+        ``ebs_max_attach_hosts`` is below ECS's own limit, since the count
+        then decides whether to send the call. Waits until DescribeDisks
+        lists the instance in the disk's Attachments; the disk is detached
+        again when it does not show up.
         """
-        disk = self._client.get_disk(disk_id)
+        if self._max_hosts() < ECS_MAX_INSTANCES_PER_DISK:
+            disk = self._client.get_disk(disk_id)
+            if self._refusal_reason(volume, disk, instance_id) is not None:
+                return
+        LOG.info('Attaching disk %(disk)s of volume %(vol)s to instance '
+                 '%(inst)s.', {'disk': disk_id, 'vol': volume.id,
+                               'inst': instance_id})
+        try:
+            self._client.attach_disk(disk_id, instance_id)
+        except ebs_exc.EBSBackendError as error:
+            if not error.retryable:
+                # Refused: the disk's attachments say whether it is
+                # already attached there (done) or why not.
+                disk = self._client.get_disk(disk_id)
+                if self._refusal_reason(volume, disk,
+                                        instance_id) is not None:
+                    return
+                raise
+            # No answer in the end: the call may have worked.
+            with excutils.save_and_reraise_exception():
+                self._rollback_attach(disk_id, instance_id)
+        try:
+            self._client.wait_for_attachment(disk_id, instance_id,
+                                             attached=True)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                LOG.error('Attaching disk %(disk)s to %(inst)s failed; '
+                          'detaching it again.',
+                          {'disk': disk_id, 'inst': instance_id})
+                self._rollback_attach(disk_id, instance_id)
+
+    def _refusal_reason(self, volume, disk, instance_id):
+        """None when the instance may get the disk, else why not.
+
+        :returns: ``'attached'`` when the instance has the disk already.
+        :raises InvalidVolume: when the disk may not be attached to it.
+        """
+        disk_id = disk.get('DiskId')
         instances = ebs_client.attached_instance_ids(disk)
         if instance_id in instances:
             LOG.debug('Disk %(disk)s is already attached to %(inst)s.',
                       {'disk': disk_id, 'inst': instance_id})
-            return
+            return 'attached'
         if instances and not naming.is_multiattach_disk(disk):
             msg = (_('Volume %(vol)s (disk %(disk)s) is attached to '
                      'instance %(other)s and is not a multi-attach disk; '
@@ -99,49 +155,44 @@ class Attacher(object):
                     'count': len(instances), 'max': max_hosts})
             LOG.error(msg)
             raise exception.InvalidVolume(reason=msg)
-
-        LOG.info('Attaching disk %(disk)s of volume %(vol)s to instance '
-                 '%(inst)s.', {'disk': disk_id, 'vol': volume.id,
-                               'inst': instance_id})
-        try:
-            self._client.attach_disk(disk_id, instance_id)
-            self._client.wait_for_attachment(disk_id, instance_id,
-                                             attached=True)
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                LOG.error('Attaching disk %(disk)s to %(inst)s failed; '
-                          'detaching it again.',
-                          {'disk': disk_id, 'inst': instance_id})
-                self._rollback_attach(disk_id, instance_id)
+        return None
 
     def _rollback_attach(self, disk_id, instance_id):
         try:
-            self.detach(disk_id, instance_id, check_first=False)
+            self.detach(disk_id, instance_id)
         except Exception as err:
             LOG.warning('Could not detach disk %(disk)s from %(inst)s '
                         'after a failed attach: %(err)s',
                         {'disk': disk_id, 'inst': instance_id, 'err': err})
 
-    def detach(self, disk_id, instance_id, check_first=True):
-        """Detach a disk from an instance; a no-op if it is not attached."""
-        if check_first:
+    def detach(self, disk_id, instance_id):
+        """Detach a disk from an instance; a no-op if it is not attached.
+
+        Sends DetachDisk straight away; the disk is read only when ECS
+        refuses it, to tell a disk that is not attached there (done) from
+        a real failure.
+        """
+        LOG.info('Detaching disk %(disk)s from instance %(inst)s.',
+                 {'disk': disk_id, 'inst': instance_id})
+        try:
+            self._client.detach_disk(disk_id, instance_id)
+        except ebs_exc.EBSNotFound:
+            LOG.info('Disk %(disk)s is gone or was not attached to '
+                     '%(inst)s.', {'disk': disk_id, 'inst': instance_id})
+            return
+        except ebs_exc.EBSBackendError as error:
+            if error.retryable:
+                raise
             try:
                 disk = self._client.get_disk(disk_id)
             except ebs_exc.EBSNotFound:
                 LOG.info('Disk %s is gone; nothing to detach.', disk_id)
                 return
             if instance_id not in ebs_client.attached_instance_ids(disk):
-                LOG.debug('Disk %(disk)s is not attached to %(inst)s.',
-                          {'disk': disk_id, 'inst': instance_id})
+                LOG.info('Disk %(disk)s is not attached to %(inst)s.',
+                         {'disk': disk_id, 'inst': instance_id})
                 return
-        LOG.info('Detaching disk %(disk)s from instance %(inst)s.',
-                 {'disk': disk_id, 'inst': instance_id})
-        try:
-            self._client.detach_disk(disk_id, instance_id)
-        except ebs_exc.EBSNotFound:
-            LOG.info('Disk %(disk)s was not attached to %(inst)s.',
-                     {'disk': disk_id, 'inst': instance_id})
-            return
+            raise
         self._client.wait_for_attachment(disk_id, instance_id,
                                          attached=False)
 
@@ -153,5 +204,5 @@ class Attacher(object):
             return []
         instances = ebs_client.attached_instance_ids(disk)
         for instance_id in instances:
-            self.detach(disk_id, instance_id, check_first=False)
+            self.detach(disk_id, instance_id)
         return instances

@@ -11,6 +11,7 @@ Two policies:
 """
 
 import random
+import time
 
 import tenacity
 
@@ -94,7 +95,7 @@ class wait_for_poll(tenacity.wait.wait_base):
 
 
 def poll(fetch, done, interval, timeout, waited_for, describe=str,
-         sleep=None):
+         sleep=None, first_delay=0.0):
     """Call ``fetch()`` until ``done(result)``; return that result.
 
     :param fetch: reads the current state; its exceptions propagate.
@@ -104,18 +105,25 @@ def poll(fetch, done, interval, timeout, waited_for, describe=str,
     :param waited_for: what is expected, in words, for the timeout error.
     :param describe: renders a state in words for the timeout error.
     :param sleep: the sleep function (tests); tenacity's by default.
+    :param first_delay: seconds to wait before the first read (when the
+        state is not expected to change sooner); part of ``timeout``.
     :raises EBSTimeout: when ``done`` is still false after ``timeout``.
     """
     kwargs = {}
     if sleep is not None:
         kwargs['sleep'] = sleep
+    total = timeout
+    first_delay = min(max(float(first_delay or 0.0), 0.0), float(timeout))
+    if first_delay:
+        (sleep or time.sleep)(first_delay)
+    remaining = float(timeout) - first_delay
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_result(lambda result: not done(result)),
-        stop=tenacity.stop_after_delay(timeout),
-        wait=wait_for_poll(interval, timeout),
+        stop=tenacity.stop_after_delay(remaining),
+        wait=wait_for_poll(interval, remaining),
         **kwargs)
     try:
         return retrying(fetch)
     except tenacity.RetryError as error:
         last = error.last_attempt.result()
-        raise exceptions.EBSTimeout(waited_for, describe(last), timeout)
+        raise exceptions.EBSTimeout(waited_for, describe(last), total)

@@ -22,7 +22,11 @@ job before reporting the refusal.
 
 The waiters poll with an interval starting at ``ebs_state_poll_interval``
 and doubling up to ten times that, and give up after ``ebs_state_timeout``
-seconds with :class:`~cinder_ebs_driver.exceptions.EBSTimeout`.
+seconds with :class:`~cinder_ebs_driver.exceptions.EBSTimeout`.  A wait
+for the end of a transition (an attach, a detach, a deletion, a snapshot)
+reads the state first when the same kind of transition took to finish
+last time (a little earlier, so that the estimate follows a backend that
+became faster), not right after the call that started it.
 """
 
 import functools
@@ -44,6 +48,10 @@ from cinder_ebs_driver import exceptions
 from cinder_ebs_driver.i18n import _
 
 LOG = logging.getLogger(__name__)
+
+# The first read of a transition's wait comes at this share of the time
+# the last transition of its kind took.
+FIRST_POLL_SHARE = 0.8
 
 # Largest page of the Describe* actions, and most ids in one DiskIds or
 # SnapshotIds filter.
@@ -170,6 +178,8 @@ class EBSClient(object):
             _conf_get(conf, 'ebs_state_poll_interval', 1.0))
         self._state_timeout = float(_conf_get(conf, 'ebs_state_timeout', 300))
         self._sleep = sleep
+        # Seconds the last transition of each kind took to be seen done.
+        self._transition_times = {}
         self.endpoint = _conf_get(conf, 'ebs_endpoint')
         config = openapi_models.Config(
             access_key_id=access_key_id,
@@ -311,6 +321,7 @@ class EBSClient(object):
     def _tags(model, tags):
         if not tags:
             return None
+        # A None value is left out: the filter then matches any value.
         return [model(key=key, value=value)
                 for key, value in sorted(tags.items())]
 
@@ -381,7 +392,8 @@ class EBSClient(object):
         """DescribeDisks items of the region, every page.
 
         :param disk_ids: only these disks (an empty list: none).
-        :param tags: dict of tag key to value that every disk must carry.
+        :param tags: dict of tag key to value that every disk must carry
+            (a value of None: any value of that key).
         :param status: only disks in this status.
         """
         if disk_ids is not None:
@@ -586,17 +598,33 @@ class EBSClient(object):
     # ------------------------------------------------------------------
     # Waiters
 
-    def _poll(self, fetch, done, waited_for, describe, timeout):
-        return backoff.poll(
+    def _poll(self, fetch, done, waited_for, describe, timeout,
+              transition=None):
+        """Poll; ``transition`` names the kind of change waited for.
+
+        The first read of a transition's wait comes at
+        FIRST_POLL_SHARE of the time the last one of its kind took.
+        """
+        expected = self._transition_times.get(transition, 0.0)
+        start = time.monotonic()
+        result = backoff.poll(
             fetch, done, self._poll_interval,
             self._state_timeout if timeout is None else timeout,
-            waited_for, describe=describe, sleep=self._sleep)
+            waited_for, describe=describe, sleep=self._sleep,
+            first_delay=expected * FIRST_POLL_SHARE)
+        if transition is not None:
+            self._transition_times[transition] = time.monotonic() - start
+        return result
 
-    def wait_for_disk_status(self, disk_id, statuses, timeout=None):
+    def wait_for_disk_status(self, disk_id, statuses, timeout=None,
+                             transition=None):
         """Wait until a disk is in one of ``statuses``; answer the disk.
 
         :param statuses: a status or a collection of them.
         :param timeout: seconds; ``ebs_state_timeout`` by default.
+        :param transition: the kind of change waited for (``'create'``
+            ...), when a call just started one: the first read then comes
+            when the last change of that kind was done.
         :raises EBSTimeout: not in time.
         :raises EBSNotFound: the disk disappeared.
         """
@@ -608,7 +636,7 @@ class EBSClient(object):
             lambda disk: disk.get('Status') in statuses,
             _('disk %(disk)s to reach status %(statuses)s') % {
                 'disk': disk_id, 'statuses': ' or '.join(statuses)},
-            _describe_disk, timeout)
+            _describe_disk, timeout, transition=transition)
 
     def wait_for_attachment(self, disk_id, instance_id, attached=True,
                             timeout=None):
@@ -633,6 +661,7 @@ class EBSClient(object):
                         and settled(disk, DISK_ATTACHING))
             fetch = functools.partial(self.get_disk, disk_id)
             waited_for = _('disk %(disk)s to be attached to %(instance)s')
+            transition = 'attach'
         else:
             def done(disk):
                 return disk is None or (
@@ -640,10 +669,11 @@ class EBSClient(object):
                     and settled(disk, DISK_DETACHING))
             fetch = functools.partial(self._find_disk, disk_id)
             waited_for = _('disk %(disk)s to be detached from %(instance)s')
+            transition = 'detach'
         return self._poll(
             fetch, done,
             waited_for % {'disk': disk_id, 'instance': instance_id},
-            _describe_disk, timeout)
+            _describe_disk, timeout, transition=transition)
 
     def wait_for_snapshot(self, snapshot_id, timeout=None):
         """Wait until a snapshot is ``accomplished``; answer the snapshot.
@@ -668,7 +698,7 @@ class EBSClient(object):
             fetch,
             lambda snapshot: snapshot.get('Status') == SNAPSHOT_ACCOMPLISHED,
             _('snapshot %s to be accomplished') % snapshot_id,
-            describe, timeout)
+            describe, timeout, transition='snapshot')
 
     def wait_for_disk_deleted(self, disk_id, timeout=None):
         """Wait until a disk is no longer listed.
@@ -679,4 +709,4 @@ class EBSClient(object):
             lambda: self._find_disk(disk_id),
             lambda disk: disk is None,
             _('disk %s to be deleted') % disk_id,
-            _describe_disk, timeout)
+            _describe_disk, timeout, transition='delete')

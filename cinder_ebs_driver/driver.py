@@ -15,6 +15,9 @@ The driver class is the Cinder interface only; the work is done by:
 * :mod:`cinder_ebs_driver.stats` - scheduler statistics.
 """
 
+import contextlib
+import time
+
 from cinder.common import config as cinder_config
 from cinder import coordination
 from cinder import exception
@@ -75,6 +78,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._manage = None
         self._attacher = None
         self._hosts = None
+        self._stats_time = None
 
     @staticmethod
     def get_driver_options():
@@ -129,7 +133,17 @@ class EBSVolumeDriver(driver.VolumeDriver):
     # -- stats -----------------------------------------------------------
 
     def get_volume_stats(self, refresh=False):
-        if refresh or not self._stats:
+        """The backend's stats; a refresh lists the backend's disks.
+
+        A refresh asked for less than ``ebs_stats_min_interval`` seconds
+        after the last one answers its figures unless this driver created,
+        deleted, grew, managed or unmanaged a volume since: cinder-volume
+        asks three times while it starts.
+        """
+        min_interval = self.configuration.safe_get('ebs_stats_min_interval')
+        fresh = (self._stats_time is not None and
+                 time.monotonic() - self._stats_time < (min_interval or 0))
+        if not self._stats or (refresh and not fresh):
             self._update_volume_stats()
         return self._stats
 
@@ -137,6 +151,15 @@ class EBSVolumeDriver(driver.VolumeDriver):
         data = stats.build(self.client, self.configuration,
                            self._backend_name(), self.VERSION)
         self._stats = data
+        self._stats_time = time.monotonic()
+
+    @contextlib.contextmanager
+    def _changing_capacity(self):
+        """Around a volume change: the next stats refresh lists again."""
+        try:
+            yield
+        finally:
+            self._stats_time = None
 
     def get_pool(self, volume):
         return stats.pool_name(self.configuration)
@@ -144,22 +167,27 @@ class EBSVolumeDriver(driver.VolumeDriver):
     # -- volumes ---------------------------------------------------------
 
     def create_volume(self, volume):
-        return self._volumes.create(volume)
+        with self._changing_capacity():
+            return self._volumes.create(volume)
 
     def create_volume_from_snapshot(self, volume, snapshot):
         snapshot_id = self._snapshots.snapshot_id(snapshot)
-        return self._volumes.create_from_snapshot(volume, snapshot_id)
+        with self._changing_capacity():
+            return self._volumes.create_from_snapshot(volume, snapshot_id)
 
     def create_cloned_volume(self, volume, src_vref):
-        return self._volumes.clone(volume, src_vref)
+        with self._changing_capacity():
+            return self._volumes.clone(volume, src_vref)
 
     @coordination.synchronized(VOLUME_LOCK)
     def delete_volume(self, volume):
-        self._volumes.delete(volume)
+        with self._changing_capacity():
+            self._volumes.delete(volume)
 
     @coordination.synchronized(VOLUME_LOCK)
     def extend_volume(self, volume, new_size):
-        self._volumes.extend(volume, new_size)
+        with self._changing_capacity():
+            self._volumes.extend(volume, new_size)
 
     @coordination.synchronized(VOLUME_LOCK)
     def revert_to_snapshot(self, context, volume, snapshot):
@@ -218,10 +246,19 @@ class EBSVolumeDriver(driver.VolumeDriver):
     @coordination.synchronized(VOLUME_LOCK)
     def initialize_connection(self, volume, connector, initiator_data=None,
                               **kwargs):
-        """Attach the disk to the connector's host instance (once)."""
+        """Attach the disk to the connector's host instance (once).
+
+        No ECS call when another attachment of the volume on the same
+        host is attached already.
+        """
         instance_id = self._hosts.instance_for(connector)
         disk_id = self._volumes.disk_id(volume)
-        self._attacher.attach(volume, disk_id, instance_id)
+        host = host_mapping.connector_host(connector)
+        if attachments.host_holds_connection(volume, host):
+            LOG.debug('Volume %(vol)s is attached on host %(host)s '
+                      'already.', {'vol': volume.id, 'host': host})
+        else:
+            self._attacher.attach(volume, disk_id, instance_id)
         info = connection.build(
             volume, disk_id, instance_id, connector,
             self.configuration.ebs_device_path_template)
@@ -260,13 +297,15 @@ class EBSVolumeDriver(driver.VolumeDriver):
     # -- manage / unmanage -----------------------------------------------
 
     def manage_existing(self, volume, existing_ref):
-        return self._manage.manage(volume, existing_ref)
+        with self._changing_capacity():
+            return self._manage.manage(volume, existing_ref)
 
     def manage_existing_get_size(self, volume, existing_ref):
         return self._manage.get_size(volume, existing_ref)
 
     def unmanage(self, volume):
-        self._manage.unmanage(volume)
+        with self._changing_capacity():
+            self._manage.unmanage(volume)
 
     def get_manageable_volumes(self, cinder_volumes, marker, limit, offset,
                                sort_keys, sort_dirs):

@@ -64,6 +64,18 @@ REQUEST_NOT_FOUND_CODES = frozenset([
 REDACTED = '***'
 
 
+def _rebuild(cls, args, state):
+    """An exception of ``cls`` with ``args`` and attributes ``state``.
+
+    Used to copy and unpickle backend errors without calling their
+    constructors, whose parameters are not their ``args``.
+    """
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class EBSBackendError(cinder_exception.VolumeBackendAPIException):
     """An ECS API call failed.
 
@@ -96,6 +108,12 @@ class EBSBackendError(cinder_exception.VolumeBackendAPIException):
         self.error_message = error_message
         self.request_id = request_id
         self.http_status = http_status
+
+    def __reduce__(self):
+        # copy.copy and pickle (oslo.messaging serializes exceptions) would
+        # call the constructor with the formatted message as its first
+        # argument: rebuild from the attributes instead.
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class EBSNotFound(EBSBackendError):

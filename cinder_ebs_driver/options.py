@@ -106,6 +106,17 @@ disk_opts = [
                min=1,
                help=_('Seconds to wait for a disk, snapshot or attachment '
                       'to reach the expected state.')),
+    cfg.IntOpt('ebs_stats_min_interval',
+               default=30,
+               min=0,
+               help=_('Seconds during which a refresh of the backend '
+                      'statistics answers the figures of the last one '
+                      'instead of listing the disks again, unless this '
+                      'service created, deleted, extended, managed or '
+                      'unmanaged a volume since (cinder-volume asks for '
+                      'three refreshes while it starts). Keep it below '
+                      'backend_stats_polling_interval; 0 lists the disks '
+                      'on every refresh.')),
     cfg.FloatOpt('ebs_state_poll_interval',
                  default=1.0,
                  min=0.01,

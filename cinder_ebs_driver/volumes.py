@@ -105,7 +105,8 @@ class VolumeOps(object):
     def _wait_available(self, volume, disk_id):
         """Wait for a new disk; delete it when it does not get there."""
         try:
-            return self._client.wait_for_disk_status(disk_id, [AVAILABLE])
+            return self._client.wait_for_disk_status(
+                disk_id, [AVAILABLE], transition='create')
         except ebs_exc.EBSNotFound:
             raise
         except Exception:

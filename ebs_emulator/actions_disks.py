@@ -1,6 +1,8 @@
 """Disk actions: CreateDisk, DeleteDisk, DescribeDisks, ResizeDisk,
 ModifyDiskSpec and ModifyDiskAttribute."""
 
+import sqlalchemy as sa
+
 from ebs_emulator import categories
 from ebs_emulator import db
 from ebs_emulator import errors
@@ -115,7 +117,31 @@ def delete_disk(request):
     return {}
 
 
+def _attachment_exists(*conditions):
+    return sa.exists().where(db.Attachment.disk_id == db.Disk.id,
+                             *conditions)
+
+
+def _status_condition(status):
+    """SQL for "the disk's ECS status is ``status``" (see disk_status)."""
+    if status not in ('Attaching', 'Detaching', 'In_use', 'Available'):
+        return db.Disk.status == status          # Creating, ReIniting
+    state = db.Attachment.state
+    attaching = _attachment_exists(state == 'attaching')
+    if status == 'Attaching':
+        extra = attaching
+    elif status == 'Detaching':
+        extra = sa.and_(~attaching, _attachment_exists(state == 'detaching'),
+                        ~_attachment_exists(state == 'attached'))
+    elif status == 'In_use':
+        extra = sa.and_(~attaching, _attachment_exists(state == 'attached'))
+    else:
+        extra = ~_attachment_exists()
+    return sa.and_(db.Disk.status == 'Available', extra)
+
+
 def _disk_filters(request):
+    """The SQL conditions of DescribeDisks' filters."""
     params = request.params
     wanted_ids = params.json_list('DiskIds', max_items=100,
                                   error=errors.invalid_disk_ids)
@@ -128,48 +154,42 @@ def _disk_filters(request):
     multi_attach = params.choice('MultiAttach',
                                  ('Enabled', 'Disabled', 'LegacyShared'))
     disk_type = params.choice('DiskType', ('all', 'system', 'data'))
-    checks = lookup.match_checks(params, wanted_ids, (
+    conditions = lookup.match_conditions(params, db.Disk, wanted_ids, (
         ('ZoneId', 'zone_id'), ('DiskName', 'name'),
         ('SnapshotId', 'source_snapshot_id'),
         ('PerformanceLevel', 'performance_level')))
     if status not in (None, 'All'):
-        checks.append(lambda disk: views.disk_status(disk) == status)
+        conditions.append(_status_condition(status))
     if category:
-        checks.append(lambda disk: disk.category == category)
+        conditions.append(db.Disk.category == category)
     if multi_attach:
-        enabled = multi_attach == 'Enabled'
-        checks.append(lambda disk: disk.multi_attach == enabled)
-    if disk_type == 'system':
-        checks.append(lambda disk: False)     # no system disks here
+        conditions.append(db.Disk.multi_attach == (multi_attach == 'Enabled'))
     encrypted = params.bool('Encrypted')
     if encrypted is not None:
-        checks.append(lambda disk: disk.encrypted == encrypted)
-    portable = params.bool('Portable')
-    if portable is False:
-        checks.append(lambda disk: False)     # every disk is portable
+        conditions.append(db.Disk.encrypted == encrypted)
+    # No system disks here, and every disk is portable.
+    if disk_type == 'system' or params.bool('Portable') is False:
+        conditions.append(sa.false())
     instance_id = params.str('InstanceId')
     if instance_id is not None:
-        checks.append(lambda disk: any(
-            attachment.instance_id == instance_id and
-            attachment.state in views.VISIBLE_ATTACHMENTS
-            for attachment in disk.attachments))
-    return checks
+        conditions.append(_attachment_exists(
+            db.Attachment.instance_id == instance_id,
+            db.Attachment.state.in_(views.VISIBLE_ATTACHMENTS)))
+    conditions.extend(tagging.match_conditions('disk', db.Disk.id,
+                                               params.tags()))
+    return conditions
 
 
 def describe_disks(request):
     lookup.check_region(request)
-    checks = _disk_filters(request)
-    wanted_tags = request.params.tags()
-    all_tags = tagging.tags_by_resource(request.session, 'disk')
-    disks = (request.session.query(db.Disk)
-             .order_by(db.Disk.created_at, db.Disk.id).all())
-    selected = [
-        disk for disk in disks
-        if all(check(disk) for check in checks) and
-        tagging.matches(all_tags.get(disk.id, []), wanted_tags)]
-    page, fields = paging.paginate(request.params, selected)
+    query = (request.session.query(db.Disk)
+             .filter(*_disk_filters(request))
+             .order_by(db.Disk.created_at, db.Disk.id))
+    page, fields = paging.paginate(request.params, query)
+    tags = tagging.tags_by_resource(request.session, 'disk',
+                                    [disk.id for disk in page])
     result = {'Disks': {'Disk': [
-        views.disk_view(disk, all_tags.get(disk.id, [])) for disk in page]}}
+        views.disk_view(disk, tags.get(disk.id, [])) for disk in page]}}
     result.update(fields)
     return result
 

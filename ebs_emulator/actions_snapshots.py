@@ -92,27 +92,25 @@ def describe_snapshots(request):
     wanted_ids = params.json_list('SnapshotIds', max_items=100,
                                   error=errors.invalid_snapshot_ids)
     status = params.choice('Status', SNAPSHOT_STATUSES + ('all',))
-    checks = lookup.match_checks(params, wanted_ids, (
+    conditions = lookup.match_conditions(params, db.Snapshot, wanted_ids, (
         ('DiskId', 'source_disk_id'), ('SnapshotName', 'name')))
     if status not in (None, 'all'):
-        checks.append(lambda snap: snap.status == status)
+        conditions.append(db.Snapshot.status == status)
     encrypted = params.bool('Encrypted')
     if encrypted is not None:
-        checks.append(lambda snap: snap.encrypted == encrypted)
-    wanted_tags = params.tags()
-    all_tags = tagging.tags_by_resource(request.session, 'snapshot')
-    in_use = {disk.source_snapshot_id for disk in
-              request.session.query(db.Disk.source_snapshot_id)}
-    snapshots = (request.session.query(db.Snapshot)
-                 .order_by(db.Snapshot.created_at, db.Snapshot.id).all())
-    selected = [
-        snap for snap in snapshots
-        if all(check(snap) for check in checks) and
-        tagging.matches(all_tags.get(snap.id, []), wanted_tags)]
-    page, fields = paging.paginate(params, selected, max_results=100)
+        conditions.append(db.Snapshot.encrypted == encrypted)
+    conditions.extend(tagging.match_conditions('snapshot', db.Snapshot.id,
+                                               params.tags()))
+    query = (request.session.query(db.Snapshot).filter(*conditions)
+             .order_by(db.Snapshot.created_at, db.Snapshot.id))
+    page, fields = paging.paginate(params, query, max_results=100)
+    page_ids = [snap.id for snap in page]
+    tags = tagging.tags_by_resource(request.session, 'snapshot', page_ids)
+    in_use = {row.source_snapshot_id for row in
+              request.session.query(db.Disk.source_snapshot_id).filter(
+                  db.Disk.source_snapshot_id.in_(page_ids))}
     result = {'Snapshots': {'Snapshot': [
-        views.snapshot_view(snap, all_tags.get(snap.id, []),
-                            snap.id in in_use)
+        views.snapshot_view(snap, tags.get(snap.id, []), snap.id in in_use)
         for snap in page]}}
     result.update(fields)
     return result

@@ -25,11 +25,14 @@ class Base(orm.DeclarativeBase):
 
 class Disk(Base):
     __tablename__ = 'disks'
+    # Describe* list in creation order.
+    __table_args__ = (sa.Index('ix_disks_created', 'created_at', 'id'),)
 
     id = sa.Column(sa.String(32), primary_key=True)
     region_id = sa.Column(sa.String(64), nullable=False)
     zone_id = sa.Column(sa.String(64), nullable=False)
-    name = sa.Column(sa.String(128), nullable=False, default='')
+    name = sa.Column(sa.String(128), nullable=False, default='',
+                     index=True)
     description = sa.Column(sa.String(256), nullable=False, default='')
     size = sa.Column(sa.Integer, nullable=False)
     category = sa.Column(sa.String(64), nullable=False)
@@ -38,9 +41,10 @@ class Disk(Base):
     encrypted = sa.Column(sa.Boolean, nullable=False, default=False)
     # Stored status: Creating, Available or ReIniting.  Attachment states
     # (Attaching, In_use, Detaching) are derived from the attachments.
-    status = sa.Column(sa.String(16), nullable=False)
-    due_at = sa.Column(sa.Float, nullable=True)
-    source_snapshot_id = sa.Column(sa.String(32), nullable=False, default='')
+    status = sa.Column(sa.String(16), nullable=False, index=True)
+    due_at = sa.Column(sa.Float, nullable=True, index=True)
+    source_snapshot_id = sa.Column(sa.String(32), nullable=False, default='',
+                                   index=True)
     created_at = sa.Column(sa.Float, nullable=False)
     delete_auto_snapshot = sa.Column(sa.Boolean, nullable=False, default=True)
     enable_auto_snapshot = sa.Column(sa.Boolean, nullable=False, default=True)
@@ -55,10 +59,10 @@ class Attachment(Base):
 
     disk_id = sa.Column(sa.String(32), sa.ForeignKey('disks.id'),
                         primary_key=True)
-    instance_id = sa.Column(sa.String(64), primary_key=True)
+    instance_id = sa.Column(sa.String(64), primary_key=True, index=True)
     # attaching -> attached -> detaching -> (row removed)
     state = sa.Column(sa.String(16), nullable=False)
-    due_at = sa.Column(sa.Float, nullable=True)
+    due_at = sa.Column(sa.Float, nullable=True, index=True)
     device = sa.Column(sa.String(32), nullable=False)
     attached_at = sa.Column(sa.Float, nullable=False)
     delete_with_instance = sa.Column(sa.Boolean, nullable=False,
@@ -67,10 +71,11 @@ class Attachment(Base):
 
 class Snapshot(Base):
     __tablename__ = 'snapshots'
+    __table_args__ = (sa.Index('ix_snapshots_created', 'created_at', 'id'),)
 
     id = sa.Column(sa.String(32), primary_key=True)
     region_id = sa.Column(sa.String(64), nullable=False)
-    source_disk_id = sa.Column(sa.String(32), nullable=False)
+    source_disk_id = sa.Column(sa.String(32), nullable=False, index=True)
     source_disk_size = sa.Column(sa.Integer, nullable=False)
     source_disk_category = sa.Column(sa.String(64), nullable=False)
     encrypted = sa.Column(sa.Boolean, nullable=False, default=False)
@@ -78,7 +83,7 @@ class Snapshot(Base):
     description = sa.Column(sa.String(256), nullable=False, default='')
     # progressing -> accomplished
     status = sa.Column(sa.String(16), nullable=False)
-    due_at = sa.Column(sa.Float, nullable=True)
+    due_at = sa.Column(sa.Float, nullable=True, index=True)
     created_at = sa.Column(sa.Float, nullable=False)
 
 
@@ -102,6 +107,9 @@ class Chunk(Base):
 
 class Tag(Base):
     __tablename__ = 'tags'
+    # Tag filters of Describe* actions: resources carrying a key (=value).
+    __table_args__ = (sa.Index('ix_tags_key_value', 'resource_type', 'key',
+                               'value'),)
 
     resource_type = sa.Column(sa.String(16), primary_key=True)
     resource_id = sa.Column(sa.String(32), primary_key=True)
@@ -152,6 +160,10 @@ class Database(object):
             'sqlite:///%s' % path, sqlite_fk=True, sqlite_synchronous=True,
             max_retries=0)
         Base.metadata.create_all(self.engine)
+        # Tables of an older state directory get the indexes added since.
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
         self._sessions = orm.sessionmaker(bind=self.engine,
                                           expire_on_commit=False)
 

@@ -1,5 +1,5 @@
 """Find the resources a request names (or raise the ECS not-found error),
-and the common filters of Describe actions."""
+and the common filters of Describe actions as SQL conditions."""
 
 from ebs_emulator import db
 from ebs_emulator import errors
@@ -45,20 +45,19 @@ def snapshot_manifest(session, snapshot_id):
     return {row.chunk_index: row.chunk_hash for row in rows}
 
 
-def match_checks(params, wanted_ids, fields):
-    """The common filters of a Describe action, as predicates.
+def match_conditions(params, model, wanted_ids, fields):
+    """The common filters of a Describe action, as SQL conditions.
 
+    :param model: the table's model (``db.Disk`` ...).
     :param wanted_ids: ids asked for (``None``: any id).
     :param fields: ``(parameter, attribute)`` pairs; a parameter that is
-        given keeps only the resources whose attribute equals it.
+        given keeps only the rows whose column equals it.
     """
-    checks = []
+    conditions = []
     if wanted_ids is not None:
-        wanted = set(wanted_ids)
-        checks.append(lambda resource: resource.id in wanted)
+        conditions.append(model.id.in_(list(wanted_ids)))
     for field, attribute in fields:
         value = params.str(field)
         if value is not None:
-            checks.append(lambda resource, a=attribute, v=value:
-                          getattr(resource, a) == v)
-    return checks
+            conditions.append(getattr(model, attribute) == value)
+    return conditions

@@ -19,8 +19,12 @@ def _decode_token(token):
 
 def paginate(params, items, max_page_size=100, max_results=500,
              token_only=False, default_limit=10):
-    """Return (items of the requested page, pagination fields)."""
-    total = len(items)
+    """Return (items of the requested page, pagination fields).
+
+    :param items: a list, or a database query (counted and sliced by the
+        database: only the page is loaded).
+    """
+    total = items.count() if hasattr(items, 'statement') else len(items)
     if token_only or params.has('NextToken') or params.has('MaxResults'):
         limit = params.int('MaxResults', default=default_limit, minimum=1,
                            maximum=max_results)

@@ -1,5 +1,7 @@
 """Tags of disks and snapshots (stored in the tags table)."""
 
+import sqlalchemy as sa
+
 from ebs_emulator import db
 from ebs_emulator import errors
 
@@ -12,14 +14,35 @@ def tags_of(session, resource_type, resource_id):
             .order_by(db.Tag.created_at, db.Tag.key).all())
 
 
-def tags_by_resource(session, resource_type):
-    """{resource id: [Tag, ...]} for every resource of one type."""
+def tags_by_resource(session, resource_type, resource_ids=None):
+    """{resource id: [Tag, ...]} for resources of one type.
+
+    :param resource_ids: only these resources (``None``: every one).
+    """
     grouped = {}
-    rows = (session.query(db.Tag).filter_by(resource_type=resource_type)
-            .order_by(db.Tag.created_at, db.Tag.key))
-    for tag in rows:
+    rows = session.query(db.Tag).filter_by(resource_type=resource_type)
+    if resource_ids is not None:
+        rows = rows.filter(db.Tag.resource_id.in_(list(resource_ids)))
+    for tag in rows.order_by(db.Tag.created_at, db.Tag.key):
         grouped.setdefault(tag.resource_id, []).append(tag)
     return grouped
+
+
+def match_conditions(resource_type, id_column, wanted):
+    """SQL conditions: the resource carries every wanted (key, value).
+
+    An empty value matches any value of the key, as :func:`matches`.
+    Each condition selects ids from the tags table by key (and value), so
+    that the database answers it from the tags' index.
+    """
+    conditions = []
+    for key, value in wanted:
+        ids = sa.select(db.Tag.resource_id).where(
+            db.Tag.resource_type == resource_type, db.Tag.key == key)
+        if value:
+            ids = ids.where(db.Tag.value == value)
+        conditions.append(id_column.in_(ids))
+    return conditions
 
 
 def set_tags(session, resource_type, resource_id, pairs, now):

@@ -29,6 +29,7 @@ Tests that make Cinder copy volume data itself (generic migration) call
 # Cinder's functional package monkey-patches with eventlet: import it first.
 from cinder.tests import functional  # noqa: F401  isort:skip
 
+import functools
 import json
 import os
 import socket
@@ -91,6 +92,26 @@ def copy_device(src, dst, size_in_m, blocksize=None, sparse=False, **kw):
                 fout.write(data)
                 start += len(data)
             offset = end
+
+
+def every_page(describe, region_id, make_request, list_key, item_key):
+    """Every item of a Describe* action of the SDK, following PageNumber.
+
+    :param describe: the SDK method (``client.describe_disks`` ...).
+    :param make_request: builds its request from ``region_id``,
+        ``page_size`` and ``page_number``.
+    """
+    items = []
+    page_number = 1
+    while True:
+        body = describe(make_request(
+            region_id=region_id, page_size=100,
+            page_number=page_number)).body.to_map()
+        batch = (body.get(list_key) or {}).get(item_key) or []
+        items.extend(batch)
+        if not batch or len(items) >= body.get('TotalCount', 0):
+            return items
+        page_number += 1
 
 
 def installed_etc(name):
@@ -239,10 +260,11 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
     # -- backend ---------------------------------------------------------
 
     def backend_disks(self, **filters):
-        request = ecs_models.DescribeDisksRequest(
-            region_id=self.emulator.region_id, page_size=100, **filters)
-        body = self.ecs.describe_disks(request).body.to_map()
-        return (body.get('Disks') or {}).get('Disk') or []
+        """Every disk of the region matching ``filters``, all pages."""
+        return every_page(
+            self.ecs.describe_disks, self.emulator.region_id,
+            functools.partial(ecs_models.DescribeDisksRequest, **filters),
+            'Disks', 'Disk')
 
     def backend_disk(self, disk_id):
         disks = self.backend_disks(disk_ids=json.dumps([disk_id]))
@@ -270,10 +292,12 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
             return f.read(length)
 
     def backend_snapshots(self, **filters):
-        request = ecs_models.DescribeSnapshotsRequest(
-            region_id=self.emulator.region_id, page_size=100, **filters)
-        body = self.ecs.describe_snapshots(request).body.to_map()
-        return (body.get('Snapshots') or {}).get('Snapshot') or []
+        """Every snapshot of the region matching ``filters``, all pages."""
+        return every_page(
+            self.ecs.describe_snapshots, self.emulator.region_id,
+            functools.partial(ecs_models.DescribeSnapshotsRequest,
+                              **filters),
+            'Snapshots', 'Snapshot')
 
     @staticmethod
     def disk_instances(disk):

@@ -200,6 +200,27 @@ class PollTestCase(testtools.TestCase):
         self.assertEqual(1000.0 + 20, self.reads[-1])
         self.assertEqual(20.0, sum(self.clock.sleeps))
 
+    def test_first_delay_before_the_first_read(self):
+        states = ['creating', 'ready']
+        reads = []
+
+        def fetch():
+            reads.append(self.clock.now)
+            return states.pop(0)
+        self.assertEqual('ready', backoff.poll(
+            fetch, lambda s: s == 'ready', 1.0, 60, 'x',
+            sleep=self.clock.sleep, first_delay=2.5))
+        self.assertEqual([1002.5, 1003.5], reads)
+        self.assertEqual([2.5, 1.0], self.clock.sleeps)
+
+    def test_first_delay_counts_in_the_timeout(self):
+        error = self.assertRaises(
+            exceptions.EBSTimeout, backoff.poll, lambda: 'creating',
+            lambda s: s == 'ready', 1.0, 10, 'x', sleep=self.clock.sleep,
+            first_delay=4)
+        self.assertEqual(10, error.timeout)
+        self.assertEqual(10.0, sum(self.clock.sleeps))
+
     def test_fetch_errors_propagate(self):
         def fetch():
             raise exceptions.EBSNotFound(code='InvalidDiskId.NotFound')

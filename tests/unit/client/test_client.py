@@ -448,6 +448,30 @@ class WaiterTestCase(ClientTestCase):
                          ebs_client.attached_instance_ids(result))
         self.assertEqual(2, self.sdk.count('describe_disks'))
 
+    def test_first_read_follows_the_last_transition_of_its_kind(self):
+        clock = fakes.FakeClock()
+        self.useFixture(fixtures.MonkeyPatch('time.monotonic',
+                                             clock.monotonic))
+        client = ebs_client.EBSClient(self.conf, sleep=clock.sleep)
+        client._sdk = self.sdk
+        attaching = disks_page([disk('d-1', 'Attaching')])
+        attached = disks_page([disk('d-1', 'In_use', ['i-1'])])
+        # No estimate yet: read right away, then back off.
+        self.sdk.script('describe_disks', attaching, attaching, attached)
+        client.wait_for_attachment('d-1', 'i-1')
+        self.assertEqual([0.01, 0.02], clock.sleeps)
+        # The next attach is first read at 0.8 of the 0.03 s it took.
+        del clock.sleeps[:]
+        self.sdk.script('describe_disks', attached)
+        client.wait_for_attachment('d-1', 'i-1')
+        self.assertEqual(1, len(clock.sleeps))
+        self.assertAlmostEqual(0.024, clock.sleeps[0])
+        # Other kinds keep their own estimate (none for detaches yet).
+        del clock.sleeps[:]
+        self.sdk.script('describe_disks', disks_page([disk('d-1')]))
+        client.wait_for_attachment('d-1', 'i-1', attached=False)
+        self.assertEqual([], clock.sleeps)
+
     def test_wait_for_attachment_single_attach_disk(self):
         self.sdk.script(
             'describe_disks',

@@ -189,6 +189,15 @@ class DiskTestCase(EmulatorTestCase):
         by_id = self.client.list_disks(disk_ids=sorted(created))
         self.assertEqual(created, {d['DiskId'] for d in by_id})
 
+    def test_list_disks_by_tag_key_whatever_its_value(self):
+        key = 'key-%s' % uuid.uuid4().hex[:8]
+        tagged = {self.client.create_disk(
+            'v%d' % i, 20, 'cloud_essd', 'PL1', True, '%s-%d' % (key, i),
+            tags={key: 'value-%d' % i}) for i in range(3)}
+        self.create_disk()
+        disks = self.client.list_disks(tags={key: None})
+        self.assertEqual(tagged, {d['DiskId'] for d in disks})
+
 
 class AttachTestCase(EmulatorTestCase):
 

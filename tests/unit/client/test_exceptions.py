@@ -1,5 +1,8 @@
 """Classification and formatting of backend errors."""
 
+import copy
+import pickle
+
 from cinder import exception as cinder_exception
 import ddt
 import testtools
@@ -192,3 +195,74 @@ class RedactTestCase(testtools.TestCase):
                          exceptions.redact('a xyz b xyz', ('xyz', None, '')))
         self.assertIsNone(exceptions.redact(None, ('xyz',)))
         self.assertEqual('12', exceptions.redact(12, ('xyz',)))
+
+
+def _every_error():
+    """One instance of every backend exception class, fully populated."""
+    full = dict(action='DescribeDisks', code='InvalidDiskId.NotFound',
+                error_message='no such disk', request_id='req-1',
+                http_status=404)
+    errors = [cls(**full) for cls in (
+        exceptions.EBSBackendError, exceptions.EBSNotFound,
+        exceptions.EBSThrottled, exceptions.EBSIncorrectStatus,
+        exceptions.EBSInvalidParameter, exceptions.EBSQuotaExceeded,
+        exceptions.EBSAuthError, exceptions.EBSServerError)]
+    errors.append(exceptions.EBSConnectionError(
+        action='DescribeDisks', reason='connection refused'))
+    errors.append(exceptions.EBSTimeout('disk d-1 to be attached',
+                                        'status Attaching', 30))
+    return errors
+
+
+@ddt.ddt
+class CopyAndPickleTestCase(testtools.TestCase):
+    """Backend errors survive copy.copy, copy.deepcopy and pickling."""
+
+    def test_every_class_is_covered(self):
+        def subclasses(cls):
+            for sub in cls.__subclasses__():
+                yield sub
+                yield from subclasses(sub)
+        covered = {type(error) for error in _every_error()}
+        self.assertEqual(
+            {exceptions.EBSBackendError} | set(
+                subclasses(exceptions.EBSBackendError)),
+            covered)
+
+    def _assert_same(self, original, copied):
+        self.assertIs(type(original), type(copied))
+        self.assertEqual(str(original), str(copied))
+        self.assertEqual(original.msg, copied.msg)
+        self.assertEqual(original.args, copied.args)
+        self.assertEqual(vars(original), vars(copied))
+        self.assertEqual(original.retryable, copied.retryable)
+
+    @ddt.data(*_every_error())
+    def test_copy(self, error):
+        self._assert_same(error, copy.copy(error))
+
+    @ddt.data(*_every_error())
+    def test_deepcopy(self, error):
+        self._assert_same(error, copy.deepcopy(error))
+
+    @ddt.data(*_every_error())
+    def test_pickle(self, error):
+        for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+            self._assert_same(error,
+                              pickle.loads(pickle.dumps(error, protocol)))
+
+    def test_instance_attributes_survive(self):
+        error = exceptions.EBSBackendError(
+            action='AttachDisk', code='OperationConflict')
+        error.retryable = True
+        error.retry_after = 1500
+        copied = pickle.loads(pickle.dumps(copy.copy(error)))
+        self.assertTrue(copied.retryable)
+        self.assertEqual(1500, copied.retry_after)
+        self.assertEqual('OperationConflict', copied.code)
+
+    def test_connection_error_message_not_doubled(self):
+        error = exceptions.EBSConnectionError(action='DescribeDisks',
+                                              reason='refused')
+        self.assertEqual('ECS DescribeDisks failed: connection error: '
+                         'refused', str(copy.copy(error)))

@@ -87,17 +87,24 @@ class TestTerminateCounting(fakes.DriverTestCase):
     def test_terminate_connection_not_attached_on_backend(self):
         volume = self.volume(attachments=[self.attachment('h1')])
         self.flags_backend(ebs_host_instance_map={'h1': 'i-1'})
+        self.client.detach_disk.side_effect = ebs_exc.EBSBackendError(
+            code='DependencyViolation')
         self.client.get_disk.return_value = fakes.disk(instances=['i-2'])
         self.assertFalse(self.driver.terminate_connection(volume,
                                                           {'host': 'h1'}))
-        self.client.detach_disk.assert_not_called()
+        self.client.detach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+        self.client.wait_for_attachment.assert_not_called()
 
     def test_terminate_connection_disk_gone(self):
         volume = self.volume()
         self.flags_backend(ebs_host_instance_map={'h1': 'i-1'})
-        self.client.get_disk.side_effect = ebs_exc.EBSNotFound(code='x')
+        self.client.detach_disk.side_effect = ebs_exc.EBSNotFound(code='x')
         self.assertFalse(self.driver.terminate_connection(volume,
                                                           {'host': 'h1'}))
+        self.client.wait_for_attachment.assert_not_called()
+        self.client.detach_disk.reset_mock()
+        # Detaching from every host reads the disk to know them.
+        self.client.get_disk.side_effect = ebs_exc.EBSNotFound(code='x')
         self.assertFalse(self.driver.terminate_connection(volume, None))
         self.client.detach_disk.assert_not_called()
 
@@ -109,20 +116,26 @@ class TestAttacher(fakes.DriverTestCase):
         self.attacher = attachments.Attacher(self.client, self.configuration)
         self.vol = self.volume()
 
-    def test_attach(self):
-        self.client.get_disk.return_value = fakes.disk(instances=['i-0'])
+    def test_attach_sends_attach_disk_without_reading_first(self):
         self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1')
+        self.client.get_disk.assert_not_called()
         self.client.attach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
         self.client.wait_for_attachment.assert_called_once_with(
             fakes.DISK_ID, 'i-1', attached=True)
 
     def test_already_attached_host_not_attached_twice(self):
+        self.client.attach_disk.side_effect = ebs_exc.EBSIncorrectStatus(
+            code='IncorrectDiskStatus')
         self.client.get_disk.return_value = fakes.disk(
             instances=['i-%d' % n for n in range(16)])
         self.attacher.attach(self.vol, fakes.DISK_ID, 'i-3')
-        self.client.attach_disk.assert_not_called()
+        self.client.attach_disk.assert_called_once_with(fakes.DISK_ID, 'i-3')
+        self.client.wait_for_attachment.assert_not_called()
+        self.client.detach_disk.assert_not_called()
 
     def test_host_limit(self):
+        self.client.attach_disk.side_effect = ebs_exc.EBSBackendError(
+            code='DiskAttachedNumberExceeded')
         self.client.get_disk.return_value = fakes.disk(
             instances=['i-%d' % n for n in range(16)])
         err = self.assertRaises(exception.InvalidVolume,
@@ -130,25 +143,42 @@ class TestAttacher(fakes.DriverTestCase):
                                 fakes.DISK_ID, 'i-16')
         self.assertIn('16 hosts', str(err))
         self.assertIn('ebs_max_attach_hosts', str(err))
-        self.client.attach_disk.assert_not_called()
+        self.client.wait_for_attachment.assert_not_called()
+        self.client.detach_disk.assert_not_called()
+
+    def test_refusal_for_another_reason_propagates(self):
+        self.client.attach_disk.side_effect = ebs_exc.EBSBackendError(
+            code='ResourcesNotInSameZone')
+        self.client.get_disk.return_value = fakes.disk(instances=['i-0'])
+        err = self.assertRaises(ebs_exc.EBSBackendError,
+                                self.attacher.attach, self.vol,
+                                fakes.DISK_ID, 'i-1')
+        self.assertEqual('ResourcesNotInSameZone', err.code)
         self.client.detach_disk.assert_not_called()
 
     def test_host_limit_option(self):
+        # Below ECS's own limit the count decides whether to send the
+        # call: the disk is read first.
         self.flags_backend(ebs_max_attach_hosts=2)
         self.client.get_disk.return_value = fakes.disk(
             instances=['i-0', 'i-1'])
         self.assertRaises(exception.InvalidVolume, self.attacher.attach,
                           self.vol, fakes.DISK_ID, 'i-2')
         self.client.attach_disk.assert_not_called()
+        self.client.get_disk.return_value = fakes.disk(instances=['i-0'])
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-2')
+        self.client.attach_disk.assert_called_once_with(fakes.DISK_ID, 'i-2')
 
     def test_single_attach_disk_attached_elsewhere(self):
+        self.client.attach_disk.side_effect = ebs_exc.EBSIncorrectStatus(
+            code='IncorrectDiskStatus')
         self.client.get_disk.return_value = fakes.disk(
             instances=['i-0'], multiattach=False)
         err = self.assertRaises(exception.InvalidVolume,
                                 self.attacher.attach, self.vol,
                                 fakes.DISK_ID, 'i-1')
         self.assertIn('not a multi-attach disk', str(err))
-        self.client.attach_disk.assert_not_called()
+        self.client.wait_for_attachment.assert_not_called()
 
     def test_attach_timeout_detaches_again(self):
         self.client.get_disk.return_value = fakes.disk()
@@ -159,8 +189,9 @@ class TestAttacher(fakes.DriverTestCase):
         self.client.detach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
 
     def test_attach_error_rollback_failure_keeps_first_error(self):
-        self.client.get_disk.return_value = fakes.disk()
-        self.client.attach_disk.side_effect = ebs_exc.EBSBackendError(
+        # A call that got no answer in the end may have worked: rolled
+        # back.
+        self.client.attach_disk.side_effect = ebs_exc.EBSServerError(
             code='InternalError')
         self.client.detach_disk.side_effect = ebs_exc.EBSBackendError(
             code='Other')
@@ -168,11 +199,29 @@ class TestAttacher(fakes.DriverTestCase):
                                 self.attacher.attach, self.vol,
                                 fakes.DISK_ID, 'i-1')
         self.assertEqual('InternalError', err.code)
+        self.client.detach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+
+    def test_detach_sends_detach_disk_without_reading_first(self):
+        self.attacher.detach(fakes.DISK_ID, 'i-1')
+        self.client.get_disk.assert_not_called()
+        self.client.detach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+        self.client.wait_for_attachment.assert_called_once_with(
+            fakes.DISK_ID, 'i-1', attached=False)
 
     def test_detach_not_attached_is_noop(self):
+        self.client.detach_disk.side_effect = ebs_exc.EBSBackendError(
+            code='DependencyViolation')
         self.client.get_disk.return_value = fakes.disk(instances=['i-2'])
         self.attacher.detach(fakes.DISK_ID, 'i-1')
-        self.client.detach_disk.assert_not_called()
+        self.client.wait_for_attachment.assert_not_called()
+
+    def test_detach_refused_while_attached_propagates(self):
+        self.client.detach_disk.side_effect = ebs_exc.EBSIncorrectStatus(
+            code='IncorrectDiskStatus')
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        err = self.assertRaises(ebs_exc.EBSIncorrectStatus,
+                                self.attacher.detach, fakes.DISK_ID, 'i-1')
+        self.assertEqual('IncorrectDiskStatus', err.code)
 
     def test_detach_all(self):
         self.client.get_disk.return_value = fakes.disk(

@@ -68,7 +68,7 @@ class TestCreateDelete(fakes.DriverTestCase):
         self.assertLessEqual(len(token), 64)
         self.assertIn(volume.id, token)
         self.client.wait_for_disk_status.assert_called_once_with(
-            fakes.DISK_ID, ['Available'])
+            fakes.DISK_ID, ['Available'], transition='create')
 
     def test_create_migration_target_follows_its_type(self):
         # Cinder creates the target of a retype's migration with the
@@ -235,13 +235,37 @@ class TestConnection(fakes.DriverTestCase):
             'multiattach': True,
         }, info['data'])
 
+    def test_second_attachment_on_a_host_makes_no_ecs_call(self):
+        volume = self.volume(attachments=[
+            self.attachment('h1', attachment_id=fakes.uuid(1)),
+            self.attachment('h1', status='attaching',
+                            attachment_id=fakes.uuid(2))])
+        info = self.driver.initialize_connection(volume, {'host': 'h1'})
+        self.assertEqual('i-1', info['data']['instance_id'])
+        self.client.attach_disk.assert_not_called()
+        self.client.get_disk.assert_not_called()
+        self.client.wait_for_attachment.assert_not_called()
+
+    def test_attachments_elsewhere_or_in_progress_still_attach(self):
+        self.flags_backend(ebs_host_instance_map={'h1': 'i-1', 'h2': 'i-2'})
+        volume = self.volume(attachments=[
+            self.attachment('h2', attachment_id=fakes.uuid(1)),
+            self.attachment('h1', status='attaching',
+                            attachment_id=fakes.uuid(2))])
+        self.driver.initialize_connection(volume, {'host': 'h1'})
+        self.client.attach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+
     def test_initialize_connection_read_only(self):
+        # Already attached there: ECS refuses the attach, the disk says
+        # why, and the connection is answered.
+        self.client.attach_disk.side_effect = ebs_exc.EBSIncorrectStatus(
+            code='IncorrectDiskStatus')
         self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
         info = self.driver.initialize_connection(
             self.volume(multiattach=False), {'host': 'h1', 'mode': 'ro'})
         self.assertEqual('ro', info['data']['access_mode'])
         self.assertFalse(info['data']['multiattach'])
-        self.client.attach_disk.assert_not_called()
+        self.client.wait_for_attachment.assert_not_called()
 
     def test_initialize_connection_unmappable(self):
         self.assertRaises(exception.InvalidConnectorException,
@@ -587,7 +611,9 @@ class TestStats(fakes.DriverTestCase):
             fakes.disk('d-1', size=10), fakes.disk('d-2', size=5),
             fakes.disk('d-3', size=100, zone='elsewhere')]
         stats = self.driver.get_volume_stats(refresh=True)
-        self.client.list_disks.assert_called_once_with()
+        # Only the disks Cinder manages (they carry the volume id tag).
+        self.client.list_disks.assert_called_once_with(
+            tags={naming.VOLUME_TAG: None})
         self.assertEqual('ebs', stats['volume_backend_name'])
         self.assertTrue(stats['multiattach'])
         pool = stats['pools'][0]
@@ -600,8 +626,43 @@ class TestStats(fakes.DriverTestCase):
             self.assertTrue(pool[key], key)
         self.assertTrue(stats['sparse_copy_volume'])
         self.driver.get_volume_stats()
-        self.client.list_disks.assert_called_once_with()
+        self.client.list_disks.assert_called_once_with(
+            tags={naming.VOLUME_TAG: None})
         self.assertEqual(fakes.ZONE, self.driver.get_pool(self.volume()))
+
+    @mock.patch('time.monotonic')
+    def test_refreshes_within_the_min_interval_reuse_the_figures(
+            self, monotonic):
+        self.flags_backend(ebs_stats_min_interval=30)
+        monotonic.return_value = 1000.0
+        self.client.list_disks.return_value = [fakes.disk(size=10)]
+        first = self.driver.get_volume_stats(refresh=True)
+        # cinder-volume's start: init_capabilities, init_host_with_rpc and
+        # the first periodic report, each asking for a refresh.
+        self.client.list_disks.return_value = [fakes.disk(size=20)]
+        monotonic.return_value = 1029.0
+        self.assertIs(first, self.driver.get_volume_stats(refresh=True))
+        self.assertEqual(1, self.client.list_disks.call_count)
+        monotonic.return_value = 1030.0
+        pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
+        self.assertEqual(20, pool['provisioned_capacity_gb'])
+        self.assertEqual(2, self.client.list_disks.call_count)
+
+    def test_volume_changes_make_the_next_refresh_list_again(self):
+        self.flags_backend(ebs_stats_min_interval=30)
+        self.driver.get_volume_stats(refresh=True)
+        self.client.get_disk.side_effect = ebs_exc.EBSNotFound()
+        self.driver.delete_volume(self.volume())
+        self.driver.get_volume_stats(refresh=True)
+        self.assertEqual(2, self.client.list_disks.call_count)
+        self.driver.get_volume_stats(refresh=True)
+        self.assertEqual(2, self.client.list_disks.call_count)
+
+    def test_min_interval_zero_lists_on_every_refresh(self):
+        self.flags_backend(ebs_stats_min_interval=0)
+        for _ in range(3):
+            self.driver.get_volume_stats(refresh=True)
+        self.assertEqual(3, self.client.list_disks.call_count)
 
     def test_stats_capacity_option(self):
         self.flags_backend(ebs_pool_capacity_gb=100)

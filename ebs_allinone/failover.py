@@ -155,6 +155,17 @@ class FailoverHost(object):
                     pass
 
 
+def start_agents(primary, standby, timeout=AGENT_START_TIMEOUT):
+    """Start the agents of two hosts: the first becomes primary.
+
+    :returns: the state files' contents of both once settled.
+    """
+    primary.agent.start()
+    primary_state = primary.agent.wait_state('primary', timeout)
+    standby.agent.start()
+    return primary_state, standby.agent.wait_state('standby', timeout)
+
+
 class Failover(object):
     """Failovers on one disk between :class:`FailoverHost` objects.
 

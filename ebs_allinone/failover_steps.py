@@ -89,20 +89,14 @@ class FailoverSteps(object):
             self.hosts.append(failover.FailoverHost(
                 name, host.instance_id, device, agent, app_pids))
         primary, standby = self.hosts
-        primary.agent.start()
-        self.demo.stack.pids['%s lease agent' % primary.name] = (
-            primary.agent.pid)
-        state = primary.agent.wait_state('primary',
-                                         failover.AGENT_START_TIMEOUT)
+        states = failover.start_agents(primary, standby)
+        for host in self.hosts:
+            self.demo.stack.pids['%s lease agent' % host.name] = (
+                host.agent.pid)
         self.demo.out.detail('%s: primary, epoch %s, key %s' % (
-            primary.name, state['epoch'], state['own_key']))
-        standby.agent.start()
-        self.demo.stack.pids['%s lease agent' % standby.name] = (
-            standby.agent.pid)
-        state = standby.agent.wait_state('standby',
-                                         failover.AGENT_START_TIMEOUT)
+            primary.name, states[0]['epoch'], states[0]['own_key']))
         self.demo.out.detail('%s: standby, key %s (one key per host)' % (
-            standby.name, state['own_key']))
+            standby.name, states[1]['own_key']))
         self._show_reservations()
 
     def fail_over(self):

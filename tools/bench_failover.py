@@ -120,10 +120,7 @@ def bench_failover(rounds, refresh, timeout, interval_ms=10):
 
 def _failovers(disk, hosts, rounds, refresh, timeout):
     primary, standby = hosts
-    primary.agent.start()
-    primary.agent.wait_state('primary', failover.AGENT_START_TIMEOUT)
-    standby.agent.start()
-    standby.agent.wait_state('standby', failover.AGENT_START_TIMEOUT)
+    failover.start_agents(primary, standby)
     run = failover.Failover(lambda: disk.reservations()['counters'],
                             refresh, timeout)
     print('Failover: %d takeovers, refresh interval %.2fs, takeover '

@@ -46,10 +46,7 @@ class LeaseFailoverTestCase(testtools.TestCase):
                 name, instance_id, device, agent,
                 lambda writer=writer: [writer.pid]))
         self.primary, self.standby = self.hosts
-        self.primary.agent.start()
-        self.primary.agent.wait_state('primary', 30)
-        self.standby.agent.start()
-        self.standby.agent.wait_state('standby', 30)
+        failover.start_agents(self.primary, self.standby)
 
     @staticmethod
     def _stop_writer(writer):

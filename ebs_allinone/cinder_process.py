@@ -26,19 +26,41 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
+def own_heartbeat(svc):
+    """Make ``svc`` report its own state, not the last service's.
+
+    Cinder keeps the database id of "the" service in a class attribute,
+    ``Service.service_id``, and ``report_state`` updates that row: in one
+    process the last service started (the scheduler) owns it, and after
+    ``service_down_time`` the volume services look down to the scheduler
+    ("No valid backend"). Each heartbeat of ``svc`` first puts its own id
+    back, as Cinder does itself for forked services. Call before
+    ``svc.start()``, which arms the heartbeat timer.
+    """
+    report_state = svc.report_state
+
+    def _report_own_state():
+        origin = getattr(svc, 'origin_service_id', None)
+        if origin is not None:
+            service.Service.service_id = origin
+        return report_state()
+    svc.report_state = _report_own_state
+    return svc
+
+
 def start_services():
     """Start volume, scheduler and API services; return them, API last."""
     started = []
     for backend in CONF.enabled_backends:
         # One cinder-volume per backend, named host@backend as cinder-volume
         # names them.
-        volume = service.Service.create(
+        volume = own_heartbeat(service.Service.create(
             host='%s@%s' % (CONF.host, backend), binary='cinder-volume',
-            service_name=backend, coordination=True, cluster=None)
+            service_name=backend, coordination=True, cluster=None))
         volume.start()
         started.append(volume)
-    scheduler = service.Service.create(host=CONF.host,
-                                       binary='cinder-scheduler')
+    scheduler = own_heartbeat(service.Service.create(
+        host=CONF.host, binary='cinder-scheduler'))
     scheduler.start()
     started.append(scheduler)
     api = service.WSGIService('osapi_volume')

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test suite (style, unit, functional, libvirt) and ends with one
 # line "N passed, N failed, N skipped" over all of them.
-# Usage: tools/run-tests.sh [tox environments, default pep8,py3,functional,libvirt]
+# Usage: tools/run-tests.sh [tox environments, default pep8,py3,functional,nova-functional,libvirt]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tools/install-deps.sh || exit 1
 
-envs=${1:-pep8,py3,functional,libvirt}
+envs=${1:-pep8,py3,functional,nova-functional,libvirt}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

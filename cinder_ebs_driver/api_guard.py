@@ -5,6 +5,12 @@
   volume of a multi-attach type, retyping a volume to or from a multi-attach
   type, and attaching a multi-attach volume that is already attached to
   another instance are refused with HTTP 400 naming microversion 3.50.
+* The compute service is not an end user: a request that carries a
+  service token with a service role (``context.service_roles``, checked the
+  way Cinder checks who may delete a connected attachment) may create
+  attachments at any microversion. Nova (up to at least 34) creates its
+  attachments at 3.44 and gates multi-attach itself (compute API 2.60 and
+  the hypervisor's support).
 * At every microversion, a multi-attach volume type cannot get an
   encryption type, and an encrypted type cannot be made multi-attach.
 
@@ -14,7 +20,6 @@ cinder-api's api-paste.ini, after the auth/context middleware (``noauth`` or
 
     [filter:ebs_api_guard]
     paste.filter_factory = cinder_ebs_driver.api_guard:filter_factory
-    guard_attachments = true
 
 Only POST/PUT requests to a handful of paths are looked at; everything else
 goes straight to Cinder without touching the body or the database.
@@ -22,11 +27,9 @@ goes straight to Cinder without touching the body or the database.
 
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
-from oslo_utils import strutils
 import webob
 
 from cinder_ebs_driver import api_guard_classify as classify
-from cinder_ebs_driver import api_guard_options as options
 from cinder_ebs_driver import api_guard_rules as rules
 
 LOG = logging.getLogger(__name__)
@@ -34,6 +37,8 @@ LOG = logging.getLogger(__name__)
 CONTEXT_KEY = 'cinder.context'
 #: Volume actions that start another attachment (legacy attach flow).
 ATTACH_ACTIONS = frozenset(['os-reserve', 'os-attach'])
+#: Option of earlier versions, now ignored (see filter_factory).
+REMOVED_OPTION = 'guard_attachments'
 
 
 def fault_response(message, version=None):
@@ -65,7 +70,7 @@ def read_json_body(request):
         return None
 
 
-def evaluate(shape, context, body, version, guard_attachments=True):
+def evaluate(shape, context, body, version):
     """Run the rule of a request shape; the refusal message or None."""
     kind = shape.kind
     if kind == classify.VOLUME_CREATE:
@@ -76,12 +81,12 @@ def evaluate(shape, context, body, version, guard_attachments=True):
         action = classify.action_name(body)
         if action not in classify.GUARDED_ACTIONS:
             return None
-        if action in ATTACH_ACTIONS and not guard_attachments:
+        if action in ATTACH_ACTIONS and rules.is_service_request(context):
             return None
         return rules.check_volume_action(context, shape.resource_id, body,
                                          version)
     if kind == classify.ATTACHMENT_CREATE:
-        if not guard_attachments:
+        if rules.is_service_request(context):
             return None
         return rules.check_attachment_create(context, body, version)
     if kind == classify.TYPE_ENCRYPTION_CREATE:
@@ -109,15 +114,10 @@ def is_guarded_at(shape, version):
 
 
 class APIGuard(object):
-    """WSGI middleware applying the multi-attach API rules.
+    """WSGI middleware applying the multi-attach API rules."""
 
-    :param guard_attachments: apply the attachment rule (another attachment
-        of an attached multi-attach volume needs 3.50). On by default.
-    """
-
-    def __init__(self, application, guard_attachments=True):
+    def __init__(self, application):
         self.application = application
-        self.guard_attachments = guard_attachments
 
     def __call__(self, environ, start_response):
         shape = classify.classify(environ.get('REQUEST_METHOD'),
@@ -145,8 +145,7 @@ class APIGuard(object):
         if body is None:
             return None
         try:
-            message = evaluate(shape, context, body, version,
-                               self.guard_attachments)
+            message = evaluate(shape, context, body, version)
         except Exception as exc:
             # Unknown volume or type, bad ids, database trouble: Cinder
             # answers with its usual error when it looks the same up.
@@ -164,13 +163,21 @@ class APIGuard(object):
 def filter_factory(global_conf, **local_conf):
     """paste.deploy filter factory for the guard.
 
-    Options (in the ``[filter:...]`` section): those of
-    :mod:`cinder_ebs_driver.api_guard_options`.
+    The filter has no options. ``guard_attachments``, which earlier versions
+    offered so that Nova could attach a multi-attach volume to a second
+    server, is ignored with a warning: Nova's requests carry its service
+    token and pass the attachment rule without it.
     """
-    opt = options.guard_attachments_opt
-    guard_attachments = strutils.bool_from_string(
-        local_conf.get(opt.name, opt.default), strict=True)
+    if REMOVED_OPTION in local_conf:
+        LOG.warning('The %(option)s option of the multi-attach API guard '
+                    'is no longer used and is ignored: requests with a '
+                    'service token of the compute service may create '
+                    'attachments at any microversion, end users need '
+                    '3.50. Remove it from api-paste.ini; Nova must send '
+                    'its service token ([service_user] '
+                    'send_service_user_token = true), as Cinder already '
+                    'requires for detaching.', {'option': REMOVED_OPTION})
 
     def _filter(application):
-        return APIGuard(application, guard_attachments=guard_attachments)
+        return APIGuard(application)
     return _filter

@@ -115,6 +115,22 @@ def check_volume_manage(context, body, version):
     return None
 
 
+# Who asks ------------------------------------------------------------------
+
+def is_service_request(context):
+    """True when the request carries a service token with a service role.
+
+    Cinder's own test (``[keystone_authtoken] service_token_roles`` against
+    the context's ``service_roles``, which keystonemiddleware fills in only
+    from a validated ``X-Service-Token``), the one that lets only the
+    compute service delete an attachment still connected to an instance.
+    """
+    # cinder.volume.api needs Cinder's objects registered: cinder-api has
+    # registered them by the time a request arrives, not always at import.
+    from cinder.volume import api as volume_api
+    return volume_api.API.is_service_request(context)
+
+
 # Volume actions ------------------------------------------------------------
 
 def _live_attachments(volume):

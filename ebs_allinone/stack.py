@@ -64,12 +64,15 @@ class AllInOne(object):
     :param num_hosts: simulated compute hosts (2 to 16).
     :param host_factory: ``f(stack, name, instance_id)`` returning a
         compute host object; default :class:`device_host.DeviceHost`.
+    :param names: the compute hosts' names, instead of ``num_hosts``
+        generated ones (any number: for compute hosts that something else
+        runs, such as more than the driver's limit of 16).
     """
 
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
-                 host_factory=None, debug=False):
+                 host_factory=None, debug=False, names=None):
         self.given_dir = state_dir
-        self.names = host_names(num_hosts)
+        self.names = list(names) if names else host_names(num_hosts)
         self.host_factory = host_factory or _device_host
         self.debug = debug
         self.dir = None

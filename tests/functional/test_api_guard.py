@@ -2,7 +2,10 @@
 
 Cinder's API, scheduler and volume services run in-process; cinder-api loads
 this project's etc/cinder/api-paste.ini, so every request goes through the
-guard exactly as in a deployment.
+guard exactly as in a deployment. The compute service's requests are tested
+with the all-in-one's api-paste.ini, whose noauth pipeline turns an
+``X-Service-Token`` header into the service role keystonemiddleware gives a
+validated service token.
 """
 
 import os
@@ -11,8 +14,11 @@ import uuid
 
 from cinder.tests.functional import functional_helpers
 from cinder.volume import configuration
+import fixtures
 from oslo_config import cfg
 from oslo_serialization import jsonutils
+
+from ebs_allinone import cinder_config
 
 CONF = cfg.CONF
 
@@ -29,8 +35,8 @@ BELOW = '3.49'
 AT = '3.50'
 
 
-class APIGuardTest(functional_helpers._FunctionalTestBase):
-    """Each guard rule below 3.50, at 3.50 and without a version header."""
+class _GuardTestBase(functional_helpers._FunctionalTestBase):
+    """Cinder with the guard in its pipeline, and helpers to call it."""
 
     _osapi_version = '3.0'
 
@@ -41,10 +47,13 @@ class APIGuardTest(functional_helpers._FunctionalTestBase):
             'g': configuration.SHARED_CONF_GROUP}
         return flags
 
+    def _api_paste_config(self):
+        return API_PASTE_INI
+
     def _start_api_service(self):
         # As the base class does, but with this project's api-paste.ini
         # (the guard in the pipeline) instead of Cinder's own.
-        CONF.api_paste_config = API_PASTE_INI
+        CONF.api_paste_config = self._api_paste_config()
         self.osapi = functional_helpers.service.WSGIService('osapi_volume')
         self.osapi.start()
         self.auth_url = 'http://%s:%s/v%s' % (
@@ -107,11 +116,18 @@ class APIGuardTest(functional_helpers._FunctionalTestBase):
                 self.fail('%s %s is %s' % (key, volume_id, item['status']))
             time.sleep(0.1)
 
-    def _attach(self, volume_id, instance, version, connector=CONNECTOR):
+    def _attach(self, volume_id, instance, version, connector=CONNECTOR,
+                headers=None):
         body = {'attachment': {'volume_uuid': volume_id,
                                'instance_uuid': instance,
                                'connector': connector}}
-        return self._call('POST', 'attachments', body, version)
+        return self._call('POST', 'attachments', body, version,
+                          headers=headers)
+
+    def _complete(self, volume_id, attachment_id):
+        self._ok('POST', 'attachments/%s/action' % attachment_id,
+                 {'os-complete': None}, AT, statuses=(204,))
+        self._wait(volume_id, ('in-use',))
 
     def _attached_multiattach_volume(self):
         """A multi-attach volume in-use by one instance (3.50 all along)."""
@@ -121,10 +137,12 @@ class APIGuardTest(functional_helpers._FunctionalTestBase):
         instance = str(uuid.uuid4())
         status, result = self._attach(volume['id'], instance, AT)
         self.assertEqual(200, status, result)
-        self._ok('POST', 'attachments/%s/action' % result['attachment']['id'],
-                 {'os-complete': None}, AT, statuses=(204,))
-        self._wait(volume['id'], ('in-use',))
+        self._complete(volume['id'], result['attachment']['id'])
         return volume, instance
+
+
+class APIGuardTest(_GuardTestBase):
+    """Each guard rule below 3.50, at 3.50 and without a version header."""
 
     # Volume create ---------------------------------------------------------
 
@@ -359,3 +377,79 @@ class APIGuardTest(functional_helpers._FunctionalTestBase):
         status, result = self._call('POST', 'attachments',
                                     {'attachment': {}}, BELOW)
         self.assertEqual(400, status, result)
+
+
+class ServiceRequestGuardTest(_GuardTestBase):
+    """The compute service creates attachments at any microversion."""
+
+    SERVICE = {'X-Service-Token': 'compute-service-token'}
+
+    def _api_paste_config(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'api-paste.ini')
+        cinder_config.write_api_paste(path, source=API_PASTE_INI)
+        return path
+
+    def _attachments(self, volume_id):
+        volume = self._ok('GET', 'volumes/%s' % volume_id)['volume']
+        return sorted(item['server_id'] for item in volume['attachments'])
+
+    def test_service_attaches_a_second_server_below_350(self):
+        volume, first = self._attached_multiattach_volume()
+        second, third = str(uuid.uuid4()), str(uuid.uuid4())
+        # As Nova 34 does: attachment create, then complete, at 3.44.
+        status, result = self._attach(volume['id'], second, '3.44',
+                                      headers=self.SERVICE)
+        self.assertEqual(200, status, result)
+        self._complete(volume['id'], result['attachment']['id'])
+        self.assertEqual(sorted([first, second]),
+                         self._attachments(volume['id']))
+        # The same request from an end user is still refused.
+        self._assert_refused(*self._attach(volume['id'], third, '3.44'))
+        self._assert_refused(*self._attach(
+            volume['id'], third, '3.44',
+            headers={'X-Service-Token': ''}))
+        status, result = self._attach(volume['id'], third, '3.27',
+                                      headers=self.SERVICE)
+        self.assertEqual(200, status, result)
+
+    def test_service_role_follows_cinders_configuration(self):
+        volume, _first = self._attached_multiattach_volume()
+        self.override_config('service_token_roles', ['compute'],
+                             group='keystone_authtoken')
+        self._assert_refused(*self._attach(volume['id'], str(uuid.uuid4()),
+                                           '3.44', headers=self.SERVICE))
+
+    def test_service_legacy_reserve(self):
+        volume, _first = self._attached_multiattach_volume()
+        path = 'volumes/%s/action' % volume['id']
+        self._assert_refused(*self._call('POST', path, {'os-reserve': None}))
+        status, result = self._call('POST', path, {'os-reserve': None},
+                                    headers=self.SERVICE)
+        self.assertEqual(202, status, result)
+        self._ok('POST', path, {'os-unreserve': None}, AT)
+        other = str(uuid.uuid4())
+        body = {'os-attach': {'instance_uuid': other,
+                              'mountpoint': '/dev/vdc'}}
+        self._assert_refused(*self._call('POST', path, body, '3.0'))
+        status, result = self._call('POST', path, body, '3.0',
+                                    headers=self.SERVICE)
+        self.assertEqual(202, status, result)
+        self.assertIn(other, self._attachments(volume['id']))
+
+    def test_other_rules_apply_to_the_service(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        plain = self._create_type()
+        self._assert_refused(*self._call(
+            'POST', 'volumes', {'volume': {'size': 1,
+                                           'volume_type': mtype['id']}},
+            BELOW, headers=self.SERVICE))
+        volume = self._create_volume(plain['id'])
+        self._assert_refused(*self._call(
+            'POST', 'volumes/%s/action' % volume['id'],
+            {'os-retype': {'new_type': mtype['id']}}, BELOW,
+            headers=self.SERVICE))
+        self._assert_refused(*self._call(
+            'POST', 'types/%s/encryption' % mtype['id'],
+            {'encryption': ENCRYPTION}, AT, headers=self.SERVICE),
+            names_version=False)

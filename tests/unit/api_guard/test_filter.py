@@ -2,8 +2,12 @@
 
 from unittest import mock
 
+from cinder.api.middleware import auth as cinder_auth
+from cinder import context as cinder_context
 from cinder import exception
 import fixtures
+from oslo_config import cfg
+from oslo_config import fixture as config_fixture
 from oslo_serialization import jsonutils
 from oslotest import base
 import webob
@@ -23,12 +27,13 @@ def _downstream(request):
                           content_type='application/json', charset='utf-8')
 
 
-class FilterTest(base.BaseTestCase):
+class _FilterTestBase(base.BaseTestCase):
+    """The guard over a downstream that echoes, with its rules mocked."""
 
     def setUp(self):
         super().setUp()
         self.app = api_guard.filter_factory({})(_downstream)
-        self.context = mock.Mock()
+        self.context = self._context()
         self.checks = {}
         for name in ('check_volume_create', 'check_volume_manage',
                      'check_volume_action', 'check_attachment_create',
@@ -36,6 +41,12 @@ class FilterTest(base.BaseTestCase):
                      'check_extra_spec_update'):
             self.checks[name] = self.useFixture(fixtures.MockPatchObject(
                 rules, name, return_value=None)).mock
+
+    @staticmethod
+    def _context(service_roles=None):
+        return cinder_context.RequestContext(
+            user_id='demo', project_id=PROJECT, roles=['member'],
+            is_admin=False, service_roles=service_roles)
 
     def _request(self, method, path, body=None, version=None, context=True,
                  **kwargs):
@@ -53,6 +64,9 @@ class FilterTest(base.BaseTestCase):
 
     def _refuse(self, name, message='refused, see 3.50'):
         self.checks[name].return_value = message
+
+
+class FilterTest(_FilterTestBase):
 
     def test_refusal_is_a_cinder_fault(self):
         self._refuse('check_volume_create')
@@ -208,30 +222,22 @@ class FilterTest(base.BaseTestCase):
         for check in self.checks.values():
             check.assert_not_called()
 
-    def test_attachment_rule_can_be_turned_off(self):
-        self.app = api_guard.filter_factory(
-            {}, guard_attachments='false')(_downstream)
-        for name in self.checks:
-            self._refuse(name)
-        response = self._request('POST', '/attachments',
-                                 {'attachment': {'volume_uuid': VOL}},
-                                 'volume 3.44')
-        self.assertEqual(202, response.status_int)
-        for action in ('os-reserve', 'os-attach'):
-            response = self._request('POST', '/volumes/%s/action' % VOL,
-                                     {action: {}}, 'volume 3.0')
-            self.assertEqual(202, response.status_int)
-        response = self._request('POST', '/volumes/%s/action' % VOL,
-                                 {'os-retype': {'new_type': 'x'}},
-                                 'volume 3.0')
-        self.assertEqual(400, response.status_int)
-        response = self._request('POST', '/volumes', {'volume': {}})
-        self.assertEqual(400, response.status_int)
-        self.checks['check_attachment_create'].assert_not_called()
-
-    def test_bad_option_value(self):
-        self.assertRaises(ValueError, api_guard.filter_factory, {},
-                          guard_attachments='maybe')
+    def test_removed_option_is_ignored_with_a_warning(self):
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ebs_driver.api_guard'))
+        for value in ('false', 'true'):
+            self.app = api_guard.filter_factory(
+                {}, guard_attachments=value)(_downstream)
+            self.assertIn('guard_attachments option', logger.output)
+            self._refuse('check_attachment_create')
+            response = self._request('POST', '/attachments',
+                                     {'attachment': {'volume_uuid': VOL}},
+                                     'volume 3.44')
+            self.assertEqual(400, response.status_int, value)
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='cinder_ebs_driver.api_guard'))
+        api_guard.filter_factory({})
+        self.assertEqual('', logger.output)
 
     def test_without_project_in_path(self):
         self._refuse('check_volume_create')
@@ -239,3 +245,98 @@ class FilterTest(base.BaseTestCase):
                                       json={'volume': {}})
         request.environ['cinder.context'] = self.context
         self.assertEqual(400, request.get_response(self.app).status_int)
+
+
+class ServiceRequestTest(_FilterTestBase):
+    """Requests of the compute service (a service token with its role)."""
+
+    ATTACH_REQUESTS = (
+        ('POST', '/attachments', {'attachment': {'volume_uuid': VOL}}),
+        ('POST', '/volumes/%s/action' % VOL, {'os-reserve': None}),
+        ('POST', '/volumes/%s/action' % VOL,
+         {'os-attach': {'instance_uuid': VOL, 'mountpoint': '/dev/vdb'}}),
+    )
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(config_fixture.Config(cfg.CONF))
+        for name in self.checks:
+            self._refuse(name)
+
+    def _as_service(self, roles=('service',)):
+        self.context = self._context(service_roles=list(roles))
+
+    def test_service_creates_attachments_at_any_version(self):
+        self._as_service()
+        for version in (None, 'volume 3.0', 'volume 3.27', 'volume 3.44',
+                        'volume 3.49'):
+            for method, path, body in self.ATTACH_REQUESTS:
+                if path == '/attachments' and version in (None,
+                                                          'volume 3.0'):
+                    continue
+                response = self._request(method, path, body, version)
+                self.assertEqual(202, response.status_int, (path, version))
+                self.assertEqual(body, response.json_body)
+        self.checks['check_attachment_create'].assert_not_called()
+        self.checks['check_volume_action'].assert_not_called()
+
+    def test_end_user_still_refused(self):
+        for roles in ((), ('reader',), ('admin', 'member')):
+            self._as_service(roles)
+            for method, path, body in self.ATTACH_REQUESTS:
+                response = self._request(method, path, body, 'volume 3.44')
+                self.assertEqual(400, response.status_int, (path, roles))
+
+    def test_other_rules_apply_to_services(self):
+        self._as_service()
+        refused = (
+            ('POST', '/volumes', {'volume': {'size': 1}}, 'volume 3.49'),
+            ('POST', '/manageable_volumes', {'volume': {}}, 'volume 3.49'),
+            ('POST', '/volumes/%s/action' % VOL,
+             {'os-retype': {'new_type': 'x'}}, 'volume 3.44'),
+            ('POST', '/types/%s/encryption' % TYPE, {'encryption': {}},
+             'volume 3.71'),
+            ('POST', '/types/%s/extra_specs' % TYPE,
+             {'extra_specs': {'multiattach': '<is> True'}}, 'volume 3.71'),
+            ('PUT', '/types/%s/extra_specs/multiattach' % TYPE,
+             {'multiattach': '<is> True'}, None),
+        )
+        for method, path, body, version in refused:
+            response = self._request(method, path, body, version)
+            self.assertEqual(400, response.status_int, path)
+
+    def test_service_roles_come_from_cinders_configuration(self):
+        # [keystone_authtoken] service_token_roles decides, as it does for
+        # Cinder's own check on deleting connected attachments.
+        self.conf.config(group='keystone_authtoken',
+                         service_token_roles=['compute'])
+        body = {'attachment': {'volume_uuid': VOL}}
+        self._as_service(('service',))
+        response = self._request('POST', '/attachments', body, 'volume 3.44')
+        self.assertEqual(400, response.status_int)
+        self._as_service(('compute', 'reader'))
+        response = self._request('POST', '/attachments', body, 'volume 3.44')
+        self.assertEqual(202, response.status_int)
+
+    def test_service_roles_from_keystone_headers(self):
+        # The roles keystonemiddleware puts in the request for a validated
+        # service token reach the guard through Cinder's keystone context.
+        app = cinder_auth.CinderKeystoneContext(self.app)
+        # Cinder's policy (is the user an admin?) is not under test here.
+        self.useFixture(fixtures.MockPatch(
+            'cinder.policy.check_is_admin', return_value=False))
+        body = {'attachment': {'volume_uuid': VOL}}
+        headers = {'X-User-Id': 'demo', 'X-Project-Id': PROJECT,
+                   'X-Roles': 'member'}
+        for service_roles, status in ((None, 400), ('service', 202),
+                                      ('reader', 400),
+                                      ('reader,service', 202)):
+            request_headers = dict(headers)
+            if service_roles is not None:
+                request_headers['X-Service-Roles'] = service_roles
+            request = webob.Request.blank(
+                '/%s/attachments' % PROJECT, method='POST',
+                headers=request_headers, json=body)
+            request.headers['OpenStack-API-Version'] = 'volume 3.44'
+            response = request.get_response(app)
+            self.assertEqual(status, response.status_int, service_roles)

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test suite (style, unit, functional, libvirt, the documentation
-# build) and ends with one line "N passed, N failed, N skipped" over all of
-# them.
+# Runs every test suite (style, unit, functional, libvirt, the Cinder
+# cluster, the documentation build) and ends with one line
+# "N passed, N failed, N skipped" over all of them.
 # Usage: tools/run-tests.sh [tox environments,
-#                            default pep8,py3,functional,libvirt,docs]
+#                            default pep8,py3,functional,libvirt,cluster,docs]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tools/install-deps.sh || exit 1
 
-envs=${1:-pep8,py3,functional,libvirt,docs}
+envs=${1:-pep8,py3,functional,libvirt,cluster,docs}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -15,6 +15,7 @@ import shutil
 import signal
 import time
 import urllib.request
+import uuid
 
 import testtools
 
@@ -67,11 +68,24 @@ class ClusterTest(test_allinone.AllInOneBase):
                 found[name] = set(re.findall(CREATED, f.read()))
         return found
 
+    def emulator_admin(self, method, name, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            '%s/_emulator/%s' % (self.emulator_url, name), data=data,
+            method=method, headers={'Content-Type': 'application/json'})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read().decode())
+
     def backend_counts(self):
-        with urllib.request.urlopen('%s/_emulator/state'
-                                    % self.emulator_url, timeout=30) as r:
-            service = json.loads(r.read().decode())['service']
+        service = self.emulator_admin('GET', 'state')['service']
         return service['disks'], service['attachments']
+
+    def delete_with_attachments(self, volume):
+        for row in table_rows(self.cinder('attachment-list', '--volume-id',
+                                          volume).stdout):
+            self.cinder('attachment-delete', row['ID'],
+                        user=cinder_config.SERVICE_USER)
+        self.cinder('delete', volume)
 
     def create(self, name):
         return table_value(self.cinder('create', '--name', name,
@@ -106,11 +120,36 @@ class ClusterTest(test_allinone.AllInOneBase):
             self.cinder('delete', volume)
         for volume in volumes:
             self.wait_deleted(volume)
+        self.assert_backend_error_reaches_the_cli()
         self.assertEqual((0, 0), self.backend_counts())
 
         self.assertEqual(0, aio.stop(signal.SIGINT), aio.output)
         self.assertIn('Clean shutdown', aio.output)
         self.assert_nothing_left(pids, self.run_dir)
+
+    def assert_backend_error_reaches_the_cli(self):
+        """An ECS error in cinder-volume, over RPC to cinder-api, intact."""
+        marker = 'refused for test %s' % uuid.uuid4().hex
+        volume = self.create('rpc-error')
+        self.wait_status(volume, 'available')
+        self.emulator_admin('POST', 'faults', {'rules': [{
+            'kind': 'error', 'actions': ['AttachDisk'],
+            'code': 'OperationDenied.Injected', 'http_status': 403,
+            'message': marker}]})
+        try:
+            host = 'host-a'
+            refused = self.cinder(
+                'attachment-create', '--connect', 'true', '--host', host,
+                '--initiator', 'iqn.2004-10.org.example:%s' % host,
+                '--ip', '127.0.0.1', volume, test_allinone.SERVERS[host],
+                check=False)
+        finally:
+            self.emulator_admin('DELETE', 'faults')
+        self.assertNotEqual(0, refused.returncode)
+        self.assertIn('ECS AttachDisk failed: OperationDenied.Injected: %s'
+                      % marker, refused.stdout + refused.stderr)
+        self.delete_with_attachments(volume)
+        self.wait_deleted(volume)
 
     # -- kill -9 of a volume service ----------------------------------
     def volume_job(self, index):
@@ -183,11 +222,7 @@ class ClusterTest(test_allinone.AllInOneBase):
         # What is left (failed operations) can be detached and deleted.
         left = self.volume_statuses()
         for volume in left:
-            for row in table_rows(self.cinder('attachment-list',
-                                              '--volume-id', volume).stdout):
-                self.cinder('attachment-delete', row['ID'],
-                            user=cinder_config.SERVICE_USER)
-            self.cinder('delete', volume)
+            self.delete_with_attachments(volume)
         for volume in left:
             self.wait_deleted(volume)
         # A create after the cleanup: served by the survivor.

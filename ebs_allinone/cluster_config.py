@@ -41,6 +41,12 @@ def shared_conf(base, transport_url, connection, backend_url):
     base['database'] = {'connection': connection, 'max_pool_size': '10'}
     base['coordination'] = {'backend_url': backend_url}
     base['oslo_messaging_rabbit'] = {
+        # Durable queues: the messages queued for a service (a cast of
+        # the API to the scheduler) survive a restart of the broker;
+        # with Cinder's default, transient queues, they are lost and
+        # their volumes stay 'creating' with no host, which no cleanup
+        # of Cinder's finds.
+        'amqp_durable_queues': 'true',
         # Reconnect quickly after a restart of the broker.
         'rabbit_retry_interval': '1',
         'rabbit_retry_backoff': '1',

@@ -2,6 +2,8 @@
 # devstack plugin for cinder-ebs-driver: installs the driver, optionally
 # runs the embedded EBS emulator, configures an EBS backend in cinder.conf,
 # enables the cinder-api guard filter and creates a multi-attach type.
+# With CINDER_EBS_CLUSTER set, the volume service joins that active-active
+# cluster and Cinder's locks go to a distributed backend (etcd).
 
 function install_cinder_ebs {
     setup_develop "$CINDER_EBS_DIR"
@@ -48,6 +50,26 @@ function configure_cinder_ebs_backend {
     fi
 }
 
+function configure_cinder_ebs_cluster {
+    # Active-active: the volume services of the cluster share the
+    # driver's per-volume locks only through a distributed tooz backend;
+    # file locks (Cinder's default) serialise one machine only.
+    local url
+    iniset "$CINDER_CONF" DEFAULT cluster "$CINDER_EBS_CLUSTER"
+    url=$(iniget "$CINDER_CONF" coordination backend_url)
+    if [[ -n "$CINDER_EBS_COORDINATION_URL" ]]; then
+        url=$CINDER_EBS_COORDINATION_URL
+    elif [[ -z "$url" || "$url" == file://* ]]; then
+        if ! is_service_enabled etcd3; then
+            die $LINENO "CINDER_EBS_CLUSTER needs a distributed lock" \
+                "service: enable etcd3 or set CINDER_EBS_COORDINATION_URL"
+        fi
+        url="etcd3+http://${SERVICE_HOST}:${ETCD_PORT:-2379}"
+    fi
+    iniset "$CINDER_CONF" coordination backend_url "$url"
+    pip_install etcd3gw
+}
+
 function configure_cinder_ebs_api_guard {
     # Same pipelines as Cinder's own api-paste.ini, with the guard filter
     # added after the context middleware of each authenticated pipeline.
@@ -70,6 +92,9 @@ if is_service_enabled cinder; then
     elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
         echo_summary "Configuring the EBS backend"
         configure_cinder_ebs_backend
+        if [[ -n "$CINDER_EBS_CLUSTER" ]]; then
+            configure_cinder_ebs_cluster
+        fi
         if [[ "$CINDER_EBS_ENABLE_API_GUARD" == "True" ]]; then
             configure_cinder_ebs_api_guard
         fi

@@ -49,7 +49,7 @@ def project_paste_ini():
                             'in %s' % ', '.join(candidates))
 
 
-def _parser():
+def new_parser():
     parser = configparser.ConfigParser(interpolation=None)
     parser.optionxform = str
     return parser
@@ -57,7 +57,7 @@ def _parser():
 
 def write_api_paste(path, source=None):
     """Write the all-in-one's api-paste.ini to ``path``."""
-    paste = _parser()
+    paste = new_parser()
     paste.read(source or project_paste_ini())
     paste['filter:' + SERVICE_TOKEN_FILTER] = {
         'paste.filter_factory':
@@ -92,7 +92,18 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
     :param host_instances: {host name: emulator instance id}, the
         cinder-volume host ``allinone`` included.
     """
-    conf = _parser()
+    write_conf(path, cinder_conf(state_dir, emulator, host_instances,
+                                 api_port=api_port, paste_path=paste_path,
+                                 log_path=log_path, debug=debug))
+
+
+def cinder_conf(state_dir, emulator, host_instances, api_port=0,
+                paste_path=None, log_path=None, debug=False):
+    """The all-in-one's cinder.conf, as a ``ConfigParser``.
+
+    Parameters as for :func:`write_cinder_conf`.
+    """
+    conf = new_parser()
     conf['DEFAULT'] = {
         'host': VOLUME_HOST,
         'enabled_backends': BACKEND,
@@ -145,6 +156,11 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
         # notification for an 'infinite' pool (see cinder_ebs_driver.stats).
         'ebs_pool_capacity_gb': '10240',
     }
+    return conf
+
+
+def write_conf(path, conf):
+    """Write a ``ConfigParser`` readable by its owner only (secrets)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as f:
         conf.write(f)

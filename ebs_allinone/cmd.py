@@ -5,7 +5,7 @@
     ebs-allinone demo [--state-dir DIR] [--hosts N] [--no-guests]
     ebs-allinone failover [--state-dir DIR] [--hosts N] [--no-guests]
     ebs-allinone serve [--state-dir DIR] [--hosts N] [--no-guests]
-                       [--port PORT]
+                       [--port PORT] [--topology {single,cluster}]
 
 ``demo`` runs the multi-attach workflow (ending with a short fenced
 failover) and exits 0 only when every step held; ``failover`` runs a
@@ -13,6 +13,8 @@ fenced failover between two hosts' guests sharing one volume, measured;
 ``serve`` keeps the services up until Ctrl-C (or SIGTERM) and prints
 how to point the ``cinder`` CLI at them (with guests: one idle guest per
 host and the ``ebs-nova-shim`` commands to attach volumes into them).
+``--topology cluster`` runs Cinder as separate services in one
+active-active cluster (see :mod:`ebs_allinone.cluster`).
 Either way, at the end every process, loop device, guest and temporary
 directory it started is gone, which is checked and reported.
 """
@@ -34,6 +36,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+TOPOLOGIES = ('single', 'cluster')
 # Libraries whose warnings are about this machine, not the run (os-brick
 # probing connectors that the simulated hosts do not use).
 QUIET_LOGGERS = ('os_brick=ERROR', 'oslo.privsep.daemon=WARN',
@@ -77,6 +80,13 @@ def _parser(stack_mod):
     serve.add_argument('--port', type=int, default=0,
                        help='port of the volume API on 127.0.0.1 '
                             '(default: a free one)')
+    serve.add_argument(
+        '--topology', choices=TOPOLOGIES, default='single',
+        help='single: Cinder\'s services in one process over in-process '
+             'messaging and SQLite; cluster: cinder-api, cinder-scheduler '
+             'and two cinder-volume in one active-active cluster, each a '
+             'process of its own, over RabbitMQ, MariaDB and etcd '
+             '(Debian packages, started privately) (default %(default)s)')
     return parser
 
 
@@ -124,9 +134,12 @@ def _run(args, out, stack_mod):
     degraded = '--no-guests was given' if args.no_guests else (
         guest_support.unavailable_reason())
     factory = None if degraded else guest_support.host_factory()
-    stack = stack_mod.AllInOne(state_dir=args.state_dir,
-                               num_hosts=args.hosts, host_factory=factory,
-                               debug=args.debug)
+    stack_class = stack_mod.AllInOne
+    if getattr(args, 'topology', 'single') == 'cluster':
+        from ebs_allinone import cluster
+        stack_class = cluster.ClusterAllInOne
+    stack = stack_class(state_dir=args.state_dir, num_hosts=args.hosts,
+                        host_factory=factory, debug=args.debug)
     if args.command == 'demo':
         from ebs_allinone import demo
         runner = demo.Demo(stack, out, degraded=degraded)

@@ -39,7 +39,7 @@ or as flags:
 Compute hosts: {hosts}
 EBS backend (emulator): http://{emulator} region {region}, zone {zone}
 Attached disks appear under {devices}
-
+{services}
 {openstack}
 Press Ctrl-C to stop everything.
 """
@@ -188,4 +188,4 @@ class Server(object):
             emulator=emulator.endpoint, region=emulator.region_id,
             zone=emulator.zone_id,
             devices=cinder_config.device_path_template(emulator.state_dir),
-            openstack=OPENSTACK_NOTE)
+            services=self.stack.describe(), openstack=OPENSTACK_NOTE)

@@ -69,6 +69,11 @@ class AllInOne(object):
         runs, such as more than the driver's limit of 16).
     """
 
+    topology = 'single'
+    # The hosts of the volume services; each has an emulator instance
+    # (image copies attach volumes to it).
+    volume_hosts = (cinder_config.VOLUME_HOST,)
+
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
                  host_factory=None, debug=False, names=None):
         self.given_dir = state_dir
@@ -96,8 +101,8 @@ class AllInOne(object):
         return os.path.join(self.dir, *parts)
 
     def start_emulator(self, progress=None):
-        """The emulator, with one instance per host plus ``allinone``."""
-        names = self.names + [cinder_config.VOLUME_HOST]
+        """The emulator, one instance per compute and volume host."""
+        names = self.names + list(self.volume_hosts)
         instances = emulator_instances(names, emulator_config.DEFAULT_ZONE)
         self.host_instances = {i['HostName']: i['InstanceId']
                                for i in instances}
@@ -161,6 +166,10 @@ class AllInOne(object):
             host.start(progress)
             self.hosts.append(host)
         return self.hosts
+
+    def describe(self):
+        """What ``serve`` says about the topology (its own paragraph)."""
+        return ''
 
     # -- stop -------------------------------------------------------------
     def stop(self):

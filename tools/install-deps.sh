@@ -11,6 +11,10 @@ APT_PACKAGES=(
     qemu-system-x86 qemu-utils busybox-static cpio
     linux-libc-dev libxml2-utils fuse3
 )
+# The services of the cluster topology (tox -e cluster); the all-in-one
+# starts them by hand on private ports, never as system services.
+CLUSTER_PACKAGES=(rabbitmq-server mariadb-server etcd-server)
+APT_PACKAGES+=("${CLUSTER_PACKAGES[@]}")
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -22,6 +26,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     echo "Installing system packages: ${missing[*]}"
     $SUDO apt-get update -qq
+    # Keep the packages' services from starting at install (exit 101:
+    # action forbidden), unless the machine already has such a policy.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod 755 "$policy"
+        trap '$SUDO rm -f "$policy"' EXIT
+    fi
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -133,7 +133,8 @@ class AllInOneProcess(object):
                 self.proc.wait()
 
 
-class AllInOneTest(testtools.TestCase):
+class AllInOneBase(testtools.TestCase):
+    """Start ``ebs-allinone`` and drive it with the cinder CLI."""
 
     def setUp(self):
         super().setUp()
@@ -181,9 +182,9 @@ class AllInOneTest(testtools.TestCase):
                             'volume %s is %s, not %s' % (volume, got, status))
             time.sleep(0.5)
 
-    def serve(self, env=None):
+    def serve(self, *args, env=None):
         """Start ``serve`` and point the CLI at it; return it and its PIDs."""
-        aio = self.start('serve', '--no-guests', env=env)
+        aio = self.start('serve', '--no-guests', *args, env=env)
         url = aio.wait_for(r'Volume API: (\S+)').group(1)
         aio.wait_for(r'Press Ctrl-C to stop')
         pids = descendants(aio.proc.pid) + [aio.proc.pid]
@@ -214,10 +215,11 @@ class AllInOneTest(testtools.TestCase):
                                                row['Updated_at'])
                 for row in rows}
 
-    def test_serve_with_the_cinder_cli(self):
-        aio, pids = self.serve()
-        run_dir = aio.run_dir()
+    def multiattach_workflow(self):
+        """Type, volume, two hosts attached, detached, all deleted.
 
+        :returns: the volume's id.
+        """
         self.cinder('type-create', 'multiattach')
         self.cinder('type-key', 'multiattach', 'set', MULTIATTACH)
         self.assertIn('<is> True', self.cinder('extra-specs-list').stdout)
@@ -257,6 +259,16 @@ class AllInOneTest(testtools.TestCase):
         self.cinder('delete', volume)
         self.wait_deleted(volume)
         self.cinder('type-delete', 'multiattach')
+        return volume
+
+
+class AllInOneTest(AllInOneBase):
+
+    def test_serve_with_the_cinder_cli(self):
+        aio, pids = self.serve()
+        run_dir = aio.run_dir()
+
+        self.multiattach_workflow()
 
         self.assertEqual(0, aio.stop(signal.SIGINT), aio.output)
         self.assertIn('Clean shutdown', aio.output)

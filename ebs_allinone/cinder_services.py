@@ -1,0 +1,93 @@
+"""Cinder's own commands (cinder-api, -scheduler, -volume) as children.
+
+Each runs in a session of its own. ``cinder-api`` and ``cinder-volume``
+fork workers (one per backend for cinder-volume): the parent alone is
+not the service, so stopping and killing work on the process group.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+from ebs_allinone import process_groups
+from ebs_emulator import process
+
+READY = {
+    'cinder-api': r'wsgi starting up on http://(\S+):(\d+)',
+    'cinder-scheduler': r'Starting cinder-scheduler node',
+    'cinder-volume': r'Starting cinder-volume node',
+}
+START_TIMEOUT = 180
+
+
+def command(name):
+    """A console script of the Python environment this one runs in."""
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def db_sync(config_files, log_path):
+    """``cinder-manage db sync`` with ``config_files``."""
+    argv = [command('cinder-manage')]
+    for path in config_files:
+        argv += ['--config-file', path]
+    with open(log_path, 'ab') as out:
+        subprocess.run(argv + ['db', 'sync'], stdin=subprocess.DEVNULL,
+                       stdout=out, stderr=subprocess.STDOUT, check=True,
+                       timeout=300)
+
+
+class CinderService(process.ChildProcess):
+    """One Cinder service: ``binary --config-file ...``.
+
+    :param name: for messages and the PID table (``cinder-volume-1``).
+    :param binary: ``cinder-api``, ``cinder-scheduler`` or
+        ``cinder-volume``.
+    """
+
+    def __init__(self, name, binary, config_files, log_path, env=None):
+        argv = [command(binary)]
+        for path in config_files:
+            argv += ['--config-file', path]
+        super().__init__(name, argv, log_path, READY[binary], env=env,
+                         start_timeout=START_TIMEOUT)
+        self.binary = binary
+        self.pgid = None
+        self.url = None
+
+    def start(self, progress=None):
+        """Start; then the API's ``url`` (``http://HOST:PORT/v3``) is set."""
+        self.pgid = None
+        match = super().start(progress)
+        self.pgid = self.pid
+        if match.groups():
+            self.url = 'http://%s:%s/v3' % match.groups()
+        return match
+
+    def pids(self):
+        """{name/pid: pid} of every process of the service."""
+        if self.pgid is None:
+            return {}
+        return {'%s/%d' % (self.name, pid): pid
+                for pid in process_groups.group_pids(self.pgid)}
+
+    def kill(self):
+        """SIGKILL to every process of the service (a crash)."""
+        process_, self.process = self.process, None
+        self._signal_group(signal.SIGKILL)
+        if process_ is not None:
+            process_.wait(process.STOP_TIMEOUT)
+
+    def stop(self):
+        """SIGTERM to the parent, then SIGKILL to what is left.
+
+        The parent stops its workers on SIGTERM.
+        """
+        try:
+            super().stop()
+        finally:
+            self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, signum):
+        if self.pgid is not None:
+            process_groups.kill_group(self.pgid, signum)

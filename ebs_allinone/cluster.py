@@ -1,0 +1,162 @@
+"""The cluster topology: Cinder as separate services over real servers.
+
+``ebs-allinone serve --topology cluster`` starts, besides the emulator
+and the compute hosts:
+
+* a RabbitMQ broker (and its epmd), a MariaDB server and an etcd member,
+  each by hand on 127.0.0.1 with private ports and state under
+  ``cluster/`` in the run's directory;
+* ``cinder-api``, ``cinder-scheduler`` and two ``cinder-volume``
+  services with the same ``[DEFAULT] cluster``, the same EBS backend
+  (the emulator) and their locks in etcd through tooz.
+
+Every process is started and stopped by its own PID (process group for
+the Cinder services, which fork workers).
+
+Layout of ``cluster/``::
+
+    rabbitmq/ mariadb/ etcd/      the servers' state and logs
+    cinder.conf                   shared by every Cinder process
+    <service>.conf, <service>.log per Cinder process
+"""
+
+import os
+
+from oslo_log import log as logging
+
+from ebs_allinone import cinder_api
+from ebs_allinone import cinder_config
+from ebs_allinone import cinder_services
+from ebs_allinone import cluster_config
+from ebs_allinone import etcd as etcd_mod
+from ebs_allinone import mariadb as mariadb_mod
+from ebs_allinone import rabbitmq as rabbitmq_mod
+from ebs_allinone import stack
+
+LOG = logging.getLogger(__name__)
+
+
+class ClusterAllInOne(stack.AllInOne):
+    """:class:`stack.AllInOne` with the Cinder services of a cluster.
+
+    After :meth:`start_cinder`: ``rabbitmq``, ``mariadb``, ``etcd``,
+    ``services`` ({name: :class:`cinder_services.CinderService`});
+    ``cinder`` is the ``cinder-api`` service (its ``url``).
+    """
+
+    topology = 'cluster'
+    volume_hosts = cluster_config.VOLUME_HOSTS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rabbitmq = None
+        self.mariadb = None
+        self.etcd = None
+        self.services = {}
+
+    def cluster_path(self, *parts):
+        return self.path('cluster', *parts)
+
+    def _start(self, name, server, progress):
+        self._stack.callback(server.stop)
+        server.start(progress)
+        LOG.debug('%s started', name)
+
+    def start_servers(self, progress=None):
+        """RabbitMQ, MariaDB and etcd."""
+        self.rabbitmq = rabbitmq_mod.RabbitMQ(self.cluster_path('rabbitmq'))
+        self._start('rabbitmq', self.rabbitmq, progress)
+        self.pids.update(self.rabbitmq.pids)
+        self.mariadb = mariadb_mod.MariaDB(self.cluster_path('mariadb'))
+        self._start('mariadb', self.mariadb, progress)
+        self.pids['mariadbd'] = self.mariadb.pid
+        self.etcd = etcd_mod.Etcd(self.cluster_path('etcd'))
+        self._start('etcd', self.etcd, progress)
+        self.pids['etcd'] = self.etcd.pid
+
+    def write_configs(self, api_port=0):
+        os.makedirs(self.path('cinder'), exist_ok=True)
+        cinder_config.write_api_paste(self.path('api-paste.ini'))
+        base = cinder_config.cinder_conf(
+            self.path('cinder'), self.emulator, self.host_instances,
+            api_port=api_port, paste_path=self.path('api-paste.ini'),
+            debug=self.debug)
+        shared = self.cluster_path('cinder.conf')
+        cinder_config.write_conf(shared, cluster_config.shared_conf(
+            base, self.rabbitmq.transport_url, self.mariadb.connection,
+            self.etcd.backend_url))
+        files = {}
+        roles = [('cinder-api', 'cinder-api', cluster_config.CONTROL_HOST,
+                  None),
+                 ('cinder-scheduler', 'cinder-scheduler',
+                  cluster_config.CONTROL_HOST, None)]
+        roles += [(host, 'cinder-volume', host, cluster_config.CLUSTER)
+                  for host in self.volume_hosts]
+        for name, binary, host, cluster in roles:
+            own = self.cluster_path('%s.conf' % name)
+            cinder_config.write_conf(own, cluster_config.service_conf(
+                host, cluster))
+            files[name] = (binary, [shared, own])
+        return files
+
+    def start_cinder(self, progress=None, api_port=0):
+        """The servers, then Cinder's services, each in its own process."""
+        self.start_servers(progress)
+        files = self.write_configs(api_port)
+        cinder_services.db_sync(files['cinder-api'][1],
+                                self.cluster_path('db-sync.log'))
+        for name, (binary, config_files) in files.items():
+            service = cinder_services.CinderService(
+                name, binary, config_files,
+                self.cluster_path('%s.log' % name))
+            self._start(name, service, progress)
+            self.services[name] = service
+            self.pids.update(service.pids())
+        self.cinder = self.services['cinder-api']
+        admin = self.client(cinder_api.MULTIATTACH_VERSION)
+        self.wait_for_volume_services(admin, progress)
+        return cinder_api.wait_for_backend(admin, progress=progress)
+
+    def volume_services(self):
+        return {name: service for name, service in self.services.items()
+                if service.binary == 'cinder-volume'}
+
+    def wait_for_volume_services(self, admin, progress=None):
+        """Until every volume service is up in the cluster."""
+        wanted = {'%s@%s' % (host, cinder_config.BACKEND)
+                  for host in self.volume_hosts}
+
+        def check():
+            up = {svc.host for svc in admin.services.list(
+                binary='cinder-volume')
+                if svc.state == 'up' and svc.cluster}
+            return wanted <= up
+        cinder_api.wait_for(check, 'both volume services up in cluster %s'
+                            % cluster_config.CLUSTER, progress=progress,
+                            interval=0.5)
+
+    def describe(self):
+        lines = ['', 'Cinder cluster %s (state and logs in %s):' % (
+            cluster_config.CLUSTER, self.cluster_path())]
+        for name, service in self.services.items():
+            lines.append('    %-17s pid %-7s %s' % (
+                name, service.pid, os.path.basename(service.log_path)))
+        lines += [
+            '    RabbitMQ          pid %-7s 127.0.0.1:%d' % (
+                self.rabbitmq.server.pid, self.rabbitmq.port),
+            '    MariaDB           pid %-7s 127.0.0.1:%d' % (
+                self.mariadb.pid, self.mariadb.port),
+            '    etcd              pid %-7s %s' % (
+                self.etcd.pid, self.etcd.backend_url),
+            '',
+            '    cinder service-list; cinder cluster-list --detailed',
+            '    (cluster-list needs OS_VOLUME_API_VERSION=3.7 or later)',
+            '',
+        ]
+        return '\n'.join(lines)
+
+    def stop(self):
+        # Workers forked after the start count too.
+        for service in self.services.values():
+            self.pids.update(service.pids())
+        return super().stop()

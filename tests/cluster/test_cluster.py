@@ -1,0 +1,238 @@
+"""``ebs-allinone serve --topology cluster`` driven by the real cinder CLI.
+
+Cinder's API, scheduler and two volume services run as processes of
+their own in one cluster over RabbitMQ, MariaDB and etcd. The tests read
+the volume services' logs for which of them did the work, kill one of
+them with SIGKILL during a batch, and check the end state on Cinder and
+on the backend (the emulator). Every process is gone at the end.
+"""
+
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import signal
+import time
+import urllib.request
+import uuid
+
+import testtools
+
+from ebs_allinone import cinder_config
+from ebs_allinone import cluster_config
+from ebs_allinone import mariadb
+from ebs_allinone import rabbitmq
+from tests.functional import test_allinone
+from tests.functional.test_allinone import table_rows
+from tests.functional.test_allinone import table_value
+
+CREATED = r'Volume volume-([0-9a-f-]{36}) \(\1\): created successfully'
+TRANSITIONAL = {'creating', 'deleting', 'attaching', 'detaching',
+                'reserved', 'extending', 'maintenance', 'downloading',
+                'uploading', 'retyping'}
+# A dead service is down once its record is this old (seconds).
+SERVICE_DOWN_TIME = 10
+REPORT_INTERVAL = 2
+BATCH = 8
+BATCH_THREADS = 4
+
+
+class ClusterTest(test_allinone.AllInOneBase):
+
+    def setUp(self):
+        super().setUp()
+        for binary in (rabbitmq.SERVER, mariadb.SERVER, 'etcd'):
+            if not shutil.which(binary):
+                self.skipTest('%s is not installed '
+                              '(tools/install-deps.sh)' % binary)
+
+    def serve_cluster(self, env=None):
+        aio, pids = self.serve('--topology', 'cluster', env=env)
+        self.run_dir = aio.run_dir()
+        self.emulator_url = aio.wait_for(
+            r'EBS backend \(emulator\): (\S+)').group(1)
+        self.volume_pids = {
+            name: int(pid) for name, pid in re.findall(
+                r'^\s+(cinder-volume-\d)\s+pid (\d+)', aio.output, re.M)}
+        self.assertEqual(sorted(cluster_config.VOLUME_HOSTS),
+                         sorted(self.volume_pids))
+        return aio, pids
+
+    def created_by(self):
+        """{volume service: ids of the volumes it created}, from its log."""
+        found = {}
+        for name in cluster_config.VOLUME_HOSTS:
+            path = os.path.join(self.run_dir, 'cluster', '%s.log' % name)
+            with open(path) as f:
+                found[name] = set(re.findall(CREATED, f.read()))
+        return found
+
+    def emulator_admin(self, method, name, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            '%s/_emulator/%s' % (self.emulator_url, name), data=data,
+            method=method, headers={'Content-Type': 'application/json'})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read().decode())
+
+    def backend_counts(self):
+        service = self.emulator_admin('GET', 'state')['service']
+        return service['disks'], service['attachments']
+
+    def delete_with_attachments(self, volume):
+        for row in table_rows(self.cinder('attachment-list', '--volume-id',
+                                          volume).stdout):
+            self.cinder('attachment-delete', row['ID'],
+                        user=cinder_config.SERVICE_USER)
+        self.cinder('delete', volume)
+
+    def create(self, name):
+        return table_value(self.cinder('create', '--name', name,
+                                       '20').stdout, 'id')
+
+    def test_cli_workflow_on_both_volume_services(self):
+        aio, pids = self.serve_cluster()
+
+        clusters = table_rows(self.cinder('cluster-list',
+                                          '--detailed').stdout)
+        self.assertEqual(['%s@%s' % (cluster_config.CLUSTER,
+                                     cinder_config.BACKEND)],
+                         [row['Name'] for row in clusters])
+        self.assertEqual(('up', '2', '0'), (
+            clusters[0]['State'], clusters[0]['Num Hosts'],
+            clusters[0]['Num Down Hosts']))
+
+        shared = self.multiattach_workflow()
+        volumes = [self.create('batch-%d' % i) for i in range(6)]
+        for volume in volumes:
+            self.wait_status(volume, 'available')
+        by_service = self.created_by()
+        # Each volume was created by exactly one service, and both
+        # services created some.
+        self.assertEqual(sorted(volumes + [shared]), sorted(
+            by_service['cinder-volume-1'] | by_service['cinder-volume-2']))
+        self.assertEqual(set(), by_service['cinder-volume-1']
+                         & by_service['cinder-volume-2'])
+        for name, created in sorted(by_service.items()):
+            self.assertNotEqual(set(), created, '%s created nothing' % name)
+        for volume in volumes:
+            self.cinder('delete', volume)
+        for volume in volumes:
+            self.wait_deleted(volume)
+        self.assert_backend_error_reaches_the_cli()
+        self.assertEqual((0, 0), self.backend_counts())
+
+        self.assertEqual(0, aio.stop(signal.SIGINT), aio.output)
+        self.assertIn('Clean shutdown', aio.output)
+        self.assert_nothing_left(pids, self.run_dir)
+
+    def assert_backend_error_reaches_the_cli(self):
+        """An ECS error in cinder-volume, over RPC to cinder-api, intact."""
+        marker = 'refused for test %s' % uuid.uuid4().hex
+        volume = self.create('rpc-error')
+        self.wait_status(volume, 'available')
+        self.emulator_admin('POST', 'faults', {'rules': [{
+            'kind': 'error', 'actions': ['AttachDisk'],
+            'code': 'OperationDenied.Injected', 'http_status': 403,
+            'message': marker}]})
+        try:
+            host = 'host-a'
+            refused = self.cinder(
+                'attachment-create', '--connect', 'true', '--host', host,
+                '--initiator', 'iqn.2004-10.org.example:%s' % host,
+                '--ip', '127.0.0.1', volume, test_allinone.SERVERS[host],
+                check=False)
+        finally:
+            self.emulator_admin('DELETE', 'faults')
+        self.assertNotEqual(0, refused.returncode)
+        self.assertIn('ECS AttachDisk failed: OperationDenied.Injected: %s'
+                      % marker, refused.stdout + refused.stderr)
+        self.delete_with_attachments(volume)
+        self.wait_deleted(volume)
+
+    # -- kill -9 of a volume service ----------------------------------
+    def volume_job(self, index):
+        """Create, attach, detach, delete one volume; None or an error."""
+        host = sorted(test_allinone.SERVERS)[index % 2]
+        started = time.monotonic()
+        try:
+            volume = self.create('kill-%d' % index)
+            self.wait_status(volume, 'available', timeout=90)
+            attachment = table_value(self.attach(volume, host), 'id')
+            self.cinder('attachment-complete', attachment)
+            self.wait_status(volume, 'in-use', timeout=90)
+            self.cinder('attachment-delete', attachment,
+                        user=cinder_config.SERVICE_USER)
+            self.wait_status(volume, 'available', timeout=90)
+            self.cinder('delete', volume)
+            self.wait_deleted(volume, timeout=90)
+            return started, None
+        except Exception as exc:
+            return started, '%s: %s' % (type(exc).__name__, exc)
+
+    def volume_statuses(self):
+        return {row['ID']: row['Status']
+                for row in table_rows(self.cinder('list').stdout)}
+
+    def test_kill_9_of_one_volume_service_during_a_batch(self):
+        aio, pids = self.serve_cluster(env=dict(
+            os.environ,
+            OS_DEFAULT__SERVICE_DOWN_TIME=str(SERVICE_DOWN_TIME),
+            OS_DEFAULT__REPORT_INTERVAL=str(REPORT_INTERVAL)))
+        victim = self.volume_pids['cinder-volume-1']
+
+        with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS) as pool:
+            jobs = [pool.submit(self.volume_job, i) for i in range(BATCH)]
+            # In the middle of the first round of jobs.
+            deadline = time.monotonic() + 120
+            while not any(self.created_by().values()):
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.2)
+            os.killpg(victim, signal.SIGKILL)
+            killed = time.monotonic()
+            results = [job.result() for job in jobs]
+        errors = [error for _started, error in results if error]
+        self.addDetail('batch-errors', testtools.content.text_content(
+            '\n'.join(errors) or 'none'))
+        # The jobs that started after the kill all went through the
+        # surviving service.
+        late = [error for started, error in results if started > killed]
+        self.assertNotEqual([], late, 'the kill came after the batch')
+        self.assertEqual([None] * len(late), late)
+
+        # The dead service is down; Cinder's cleanup of its work.
+        victim_host = 'cinder-volume-1@%s' % cinder_config.BACKEND
+        deadline = time.monotonic() + 120
+        while self.services()[('cinder-volume', victim_host)][0] != 'down':
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(1)
+        self.cinder('--os-volume-api-version', '3.24', 'work-cleanup',
+                    '--host', victim_host)
+        deadline = time.monotonic() + 120
+        while True:
+            stuck = {v: s for v, s in self.volume_statuses().items()
+                     if s in TRANSITIONAL}
+            if not stuck:
+                break
+            self.assertLess(time.monotonic(), deadline,
+                            'volumes stuck: %s' % stuck)
+            time.sleep(1)
+
+        # What is left (failed operations) can be detached and deleted.
+        left = self.volume_statuses()
+        for volume in left:
+            self.delete_with_attachments(volume)
+        for volume in left:
+            self.wait_deleted(volume)
+        # A create after the cleanup: served by the survivor.
+        after = self.create('after-kill')
+        self.wait_status(after, 'available')
+        self.assertIn(after, self.created_by()['cinder-volume-2'])
+        self.cinder('delete', after)
+        self.wait_deleted(after)
+        # No backend orphan, no leaked host attachment.
+        self.assertEqual((0, 0), self.backend_counts())
+
+        self.assertEqual(0, aio.stop(signal.SIGINT), aio.output)
+        self.assert_nothing_left(pids, self.run_dir)

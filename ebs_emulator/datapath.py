@@ -44,12 +44,24 @@ class DataPathError(Exception):
     """The data path daemon failed or answered an error."""
 
 
-def unavailable_reason():
-    """Why the FUSE data path cannot run here, or None."""
+def mount_refused_reason():
+    """Why this process may not mount the data path, or None.
+
+    The cheap checks only: whether libfuse loads shows when the daemon
+    starts (:meth:`FuseDataPath.start` then fails with its error).
+    """
     if os.geteuid() != 0:
         return 'mounting the FUSE data path needs root'
     if not os.path.exists('/dev/fuse'):
         return '/dev/fuse does not exist'
+    return None
+
+
+def unavailable_reason():
+    """Why the FUSE data path cannot run here, or None (probes libfuse)."""
+    refused = mount_refused_reason()
+    if refused:
+        return refused
     env = dict(os.environ, **FUSE_LIBRARY_ENV)
     probe = subprocess.run(
         [sys.executable, '-c', 'import mfusepy'], env=env,
@@ -158,12 +170,21 @@ class FuseDataPath(object):
         reader.start()
         reader.join(timeout)
         if not answer or not answer[0]:
-            raise DataPathError('no answer from the data path daemon '
-                                '(see %s)' % self.log_path)
+            raise DataPathError('no answer from the data path daemon: %s '
+                                '(see %s)' % (self._last_log_line(),
+                                              self.log_path))
         reply = json.loads(answer[0])
         if not reply.get('ok'):
             raise DataPathError(reply.get('error') or 'failed')
         return reply
+
+    def _last_log_line(self):
+        try:
+            with open(self.log_path, errors='replace') as f:
+                lines = f.read().strip().splitlines()
+        except OSError:
+            lines = []
+        return lines[-1] if lines else 'nothing logged'
 
     def stop(self):
         child, self._child = self._child, None

@@ -114,7 +114,8 @@ class DeviceExposer(object):
             LOG.warning('FUSE data path disabled: persistent reservations '
                         'are NOT enforced on attached disks')
             return None
-        reason = datapath.unavailable_reason()
+        # libfuse itself is tried by starting the daemon: no second probe.
+        reason = datapath.mount_refused_reason()
         if reason is None:
             fuse = datapath.FuseDataPath(self.state_dir)
             try:

@@ -51,9 +51,7 @@ class LeaseAgentProcess(object):
         self.state_file = os.path.join(workdir, 'lease-%s.json' % host)
         self.log_path = os.path.join(workdir, 'lease-%s.log' % host)
         self.argv = [
-            sys.executable, '-c',
-            'import sys; from nova_shim import lease_cmd; '
-            'sys.exit(lease_cmd.main())',
+            sys.executable, '-m', 'nova_shim.lease_cmd',
             '--device', device, '--host-name', host,
             # Each host its own identity, hence its own reservation key.
             '--host-nqn', 'nqn.2014-08.org.openstack:ebs-allinone:%s' % host,

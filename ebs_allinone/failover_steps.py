@@ -65,8 +65,7 @@ class FailoverSteps(object):
         return bool(state.get('reservations_enforced'))
 
     def _counters(self):
-        report = self.demo.stack.emulator.admin('GET', 'reservations')
-        return report['disks'].get(self.demo.disk_id, {}).get('counters', {})
+        return (self._report() or {}).get('counters', {})
 
     def start_agents(self):
         workdir = self.demo.stack.path('failover')

@@ -90,3 +90,7 @@ def main(argv=None):
     finally:
         agent.device.close()
         clock.close()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -338,7 +338,6 @@ class MultiattachWithNovaTest(nova_harness.NovaWithCinderTestBase):
         self._detach(second, volume.id)
         self._assert_attached(volume.id, [])
 
-
     # -- the shim's Cinder calls against Nova's --------------------------
     def _shim(self, host):
         """nova_shim's attacher for a compute of the harness.
@@ -367,8 +366,11 @@ class MultiattachWithNovaTest(nova_harness.NovaWithCinderTestBase):
                                      my_ip='127.0.0.1', detach_timeout=5)
 
     def _scenario_calls(self, attach_volume, detach_volume):
-        """Cinder calls for: two servers on two hosts attach one
-        multi-attach volume, then detach, first the first server."""
+        """The Cinder calls of a scenario.
+
+        The servers (on two hosts) attach one multi-attach volume in turn,
+        then detach it in the same order.
+        """
         volume = self._volume()
         mark = self.cinder_stack.call_mark()
         for server in self.servers:

@@ -2,9 +2,10 @@
 
 It does what nova-compute does for a volume up to the point where a guest
 would get the disk: the host's connector (os-brick, with the simulated host
-name), a Cinder attachment, os-brick ``connect_volume`` on the connection
-info, the ``<disk>`` XML a guest would get, attachment complete; and in
-reverse on detach. Data goes straight to the host device path (the
+name), a reserved Cinder attachment updated with the connector, os-brick
+``connect_volume`` on the connection info, the ``<disk>`` XML a guest
+would get, attachment complete; and in reverse on detach (the volume
+marked detaching first). Data goes straight to the host device path (the
 emulator's device path of this host's instance), with O_DIRECT.
 """
 
@@ -73,12 +74,13 @@ class DeviceHost(object):
             'target_dev'}.
         """
         volume = self.volume_api.get_volume(volume_id)
-        attachment = self.volume_api.attachment_create(
-            volume_id, self.connector, self.server_id, 'rw')
-        attachment_id = attachment['id']
-        info = dict(attachment['connection_info'])
-        info['data'] = dict(info.get('data') or {})
+        attachment_id = self.volume_api.attachment_create(
+            volume_id, self.server_id)['id']
         try:
+            attachment = self.volume_api.attachment_update(
+                attachment_id, self.connector, mountpoint='/dev/vdb')
+            info = dict(attachment['connection_info'])
+            info['data'] = dict(info.get('data') or {})
             brick = host_mod.get_volume_connector(info['driver_volume_type'])
             device = brick.connect_volume(info['data'])
             if not os.path.exists(device['path']):
@@ -99,7 +101,12 @@ class DeviceHost(object):
 
     def detach(self, volume_id):
         attachment_id, info, brick = self._attached.pop(volume_id)
-        brick.disconnect_volume(info['data'], None)
+        self.volume_api.begin_detaching(volume_id)
+        try:
+            brick.disconnect_volume(info['data'], None)
+        except Exception:
+            self.volume_api.roll_detaching(volume_id)
+            raise
         self.volume_api.attachment_delete(attachment_id)
         return {'attachment_id': attachment_id}
 

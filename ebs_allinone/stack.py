@@ -67,6 +67,9 @@ class AllInOne(object):
     :param names: the compute hosts' names, instead of ``num_hosts``
         generated ones (any number: for compute hosts that something else
         runs, such as more than the driver's limit of 16).
+    :param outer_filters: extra paste filters put first in Cinder's API
+        pipelines, {name: ``[filter:name]`` section} (see
+        :func:`cinder_config.write_api_paste`).
     """
 
     topology = 'single'
@@ -75,8 +78,10 @@ class AllInOne(object):
     volume_hosts = (cinder_config.VOLUME_HOST,)
 
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
-                 host_factory=None, debug=False, names=None):
+                 host_factory=None, debug=False, names=None,
+                 outer_filters=None):
         self.given_dir = state_dir
+        self.outer_filters = dict(outer_filters or {})
         self.names = list(names) if names else host_names(num_hosts)
         self.host_factory = host_factory or _device_host
         self.debug = debug
@@ -125,7 +130,8 @@ class AllInOne(object):
     def start_cinder(self, progress=None, api_port=0):
         """Cinder's API, scheduler and volume services (one process)."""
         os.makedirs(self.path('cinder'), exist_ok=True)
-        cinder_config.write_api_paste(self.path('api-paste.ini'))
+        cinder_config.write_api_paste(self.path('api-paste.ini'),
+                                      outer_filters=self.outer_filters)
         cinder_config.write_cinder_conf(
             self.path('cinder.conf'), self.path('cinder'), self.emulator,
             self.host_instances, api_port=api_port,
@@ -150,12 +156,16 @@ class AllInOne(object):
         return cinder_api.client(self.cinder.url, version, user_id=user)
 
     def compute_volume_api(self):
-        """The volume API as the compute hosts use it (service user)."""
+        """The volume API as the compute hosts use it (service user).
+
+        The noauth user ``nova`` has the service role, as a service token
+        gives Nova's requests: attachments are created at Nova's 3.44.
+        """
         session = cinder_api.noauth_session(
             self.cinder.url, user_id=cinder_config.SERVICE_USER)
         return volume_api.CinderVolumeAPI(
             session, endpoint_override=cinder_api.volume_endpoint(
-                self.cinder.url))
+                self.cinder.url), service_token=True)
 
     def start_hosts(self, progress=None):
         """Create and start every simulated compute host."""

@@ -1,13 +1,18 @@
 """Live attach and detach of a volume, the way nova-compute does it.
 
-Attach: host connector (os-brick) -> Cinder attachment -> os-brick
-``connect_volume`` -> ``<disk>`` XML -> ``attachDeviceFlags`` (LIVE on a
-running guest, CONFIG on a defined one) -> attachment complete.
+Attach: reserved Cinder attachment -> attachment updated with the host
+connector (os-brick) -> os-brick ``connect_volume`` -> ``<disk>`` XML ->
+``attachDeviceFlags`` (LIVE on a running guest, CONFIG on a defined one) ->
+attachment complete.
 
-Detach, in reverse: ``detachDeviceFlags`` with the disk as found in the
-domain XML (it carries the ``ua-<volume id>`` alias) -> wait until the guest
-has released it -> os-brick ``disconnect_volume`` unless another guest of
-this host still uses the same host device -> attachment delete.
+Detach, in reverse: volume marked detaching -> ``detachDeviceFlags`` with
+the disk as found in the domain XML (it carries the ``ua-<volume id>``
+alias) -> wait until the guest has released it -> os-brick
+``disconnect_volume`` unless another guest of this host still uses the
+same host device -> attachment delete.
+
+The Cinder calls and their order are Nova's (see :mod:`nova_shim.
+volume_api`).
 
 The small functions at the top read domain XML and decide; they are pure
 and tested on their own.
@@ -22,6 +27,7 @@ import libvirt
 from lxml import etree
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 from nova_shim import disk
 from nova_shim import exception
@@ -183,7 +189,7 @@ class VolumeAttacher(object):
     def _other_guest_disks(self, guest):
         """{name: disks} of every other domain of this connection."""
         result = {}
-        for dom in self.conn.listAllDomains():
+        for dom in self.conn.listAllDomains(0):
             other = guest_mod.Guest(dom)
             if other.uuid == guest.uuid:
                 continue
@@ -234,13 +240,22 @@ class VolumeAttacher(object):
         self._check_attachable(guest, volume, volume_id)
         target_dev = target_dev or choose_target_dev(guest.xmls(), self.bus)
 
-        attachment = self.volume_api.attachment_create(
-            volume_id, self.connector, guest.uuid, mode)
-        attachment_id = attachment['id']
-        connection_info = copy.deepcopy(attachment['connection_info'])
+        # Nova's order: a reserved attachment (no connector), then, as the
+        # compute, the volume read again and the attachment updated with
+        # the connector (Cinder exports the volume and answers the
+        # connection info), connect, attach, complete.
+        attachment_id = self.volume_api.attachment_create(
+            volume_id, guest.uuid, mode)['id']
+        connection_info = None
         brick = None
         attached_flags = 0
         try:
+            volume = self.volume_api.get_volume(volume_id,
+                                                shared_targets=True)
+            attachment = self.volume_api.attachment_update(
+                attachment_id, self.connector,
+                mountpoint='/dev/%s' % target_dev)
+            connection_info = copy.deepcopy(attachment['connection_info'])
             brick = self._brick(connection_info)
             device_info = brick.connect_volume(connection_info['data'])
             # What Nova's block device layer adds before building the XML.
@@ -303,18 +318,32 @@ class VolumeAttacher(object):
         with lockutils.lock('ebs-volume-%s' % volume_id):
             return self._detach(guest, volume_id)
 
-    def _find_attachment(self, guest, volume_id):
-        """(attachment id, connection_info) of the volume on this guest."""
+    def _find_attachment(self, guest, volume):
+        """The attachment id of the volume on this guest.
+
+        From the guest's record, else from the volume's attachments (as
+        Nova's API finds it).
+        """
+        record = guest.volume_records().get(volume['id'], {})
+        if record.get('attachment'):
+            return record['attachment']
+        for att in volume.get('attachments', ()):
+            if att.get('instance_uuid') == guest.uuid:
+                return att['id']
+        return None
+
+    def _connection_info(self, guest, volume_id, attachment_id):
+        """What os-brick needs to disconnect the volume.
+
+        The guest's record has it for a ``local`` connection (its device
+        path), so Cinder is not asked, as Nova keeps the connection info
+        in its block device mapping; otherwise it is read from the
+        attachment.
+        """
         record = guest.volume_records().get(volume_id, {})
-        attachment_id = record.get('attachment')
-        if not attachment_id:
-            for att in self.volume_api.get_volume(volume_id).get(
-                    'attachments', ()):
-                if att.get('instance_uuid') == guest.uuid:
-                    attachment_id = att['id']
-                    break
+        volume_type = record.get('driver-volume-type')
         connection_info = None
-        if attachment_id:
+        if attachment_id and volume_type != 'local':
             try:
                 connection_info = copy.deepcopy(self.volume_api.attachment_get(
                     attachment_id)['connection_info'])
@@ -322,28 +351,40 @@ class VolumeAttacher(object):
                 LOG.warning('Attachment %s is gone from the volume service',
                             attachment_id)
         if not connection_info and record.get('device-path'):
-            connection_info = {
-                'driver_volume_type': record.get('driver-volume-type',
-                                                 'local'),
-                'data': {}}
+            connection_info = {'driver_volume_type': volume_type or 'local',
+                               'data': {}}
         if connection_info and record.get('device-path'):
             # The path os-brick gave at connect time.
             connection_info.setdefault('data', {})['device_path'] = (
                 record['device-path'])
-        return attachment_id, connection_info
+        return connection_info
 
     def _detach(self, guest, volume_id):
         if not any(find_volume_disk(doc, volume_id) for doc in guest.xmls()):
             raise exception.VolumeNotAttached(volume_id, guest.name)
-        attachment_id, connection_info = self._find_attachment(guest,
-                                                               volume_id)
-        self._detach_device(guest, volume_id)
-        guest.drop_volume_record(volume_id)
-        disconnected = False
-        if connection_info:
-            disconnected = self._disconnect_unless_used(
-                guest, volume_id, connection_info,
-                self._brick(connection_info))
+        # Nova's order: the volume read and marked detaching (its API),
+        # then, as the compute, the volume read again, the disk detached
+        # and disconnected, the attachment deleted. A failure before the
+        # delete rolls the detaching back, as Nova's compute does.
+        volume = self.volume_api.get_volume(volume_id)
+        attachment_id = self._find_attachment(guest, volume)
+        self.volume_api.begin_detaching(volume_id)
+        try:
+            volume = self.volume_api.get_volume(volume_id,
+                                                shared_targets=True)
+            connection_info = self._connection_info(guest, volume_id,
+                                                    attachment_id)
+            self._detach_device(guest, volume_id)
+            guest.drop_volume_record(volume_id)
+            disconnected = False
+            if connection_info:
+                connection_info['multiattach'] = volume['multiattach']
+                disconnected = self._disconnect_unless_used(
+                    guest, volume_id, connection_info,
+                    self._brick(connection_info))
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.volume_api.roll_detaching(volume_id)
         if attachment_id:
             self.volume_api.attachment_delete(attachment_id)
         LOG.info('Detached volume %(vol)s from %(guest)s (attachment '
@@ -397,6 +438,11 @@ class VolumeAttacher(object):
                                 brick):
         path = connection_info.get('data', {}).get('device_path')
         users = guests_using_device(self._other_guest_disks(guest), path)
+        if connection_info.get('multiattach'):
+            # Nova's libvirt driver asks Cinder which servers of this host
+            # have the volume; so does the shim (besides its own guests).
+            users = sorted(set(users).union(self._attached_on_this_host(
+                guest, volume_id)))
         if users:
             LOG.info('Keeping the host connection of volume %(vol)s: still '
                      'used by %(users)s', {'vol': volume_id,
@@ -404,3 +450,11 @@ class VolumeAttacher(object):
             return False
         brick.disconnect_volume(connection_info.get('data', {}), None)
         return True
+
+    def _attached_on_this_host(self, guest, volume_id):
+        """Other servers Cinder lists with the volume on this host."""
+        host = self.connector.get('host')
+        return [att['instance_uuid'] for att in self.volume_api.get_volume(
+            volume_id).get('attachments', ())
+            if att.get('host') == host and
+            att.get('instance_uuid') not in (None, guest.uuid)]

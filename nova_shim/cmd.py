@@ -63,9 +63,15 @@ def _parser():
                           'Keystone takes the user from the token); where '
                           'a user plays the compute service, detaching '
                           'a volume needs that user')
-    api.add_argument('--os-volume-api-version',
-                     default=volume_api.MIN_MICROVERSION,
-                     help='volume API microversion (at least 3.54)')
+    api.add_argument('--service-token', help='with --cinder-endpoint: '
+                     'send this as X-Service-Token, as nova-compute sends '
+                     'its service token (a Cinder whose noauth pipeline '
+                     'maps it to the service role). With Keystone, the '
+                     'OS_SERVICE_USERNAME, OS_SERVICE_PASSWORD and '
+                     'OS_SERVICE_PROJECT_NAME variables give the service '
+                     'user whose token is sent. With a service token '
+                     'attachments are created at microversion 3.44 like '
+                     'Nova\'s; without one at 3.50')
     api.add_argument('--local-state', help='serve volumes of this machine, '
                      'kept in this JSON file, instead of asking Cinder')
 
@@ -120,27 +126,45 @@ def _volume_api(args):
     if args.cinder_endpoint:
         return volume_api.CinderVolumeAPI.noauth(
             args.cinder_endpoint, project_id=args.project_id,
-            user_id=args.user_id, microversion=args.os_volume_api_version)
+            user_id=args.user_id, service_token=args.service_token)
     if os.environ.get('OS_AUTH_URL'):
+        session, service_token = _keystone_session()
         return volume_api.CinderVolumeAPI(
-            _keystone_session(), microversion=args.os_volume_api_version,
-            region_name=os.environ.get('OS_REGION_NAME'))
+            session, region_name=os.environ.get('OS_REGION_NAME'),
+            service_token=service_token)
     raise exception.ShimError('no volume service: give --cinder-endpoint, '
                               '--local-state or the OS_* variables')
 
 
-def _keystone_session():
+def _password_auth(env, prefix):
     from keystoneauth1.identity import v3
+
+    return v3.Password(
+        auth_url=env['OS_AUTH_URL'], username=env.get(prefix + 'USERNAME'),
+        password=env.get(prefix + 'PASSWORD'),
+        project_name=env.get(prefix + 'PROJECT_NAME'),
+        user_domain_name=env.get(prefix + 'USER_DOMAIN_NAME', 'Default'),
+        project_domain_name=env.get(prefix + 'PROJECT_DOMAIN_NAME',
+                                    'Default'))
+
+
+def _keystone_session():
+    """(session, whether it sends a service token) from OS_* variables.
+
+    With OS_SERVICE_USERNAME the user's token goes with the service
+    user's, as Nova sends them ([service_user] send_service_user_token).
+    """
+    from keystoneauth1 import service_token
     from keystoneauth1 import session
 
     env = os.environ
-    auth = v3.Password(
-        auth_url=env['OS_AUTH_URL'], username=env.get('OS_USERNAME'),
-        password=env.get('OS_PASSWORD'),
-        project_name=env.get('OS_PROJECT_NAME'),
-        user_domain_name=env.get('OS_USER_DOMAIN_NAME', 'Default'),
-        project_domain_name=env.get('OS_PROJECT_DOMAIN_NAME', 'Default'))
-    return session.Session(auth=auth, verify=env.get('OS_CACERT', True))
+    auth = _password_auth(env, 'OS_')
+    with_service = bool(env.get('OS_SERVICE_USERNAME'))
+    if with_service:
+        auth = service_token.ServiceTokenAuthWrapper(
+            user_auth=auth, service_auth=_password_auth(env, 'OS_SERVICE_'))
+    return (session.Session(auth=auth, verify=env.get('OS_CACERT', True)),
+            with_service)
 
 
 def _connection_info(args):

@@ -4,8 +4,9 @@ Besides device attach/detach, the guest keeps a small record per attached
 volume in the domain's ``<metadata>`` (attachment id, host name, device
 path), so that a later detach, possibly from another process, finds the
 Cinder attachment and knows the host connection it used. No connection
-secrets are stored there: the connection info is read back from the volume
-API at detach time.
+secrets are stored there: for a ``local`` connection the device path is
+all a disconnect needs; any other connection info is read back from the
+volume API at detach time.
 """
 
 import time

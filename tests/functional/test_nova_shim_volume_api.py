@@ -1,9 +1,12 @@
 """nova_shim's Cinder client against Cinder's real API and this driver.
 
-What the compute side does around a live attach, over HTTP: the host
-connector (os-brick, host name overridden to one of the emulator's
-instances), an attachment at microversion 3.54, its connection info, the
-attachment completed, the volume's view, the attachment deleted.
+What the compute side does around a live attach, over HTTP, in Nova's
+order: a reserved attachment without a connector, the attachment updated
+with the host connector (os-brick, host name overridden to one of the
+emulator's instances) and answering the connection info, the attachment
+completed, the volume's view; then the volume marked detaching and the
+attachment deleted. The client has no service token here, so it creates
+attachments at 3.50 as the API guard asks of end users.
 """
 
 from tests.functional import cinder_harness  # noqa: I100  isort:skip
@@ -38,8 +41,11 @@ class CinderVolumeAPITest(cinder_harness.EBSFunctionalTestBase):
         atts = []
         for index, server in ((0, 'a' * 8 + '-0000-4000-8000-' + '0' * 12),
                               (1, 'b' * 8 + '-0000-4000-8000-' + '0' * 12)):
-            att = self.cinder.attachment_create(
-                volume_id, self._connector(index), server, 'rw')
+            att = self.cinder.attachment_create(volume_id, server)
+            self.assertIsNone(self.cinder.attachment_get(att['id'])[
+                'connection_info'] or None)
+            att = self.cinder.attachment_update(
+                att['id'], self._connector(index), mountpoint='/dev/vdb')
             info = att['connection_info']
             self.assertEqual('local', info['driver_volume_type'])
             self.assertTrue(info['data']['multiattach'])
@@ -60,6 +66,7 @@ class CinderVolumeAPITest(cinder_harness.EBSFunctionalTestBase):
                          {a['host'] for a in vol['attachments']})
 
         for att_id in atts:
+            self.cinder.begin_detaching(volume_id)
             self.cinder.attachment_delete(att_id)
         self.assertRaises(exception.AttachmentNotFound,
                           self.cinder.attachment_get, atts[0])

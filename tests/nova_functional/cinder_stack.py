@@ -18,6 +18,7 @@ from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_tea_openapi import models as openapi_models
 from cinderclient import client as cinder_client
 
+from ebs_allinone import call_log
 from ebs_allinone import cinder_api
 from ebs_allinone import stack as stack_mod
 
@@ -35,6 +36,8 @@ class CinderStack(object):
 
     def start(self):
         self.stack.make_dir()
+        self.stack.outer_filters[call_log.FILTER_NAME] = (
+            call_log.paste_section(self.call_log_path))
         self.stack.start_emulator()
         self.stack.start_cinder()
         self.url = self.stack.cinder.url
@@ -53,6 +56,19 @@ class CinderStack(object):
     @property
     def log_path(self):
         return self.stack.path('cinder.log')
+
+    @property
+    def call_log_path(self):
+        """Every volume API call Cinder received (:mod:`call_log`)."""
+        return self.stack.path('volume-api-calls.jsonl')
+
+    def call_mark(self):
+        """A mark for :meth:`calls_since`."""
+        return call_log.size(self.call_log_path)
+
+    def calls_since(self, mark):
+        """The volume API calls Cinder received after ``mark``."""
+        return call_log.read(self.call_log_path, start=mark)
 
     @property
     def host_instances(self):

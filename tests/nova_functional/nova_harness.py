@@ -13,8 +13,10 @@ instead of Nova's in-memory ``CinderFixture``:
 * Nova's service token (``[service_user] send_service_user_token`` with
   the ``admin_token`` plugin), as Cinder needs from Nova to delete a
   connected attachment and the guard to let Nova attach at 3.44;
-* the connector of each compute names that compute (the harness sets
-  ``CONF.host`` process-wide, to the last compute started);
+* the connector of each compute names that compute, and a detach runs as
+  the server's compute (the harness sets ``CONF.host`` process-wide, to
+  the last compute started, and Nova's compute skips the hypervisor
+  detach of a server whose host is not ``CONF.host``);
 * Nova's api-paste.ini from the virtualenv, and SQLAlchemy 2's
   deprecation of ``noload()`` (in Nova's own queries) not made an error.
 
@@ -38,6 +40,7 @@ from nova import context as nova_context
 from nova import service_auth
 from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.tests.functional.libvirt import base as libvirt_base
+from nova.virt import block_device
 from nova.virt.libvirt import driver as libvirt_driver
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
@@ -123,6 +126,20 @@ class NovaWithCinderTestBase(libvirt_base.ServersTestBase):
         self.useFixture(fixtures.MonkeyPatch(
             'nova.virt.libvirt.driver.LibvirtDriver.get_volume_connector',
             get_volume_connector))
+
+        original_detach = block_device.DriverVolumeBlockDevice._do_detach
+
+        def _do_detach(bdm, context, instance, *args, **kwargs):
+            host = CONF.host
+            CONF.set_override('host', instance.host)
+            try:
+                return original_detach(bdm, context, instance, *args,
+                                       **kwargs)
+            finally:
+                CONF.set_override('host', host)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.block_device.DriverVolumeBlockDevice._do_detach',
+            _do_detach))
 
     def _record_attach_calls(self):
         original = fakelibvirt.Domain.attachDeviceFlags

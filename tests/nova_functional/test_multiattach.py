@@ -10,11 +10,18 @@ and the backend empty.
 """
 
 from cinderclient import exceptions as cinder_exc
+import fixtures
+from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.tests.functional.api import client as nova_client
+from os_brick.initiator.connectors import local as brick_local
 from oslo_utils import uuidutils
+import testtools.content
 
+from ebs_allinone import call_log
 from ebs_allinone import cinder_api
 from ebs_allinone import cinder_config
+from nova_shim import attach
+from nova_shim import volume_api
 from tests.nova_functional import cinder_stack
 from tests.nova_functional import nova_harness
 
@@ -27,6 +34,21 @@ HOSTS = ['compute-%02d' % index for index in range(1, MAX_HOSTS + 2)]
 # The smallest ESSD PL1 disk (sparse on the emulator).
 VOLUME_GB = 20
 AFFECT_LIVE_AND_CONFIG = 3  # VIR_DOMAIN_AFFECT_LIVE | _CONFIG
+# os-brick's own, before Nova's harness fakes every connector's
+# connect_volume (the shim builds its <disk> from the path it answers).
+LOCAL_CONNECT_VOLUME = brick_local.LocalConnector.connect_volume
+
+
+def _set_metadata(domain, metadata_type, metadata, key, uri, flags=0):
+    store = domain.__dict__.setdefault('_test_metadata', {})
+    if metadata is None:
+        store.pop(uri, None)
+    else:
+        store[uri] = metadata
+
+
+def _metadata(domain, metadata_type, uri, flags=0):
+    return domain.__dict__.get('_test_metadata', {}).get(uri, '')
 
 
 class MultiattachWithNovaTest(nova_harness.NovaWithCinderTestBase):
@@ -315,3 +337,80 @@ class MultiattachWithNovaTest(nova_harness.NovaWithCinderTestBase):
         self._assert_attached(volume.id, [second])
         self._detach(second, volume.id)
         self._assert_attached(volume.id, [])
+
+    # -- the shim's Cinder calls against Nova's --------------------------
+    def _shim(self, host):
+        """nova_shim's attacher for a compute of the harness.
+
+        It drives that compute's fakelibvirt connection, as Nova's libvirt
+        driver does, and talks to Cinder with Nova's service token.
+        """
+        self.useFixture(fixtures.MonkeyPatch('nova_shim.attach.libvirt',
+                                             fakelibvirt))
+        self.useFixture(fixtures.MonkeyPatch('nova_shim.guest.libvirt',
+                                             fakelibvirt))
+        # fakelibvirt ignores domain metadata, where the shim keeps its
+        # per-volume record.
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.tests.fixtures.libvirt.Domain.setMetadata', _set_metadata))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.tests.fixtures.libvirt.Domain.metadata', _metadata))
+        self.useFixture(fixtures.MonkeyPatch(
+            'os_brick.initiator.connectors.local.LocalConnector.'
+            'connect_volume', LOCAL_CONNECT_VOLUME))
+        api = volume_api.CinderVolumeAPI.noauth(
+            self.cinder_stack.url + '/{project_id}', project_id=PROJECT_ID,
+            service_token=nova_harness.SERVICE_TOKEN)
+        conn = self.computes[host].driver._host.get_connection()
+        return attach.VolumeAttacher(conn, api, host=host,
+                                     my_ip='127.0.0.1', detach_timeout=5)
+
+    def _scenario_calls(self, attach_volume, detach_volume):
+        """The Cinder calls of a scenario.
+
+        The servers (on two hosts) attach one multi-attach volume in turn,
+        then detach it in the same order.
+        """
+        volume = self._volume()
+        mark = self.cinder_stack.call_mark()
+        for server in self.servers:
+            attach_volume(server, volume.id)
+        for server in self.servers:
+            detach_volume(server, volume.id)
+        calls = self.cinder_stack.calls_since(mark)
+        self._assert_attached(volume.id, [])
+        self._delete_volume(volume.id)
+        return calls
+
+    def test_shim_makes_the_cinder_calls_nova_makes(self):
+        self._start_computes(2)
+        self.servers = [self._server(host) for host in HOSTS[:2]]
+        shims = {host: self._shim(host) for host in HOSTS[:2]}
+
+        def shim_attach(server, volume_id):
+            shims[server['OS-EXT-SRV-ATTR:host']].attach(server['id'],
+                                                         volume_id)
+
+        def shim_detach(server, volume_id):
+            shims[server['OS-EXT-SRV-ATTR:host']].detach(server['id'],
+                                                         volume_id)
+
+        nova_calls = self._scenario_calls(self._attach, self._detach)
+        shim_calls = self._scenario_calls(shim_attach, shim_detach)
+        message = 'Nova:\n%s\nnova_shim:\n%s' % (
+            call_log.format_calls(nova_calls),
+            call_log.format_calls(shim_calls))
+        self.addDetail('cinder-calls', testtools.content.text_content(
+            message))
+        # Nova's own calls were seen (every one as the compute service,
+        # none refused), and the shim made the same ones in the same order.
+        writes = [(c.method, c.path.rsplit('/', 1)[-1], c.action)
+                  for c in nova_calls if c.method != 'GET']
+        self.assertEqual(
+            2 * [('POST', 'attachments', None), ('PUT', '{id}', None),
+                 ('POST', 'action', 'os-complete')] +
+            2 * [('POST', 'action', 'os-begin_detaching'),
+                 ('DELETE', '{id}', None)], writes, message)
+        self.assertTrue(all(c.service_token and c.status < 400
+                            for c in nova_calls), message)
+        self.assertEqual(nova_calls, shim_calls, message)

@@ -19,6 +19,7 @@ import webob.dec
 
 from cinder_ebs_driver import connection
 from cinder_ebs_driver import options
+from ebs_allinone import call_log
 from ebs_allinone import cinder_config
 from ebs_allinone import service_token
 from ebs_allinone import stack
@@ -255,6 +256,22 @@ class ApiPasteTest(base.BaseTestCase):
             self.assertEqual(original[name], pipelines[name], name)
             self.assertNotIn(cinder_config.SERVICE_TOKEN_FILTER,
                              pipelines[name])
+
+    def test_outer_filters_come_first_in_noauth_pipelines(self):
+        path = os.path.join(self.tmp, 'with-log.ini')
+        section = call_log.paste_section('/x/calls.jsonl')
+        cinder_config.write_api_paste(
+            path, outer_filters={call_log.FILTER_NAME: section})
+        paste = _read(path)
+        self.assertEqual(section,
+                         dict(paste['filter:' + call_log.FILTER_NAME]))
+        pipelines = self._pipelines(paste)
+        for name in cinder_config.NOAUTH_PIPELINES:
+            self.assertEqual([call_log.FILTER_NAME] +
+                             self._pipelines(self.paste)[name],
+                             pipelines[name])
+        for name in KEYSTONE_PIPELINES:
+            self.assertNotIn(call_log.FILTER_NAME, pipelines[name])
 
     def test_no_other_pipeline_has_the_filter(self):
         for section in self.paste.sections():

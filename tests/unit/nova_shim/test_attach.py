@@ -299,3 +299,32 @@ class AttacherTest(testtools.TestCase):
     def test_detach_of_unattached_volume(self):
         self.assertRaises(exception.VolumeNotAttached,
                           self.shim.detach, 'a', VOL)
+
+    def test_detach_keeps_connection_of_a_server_cinder_lists_here(self):
+        # Another server of this host that only Cinder knows of (its guest
+        # is on another libvirt connection): Nova's libvirt driver would
+        # keep the host connection too.
+        self.volumes.add_volume(VOL, self.dev, multiattach=True)
+        self.shim.attach('a', VOL)
+        other = self.volumes.attachment_create(
+            VOL, '33333333-3333-4333-8333-333333333333')['id']
+        self.volumes.attachment_update(other, {'host': 'h1'})
+        self.assertFalse(self.shim.detach('a', VOL)['disconnected'])
+        self.assertEqual([other], [a['id'] for a in
+                                   self.volumes.list_attachments(VOL)])
+
+    def test_failed_detach_rolls_back_the_detaching(self):
+        self.volumes.add_volume(VOL, self.dev, multiattach=True)
+        att = self.shim.attach('a', VOL)['attachment_id']
+        self.dom_a.detachDeviceFlags = mock.Mock(
+            side_effect=libvirt.libvirtError('busy'))
+        calls = []
+        for name in ('begin_detaching', 'roll_detaching',
+                     'attachment_delete'):
+            self.useFixture(fixtures.MockPatchObject(
+                self.volumes, name,
+                side_effect=lambda *a, name=name: calls.append(name)))
+        self.assertRaises(libvirt.libvirtError, self.shim.detach, 'a', VOL)
+        self.assertEqual(['begin_detaching', 'roll_detaching'], calls)
+        self.assertEqual([att], [a['id'] for a in
+                                 self.volumes.list_attachments(VOL)])

@@ -95,7 +95,9 @@ class CommandTest(testtools.TestCase):
                                       '--project-id', 'p1', '--user-id',
                                       'nova', 'detach', 'vm', VOL]))
         noauth.assert_called_once_with(endpoint, project_id='p1',
-                                       user_id='nova', microversion='3.54')
+                                       user_id='nova', service_token=None)
         self.assertEqual(0, cmd.main(['--cinder-endpoint', endpoint,
+                                      '--service-token', 'tok',
                                       'detach', 'vm', VOL]))
         self.assertEqual('admin', noauth.call_args[1]['user_id'])
+        self.assertEqual('tok', noauth.call_args[1]['service_token'])

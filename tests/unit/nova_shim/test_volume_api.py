@@ -22,25 +22,32 @@ class LocalVolumesTest(testtools.TestCase):
 
     def test_connection_info(self):
         self.api.add_volume(VOL, '/dev/loop3', multiattach=True)
-        att = self.api.attachment_create(VOL, {'host': 'h1'}, INST_A, 'ro')
+        att = self.api.attachment_create(VOL, INST_A, 'ro')
+        self.assertEqual({'id': att['id']}, att)
+        self.assertIsNone(
+            self.api.attachment_get(att['id'])['connection_info'])
+        updated = self.api.attachment_update(att['id'], {'host': 'h1'},
+                                             mountpoint='/dev/vdb')
         self.assertEqual(
             {'driver_volume_type': 'local',
              'data': {'device_path': '/dev/loop3', 'volume_id': VOL,
                       'access_mode': 'ro', 'multiattach': True,
                       'discard': False}},
-            att['connection_info'])
+            updated['connection_info'])
         self.assertEqual('available', self.api.get_volume(VOL)['status'])
         self.api.attachment_complete(att['id'])
-        vol = self.api.get_volume(VOL)
+        vol = self.api.get_volume(VOL, shared_targets=True)
         self.assertEqual('in-use', vol['status'])
         self.assertEqual([{'id': att['id'], 'instance_uuid': INST_A,
                            'host': 'h1'}], vol['attachments'])
         self.assertEqual(INST_A,
                          self.api.attachment_get(att['id'])['instance_uuid'])
+        self.api.begin_detaching(VOL)
+        self.api.roll_detaching(VOL)
 
     def test_state_is_shared_between_instances(self):
         self.api.add_volume(VOL, '/dev/loop3')
-        att = self.api.attachment_create(VOL, {'host': 'h1'}, INST_A)
+        att = self.api.attachment_create(VOL, INST_A)
         other = volume_api.LocalVolumes(self.state)
         self.assertEqual([att['id']],
                          other.list_volumes()[VOL]['attachments'])
@@ -49,28 +56,29 @@ class LocalVolumesTest(testtools.TestCase):
 
     def test_single_attach_refuses_second_instance(self):
         self.api.add_volume(VOL, '/dev/loop3', multiattach=False)
-        self.api.attachment_create(VOL, {'host': 'h1'}, INST_A)
+        self.api.attachment_create(VOL, INST_A)
         error = self.assertRaises(exception.VolumeNotShareable,
-                                  self.api.attachment_create, VOL,
-                                  {'host': 'h2'}, INST_B)
+                                  self.api.attachment_create, VOL, INST_B)
         self.assertIn(INST_A, str(error))
         # The same instance may get another attachment (retry).
-        self.api.attachment_create(VOL, {'host': 'h1'}, INST_A)
+        self.api.attachment_create(VOL, INST_A)
 
     def test_multiattach_accepts_second_instance(self):
         self.api.add_volume(VOL, '/dev/loop3', multiattach=True)
-        self.api.attachment_create(VOL, {'host': 'h1'}, INST_A)
-        self.api.attachment_create(VOL, {'host': 'h2'}, INST_B)
+        self.api.attachment_create(VOL, INST_A)
+        self.api.attachment_create(VOL, INST_B)
         self.assertEqual(2, len(self.api.get_volume(VOL)['attachments']))
 
     def test_errors(self):
         self.assertRaises(exception.ShimError, self.api.get_volume, VOL)
         self.assertRaises(exception.AttachmentNotFound,
                           self.api.attachment_get, 'nope')
+        self.assertRaises(exception.AttachmentNotFound,
+                          self.api.attachment_update, 'nope', {})
         self.api.add_volume(VOL, '/dev/loop3')
         self.assertRaises(exception.ShimError, self.api.attachment_create,
-                          VOL, {}, INST_A, 'wo')
-        att = self.api.attachment_create(VOL, {}, INST_A)
+                          VOL, INST_A, 'wo')
+        att = self.api.attachment_create(VOL, INST_A)
         self.assertRaises(exception.ShimError, self.api.remove_volume, VOL)
         self.api.attachment_delete(att['id'])
         self.api.attachment_delete(att['id'])
@@ -84,59 +92,126 @@ class LocalVolumesTest(testtools.TestCase):
 
 
 class CinderVolumeAPITest(testtools.TestCase):
+    """One cinderclient per microversion; which call uses which."""
 
     def setUp(self):
         super().setUp()
-        self.client = mock.Mock()
+        self.clients = {}
         self.useFixture(fixtures.MockPatch('cinderclient.client.Client',
-                                           return_value=self.client))
+                                           side_effect=self._client))
         self.api = volume_api.CinderVolumeAPI.noauth(
-            'http://127.0.0.1:8776/v3/{project_id}', project_id='p1')
+            'http://127.0.0.1:8776/v3/{project_id}', project_id='p1',
+            service_token='compute-token')
 
-    def test_microversion_floor(self):
-        self.assertRaises(ValueError, volume_api.CinderVolumeAPI,
-                          mock.Mock(), microversion='3.44')
+    def _client(self, version, **kwargs):
+        client = mock.Mock(kwargs=kwargs)
+        self.clients[version.get_string()] = client
+        return client
 
-    def test_noauth_token(self):
-        from cinderclient import client
-
-        session = client.Client.call_args[1]['session']
+    def test_noauth_token_and_service_token(self):
+        client = self.api.client('3.44')
+        session = client.kwargs['session']
         self.assertEqual('admin:p1', session.auth.get_token(session))
+        self.assertEqual({'X-Auth-Token': 'admin:p1',
+                          'X-Service-Token': 'compute-token'},
+                         session.auth.get_headers(session))
         self.assertEqual('http://127.0.0.1:8776/v3/p1',
-                         client.Client.call_args[1]['endpoint_override'])
+                         client.kwargs['endpoint_override'])
+        # One client per microversion.
+        self.assertIs(client, self.api.client('3.44'))
+
+    def test_without_service_token(self):
+        api = volume_api.CinderVolumeAPI.noauth(
+            'http://127.0.0.1:8776/v3/p1')
+        session = api.client('3.0').kwargs['session']
+        self.assertNotIn('X-Service-Token', session.auth.get_headers(session))
+        self.assertEqual('3.50', api.attachment_create_version())
+        self.assertEqual('3.44', self.api.attachment_create_version())
+        self.assertEqual('3.54', self.api.attachment_create_version('ro'))
+        self.assertEqual('3.54', api.attachment_create_version('ro'))
 
     def test_get_volume(self):
         vol = mock.Mock(id=VOL, multiattach=True, status='in-use',
                         attachments=[{'attachment_id': 'a1',
                                       'server_id': INST_A,
                                       'host_name': 'h1'}])
-        self.client.volumes.get.return_value = vol
+        self.api.client('3.0').volumes.get.return_value = vol
         self.assertEqual({'id': VOL, 'multiattach': True, 'status': 'in-use',
                           'attachments': [{'id': 'a1',
                                            'instance_uuid': INST_A,
                                            'host': 'h1'}]},
                          self.api.get_volume(VOL))
 
+    def test_reads(self):
+        vol = mock.Mock(id=VOL, multiattach=False, status='available',
+                        attachments=[])
+        self.api.client('3.0').volumes.get.return_value = vol
+        self.api.client('3.69').volumes.get.return_value = vol
+        self.api.get_volume(VOL)
+        self.clients['3.0'].volumes.get.assert_called_once_with(VOL)
+        self.api.get_volume(VOL, shared_targets=True)
+        self.clients['3.69'].volumes.get.assert_called_once_with(VOL)
+
     def test_attachment_calls(self):
-        # python-cinderclient's attachments.create() returns a plain dict,
-        # and Cinder answers the connection info flat.
-        self.client.attachments.create.return_value = {
+        att_client = self.api.client('3.44')
+        att_client.attachments.create.return_value = {'id': 'a1'}
+        self.assertEqual({'id': 'a1'},
+                         self.api.attachment_create(VOL, INST_A, 'rw'))
+        # Reserved: no connector, no mode, as Nova's API creates it.
+        att_client.attachments.create.assert_called_once_with(
+            VOL, None, INST_A, 'null')
+        updated = mock.Mock()
+        # Cinder answers the connection info flat.
+        updated.to_dict.return_value = {
             'id': 'a1', 'volume_id': VOL, 'instance': INST_A,
             'connection_info': {'driver_volume_type': 'local',
                                 'device_path': '/dev/sdx',
                                 'attachment_id': 'a1'}}
-        result = self.api.attachment_create(VOL, {'host': 'h1'}, INST_A,
-                                            'rw')
-        self.client.attachments.create.assert_called_once_with(
-            VOL, {'host': 'h1'}, INST_A, 'rw')
-        self.assertEqual('a1', result['id'])
+        att_client.attachments.update.return_value = updated
+        connector = {'host': 'h1'}
+        result = self.api.attachment_update('a1', connector,
+                                            mountpoint='/dev/vdb')
+        att_client.attachments.update.assert_called_once_with(
+            'a1', {'host': 'h1', 'mountpoint': '/dev/vdb'})
+        self.assertEqual({'host': 'h1'}, connector)
         self.assertEqual({'driver_volume_type': 'local',
                           'data': {'device_path': '/dev/sdx'}},
                          result['connection_info'])
         self.api.attachment_complete('a1')
-        self.client.attachments.complete.assert_called_once_with('a1')
+        att_client.attachments.complete.assert_called_once_with('a1')
         self.api.attachment_delete('a1')
-        self.client.attachments.delete.assert_called_once_with('a1')
+        att_client.attachments.delete.assert_called_once_with('a1')
+        self.api.begin_detaching(VOL)
+        self.clients['3.0'].volumes.begin_detaching.assert_called_once_with(
+            VOL)
+        self.api.roll_detaching(VOL)
+        self.clients['3.0'].volumes.roll_detaching.assert_called_once_with(
+            VOL)
+
+    def test_read_only_attachment_names_its_mode(self):
+        self.api.client('3.54').attachments.create.return_value = {
+            'id': 'a1'}
+        self.api.attachment_create(VOL, INST_A, 'ro')
+        self.clients['3.54'].attachments.create.assert_called_once_with(
+            VOL, None, INST_A, 'ro')
+
+    def test_update_and_delete_retried_on_server_errors(self):
+        from cinderclient import exceptions as cinder_exc
+
+        manager = self.api.client('3.44').attachments
+        manager.delete.side_effect = [cinder_exc.ClientException(500),
+                                      cinder_exc.ClientException(504), None]
+        self.api.attachment_delete('a1')
+        self.assertEqual(3, manager.delete.call_count)
+        manager.update.side_effect = cinder_exc.ClientException(500)
+        self.assertRaises(cinder_exc.ClientException,
+                          self.api.attachment_update, 'a1', {})
+        self.assertEqual(volume_api.RETRY_ATTEMPTS, manager.update.call_count)
+        manager.update.reset_mock()
+        manager.update.side_effect = cinder_exc.BadRequest(400)
+        self.assertRaises(cinder_exc.BadRequest,
+                          self.api.attachment_update, 'a1', {})
+        self.assertEqual(1, manager.update.call_count)
 
     def test_attachment_get_reads_a_resource(self):
         # ... while attachments.show() returns a Resource.
@@ -145,7 +220,7 @@ class CinderVolumeAPITest(testtools.TestCase):
             'id': 'a1', 'volume_id': VOL, 'instance': INST_A,
             'connection_info': {'driver_volume_type': 'local',
                                 'data': {'device_path': '/dev/sdx'}}}
-        self.client.attachments.show.return_value = att
+        self.api.client('3.44').attachments.show.return_value = att
         result = self.api.attachment_get('a1')
         self.assertEqual(INST_A, result['instance_uuid'])
         self.assertEqual('local',
@@ -154,8 +229,9 @@ class CinderVolumeAPITest(testtools.TestCase):
     def test_missing_attachment(self):
         from cinderclient import exceptions as cinder_exc
 
-        self.client.attachments.show.side_effect = cinder_exc.NotFound(404)
+        manager = self.api.client('3.44').attachments
+        manager.show.side_effect = cinder_exc.NotFound(404)
         self.assertRaises(exception.AttachmentNotFound,
                           self.api.attachment_get, 'a1')
-        self.client.attachments.delete.side_effect = cinder_exc.NotFound(404)
+        manager.delete.side_effect = cinder_exc.NotFound(404)
         self.api.attachment_delete('a1')

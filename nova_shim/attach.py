@@ -172,9 +172,9 @@ class VolumeAttacher(object):
         self.detach_attempts = detach_attempts
         self.timer_factory = timer_factory
         self._connector = None
-        # libvirt and QEMU keep their versions for the life of the
-        # connection: checked once.
-        self._can_share = False
+        # libvirt and QEMU keep their versions for the life of a
+        # connection: the connection that passed the check.
+        self._checked_conn = None
         self._timers = threading.local()
 
     def _phase(self, name):
@@ -194,9 +194,9 @@ class VolumeAttacher(object):
             return self._connector
 
     def _check_can_share(self):
-        if not self._can_share:
+        if self._checked_conn is not self.conn:
             host_mod.check_can_share_disks(self.conn)
-            self._can_share = True
+            self._checked_conn = self.conn
 
     def _brick(self, connection_info):
         return host_mod.get_volume_connector(

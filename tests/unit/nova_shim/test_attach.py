@@ -291,6 +291,17 @@ class AttacherTest(testtools.TestCase):
         other.attach('b', VOL)
         self.assertEqual(2, self.conn.getVersion.call_count)
 
+    def test_a_new_connection_is_checked_again(self):
+        self.volumes.add_volume(VOL, self.dev, multiattach=True)
+        self.shim.attach('a', VOL)
+        new_conn = mock.Mock(wraps=self.conn)
+        new_conn.getVersion.return_value = 6001000
+        new_conn.getLibVersion.return_value = 9000000
+        self.shim.conn = new_conn
+        self.assertRaises(exception.HypervisorCannotShare,
+                          self.shim.attach, 'b', VOL)
+        self.assertEqual(1, new_conn.getVersion.call_count)
+
     def test_single_attach_volume_needs_no_version_check(self):
         self.volumes.add_volume(VOL, self.dev, multiattach=False)
         self.shim.attach('a', VOL)

@@ -72,6 +72,7 @@ PHASES = (VOLUME_API, 'connector', 'libvirt checks', 'lock',
 SHIMS_OWN = "shim's own"
 DISK_LINE = 'EBS-GUEST-DISK vd'
 GONE_LINE = 'EBS-GUEST-DISK-GONE vd'
+BOTH = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
 
 
 class BenchTimer(timing.PhaseTimer):
@@ -161,17 +162,17 @@ class Host(object):
 
     def bare_attach(self, disk_xml):
         """The reference: a disk like the shim's, by libvirt alone."""
-        flags = (libvirt.VIR_DOMAIN_AFFECT_LIVE |
-                 libvirt.VIR_DOMAIN_AFFECT_CONFIG)
         seen = self.guest.console().count(DISK_LINE)
-        gone = self.guest.console().count(GONE_LINE)
         start = time.perf_counter()
-        self.guest.domain.attachDeviceFlags(disk_xml, flags)
+        self.guest.domain.attachDeviceFlags(disk_xml, BOTH)
         took = time.perf_counter() - start
         self._wait_line(DISK_LINE, seen + 1)
-        self.guest.domain.detachDeviceFlags(disk_xml, flags)
-        self._wait_line(GONE_LINE, gone + 1)
         return took
+
+    def bare_detach(self, disk_xml):
+        gone = self.guest.console().count(GONE_LINE)
+        self.guest.domain.detachDeviceFlags(disk_xml, BOTH)
+        self._wait_line(GONE_LINE, gone + 1)
 
 
 def local_volume(stack, workdir):
@@ -269,8 +270,12 @@ def run(args):
                     host.attach(volume_id))
             for host in hosts:
                 host.detach(volume_id)
+            # The reference in the same conditions: attached into every
+            # guest, then detached.
             for host in hosts:
                 bare.append(host.bare_attach(ref_xml))
+            for host in hosts:
+                host.bare_detach(ref_xml)
     print('%d hosts x %d attaches of one multi-attach volume (%s) into '
           'TCG guests' % (args.hosts, args.rounds,
                           'Cinder' if args.cinder else 'local loop device'))

@@ -14,6 +14,9 @@ its serial) and plays a role given on the kernel command line:
   write's result at once (a small static program, ``ebs-pwrite``, built
   with gcc: busybox's dd falls back to buffered writes on an unaligned
   buffer, which report errors late);
+* ``iobench`` measures the disk with ``O_DIRECT`` (see
+  :mod:`ebs_allinone.guest_iobench`) each time one is plugged in, using
+  ``ebs_mib`` MiB of it;
 * ``idle`` only reports the disk; without a serial, any disk (the
   guests of ``ebs-allinone serve``, into which the user attaches volumes).
 
@@ -30,6 +33,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+
+from ebs_allinone import guest_iobench
 
 META_PACKAGE = 'linux-image-cloud-amd64'
 BUSYBOX = '/bin/busybox'
@@ -57,6 +62,7 @@ serial=
 record=
 offset=0
 interval=50
+mib=64
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         ebs_role=*) role=${arg#ebs_role=} ;;
@@ -64,6 +70,7 @@ for arg in $(cat /proc/cmdline); do
         ebs_record=*) record=${arg#ebs_record=} ;;
         ebs_offset=*) offset=${arg#ebs_offset=} ;;
         ebs_interval_ms=*) interval=${arg#ebs_interval_ms=} ;;
+        ebs_mib=*) mib=${arg#ebs_mib=} ;;
     esac
 done
 echo "EBS-GUEST-READY role=$role"
@@ -96,6 +103,9 @@ while :; do
             ;;
         appender)
             /bin/ebs-pwrite "$dev" "$name" "$offset" "$record" "$interval"
+            ;;
+        iobench)
+            /bin/ebs-iobench "$dev" "$mib"
             ;;
         reader)
             while [ -b "$dev" ]; do
@@ -258,7 +268,10 @@ def _build_initramfs(kernel_dir, dest):
         for name in MODULES:
             shutil.copy(os.path.join(kernel_dir, 'modules', name + '.ko'),
                         os.path.join(root, 'lib', 'modules'))
-        _build_pwrite(os.path.join(root, 'bin', 'ebs-pwrite'), work)
+        _build_static(PWRITE_SOURCE, os.path.join(root, 'bin', 'ebs-pwrite'),
+                      work)
+        _build_static(guest_iobench.SOURCE,
+                      os.path.join(root, 'bin', 'ebs-iobench'), work)
         init = os.path.join(root, 'init')
         with open(init, 'w') as f:
             f.write(_init_script())
@@ -279,18 +292,19 @@ def _build_initramfs(kernel_dir, dest):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _build_pwrite(dest, work):
-    """Compile the appender's writer, statically (the guest has no libc)."""
-    source = os.path.join(work, 'ebs-pwrite.c')
+def _build_static(code, dest, work):
+    """Compile a guest program, statically (the guest has no libc)."""
+    source = os.path.join(work, os.path.basename(dest) + '.c')
     with open(source, 'w') as f:
-        f.write(PWRITE_SOURCE)
+        f.write(code)
     try:
         subprocess.run(['gcc', '-static', '-O2', '-o', dest, source],
                        capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as exc:
         raise GuestImageUnavailable(
-            'cannot build the guest writer with gcc -static (gcc and '
-            'libc6-dev are needed): %s' % getattr(exc, 'stderr', exc))
+            'cannot build %s with gcc -static (gcc and '
+            'libc6-dev are needed): %s' % (os.path.basename(dest),
+                                           getattr(exc, 'stderr', exc)))
 
 
 _IMAGE = {}
@@ -328,6 +342,7 @@ def _ensure_image():
         _fetch_kernel(package, kernel_dir)
     digest = hashlib.sha256(_init_script().encode())
     digest.update(PWRITE_SOURCE.encode())
+    digest.update(guest_iobench.SOURCE.encode())
     with open(BUSYBOX, 'rb') as f:
         digest.update(f.read())
     initramfs = os.path.join(

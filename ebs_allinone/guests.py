@@ -71,11 +71,12 @@ class Guest(object):
     :param record: what the writer writes / the reader waits for.
     :param offset: where the appender writes.
     :param interval_ms: how often the appender writes.
+    :param mib: how much of the disk the iobench role uses.
     """
 
     def __init__(self, conn, daemons, workdir, role='idle', volume_id='',
                  record='', prefix='ebs-guest', boot_timeout=60, offset=0,
-                 interval_ms=50):
+                 interval_ms=50, mib=64):
         self.conn = conn
         self.daemons = daemons
         self.workdir = workdir
@@ -84,6 +85,7 @@ class Guest(object):
         self.record = record
         self.offset = offset
         self.interval_ms = interval_ms
+        self.mib = mib
         self.boot_timeout = boot_timeout
         self.name = '%s-%s-%s' % (prefix, role, uuid.uuid4().hex[:8])
         self.console_path = os.path.join(workdir, self.name + '.console')
@@ -104,6 +106,8 @@ class Guest(object):
         if self.role == 'appender':
             args += ['ebs_offset=%d' % self.offset,
                      'ebs_interval_ms=%d' % self.interval_ms]
+        if self.role == 'iobench':
+            args.append('ebs_mib=%d' % self.mib)
         xml = domain_xml(self.name, kernel, initrd, self.console_path, args)
         self.domain = self.conn.defineXML(xml)
         self.uuid = self.domain.UUIDString()

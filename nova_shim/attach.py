@@ -18,9 +18,11 @@ The small functions at the top read domain XML and decide; they are pure
 and tested on their own.
 """
 
+import contextlib
 import copy
 import os
 import string
+import threading
 import time
 
 import libvirt
@@ -33,6 +35,7 @@ from nova_shim import disk
 from nova_shim import exception
 from nova_shim import guest as guest_mod
 from nova_shim import host as host_mod
+from nova_shim import timing
 
 LOG = logging.getLogger(__name__)
 
@@ -158,11 +161,13 @@ class VolumeAttacher(object):
     :param root_helper: for os-brick; see :func:`host.init_privsep`, which
         the caller runs once per process.
     :param detach_timeout: seconds the guest has to release a disk.
+    :param timer_factory: makes the :class:`nova_shim.timing.PhaseTimer`
+        of each attach (a benchmark passes its own to read the phases).
     """
 
     def __init__(self, conn, volume_api, host=None, my_ip=None,
                  root_helper=None, bus='virtio', detach_timeout=30,
-                 detach_attempts=3):
+                 detach_attempts=3, timer_factory=timing.PhaseTimer):
         self.conn = conn
         self.volume_api = volume_api
         self.host = host
@@ -171,15 +176,33 @@ class VolumeAttacher(object):
         self.bus = bus
         self.detach_timeout = detach_timeout
         self.detach_attempts = detach_attempts
+        self.timer_factory = timer_factory
         self._connector = None
+        # libvirt and QEMU keep their versions for the life of a
+        # connection: the connection that passed the check.
+        self._checked_conn = None
+        self._timers = threading.local()
+
+    def _phase(self, name):
+        """Time a step of the attach in progress on this thread."""
+        timer = getattr(self._timers, 'current', None)
+        if timer is None:
+            return contextlib.nullcontext()
+        return timer.phase(name)
 
     @property
     def connector(self):
-        if self._connector is None:
-            self._connector = host_mod.get_host_connector(
-                host=self.host, my_ip=self.my_ip,
-                root_helper=self.root_helper)
-        return self._connector
+        with self._phase('connector'):
+            if self._connector is None:
+                self._connector = host_mod.get_host_connector(
+                    host=self.host, my_ip=self.my_ip,
+                    root_helper=self.root_helper)
+            return self._connector
+
+    def _check_can_share(self):
+        if self._checked_conn is not self.conn:
+            host_mod.check_can_share_disks(self.conn)
+            self._checked_conn = self.conn
 
     def _brick(self, connection_info):
         return host_mod.get_volume_connector(
@@ -215,18 +238,30 @@ class VolumeAttacher(object):
         :raises HypervisorCannotShare: the volume is multi-attach and
             libvirt/QEMU are too old to share it.
         """
-        guest = guest_mod.Guest.lookup(self.conn, instance)
-        with lockutils.lock('ebs-volume-%s' % volume_id):
-            return self._attach(guest, volume_id, mode, target_dev)
+        timer = self.timer_factory()
+        self._timers.current = timer
+        try:
+            with timer.phase('libvirt checks'):
+                guest = guest_mod.Guest.lookup(self.conn, instance)
+            with contextlib.ExitStack() as stack:
+                with timer.phase('lock'):
+                    stack.enter_context(
+                        lockutils.lock('ebs-volume-%s' % volume_id))
+                result = self._attach(guest, volume_id, mode, target_dev)
+        finally:
+            self._timers.current = None
+        LOG.debug('Attach of volume %(vol)s: %(phases)s',
+                  {'vol': volume_id, 'phases': timer.summary()})
+        return result
 
-    def _check_attachable(self, guest, volume, volume_id):
-        for doc in guest.xmls():
+    def _check_attachable(self, guest, volume, volume_id, docs):
+        for doc in docs:
             found = find_volume_disk(doc, volume_id)
             if found:
                 raise exception.VolumeAlreadyAttached(
                     volume_id, guest.name, found['target_dev'])
         if volume['multiattach']:
-            host_mod.check_can_share_disks(self.conn)
+            self._check_can_share()
             return
         users = {a['instance_uuid'] for a in volume.get('attachments', ())
                  if a.get('instance_uuid') not in (None, guest.uuid)}
@@ -237,8 +272,11 @@ class VolumeAttacher(object):
 
     def _attach(self, guest, volume_id, mode, target_dev):
         volume = self.volume_api.get_volume(volume_id)
-        self._check_attachable(guest, volume, volume_id)
-        target_dev = target_dev or choose_target_dev(guest.xmls(), self.bus)
+        with self._phase('libvirt checks'):
+            # One read of the domain's documents serves both decisions.
+            docs = guest.xmls()
+            self._check_attachable(guest, volume, volume_id, docs)
+            target_dev = target_dev or choose_target_dev(docs, self.bus)
 
         # Nova's order: a reserved attachment (no connector), then, as the
         # compute, the volume read again and the attachment updated with
@@ -256,24 +294,29 @@ class VolumeAttacher(object):
                 attachment_id, self.connector,
                 mountpoint='/dev/%s' % target_dev)
             connection_info = copy.deepcopy(attachment['connection_info'])
-            brick = self._brick(connection_info)
-            device_info = brick.connect_volume(connection_info['data'])
+            with self._phase('os-brick connect'):
+                brick = self._brick(connection_info)
+                device_info = brick.connect_volume(connection_info['data'])
             # What Nova's block device layer adds before building the XML.
             connection_info['data']['device_path'] = device_info['path']
             connection_info['serial'] = volume_id
             connection_info['multiattach'] = bool(volume['multiattach'])
             connection_info['attachment_id'] = attachment_id
-            disk_xml = disk.build_disk_xml(connection_info, target_dev,
-                                           bus=self.bus)
-            flags = guest.affect_flags()
-            guest.attach_device(disk_xml, flags)
+            with self._phase('XML build'):
+                disk_xml = disk.build_disk_xml(connection_info, target_dev,
+                                               bus=self.bus)
+            with self._phase('libvirt checks'):
+                flags = guest.affect_flags()
+            with self._phase('attachDeviceFlags'):
+                guest.attach_device(disk_xml, flags)
             attached_flags = flags
-            guest.set_volume_record(volume_id, {
-                'attachment': attachment_id,
-                'host': self.connector.get('host'),
-                'device-path': device_info['path'],
-                'driver-volume-type':
-                    connection_info['driver_volume_type']})
+            with self._phase('metadata record'):
+                guest.set_volume_record(volume_id, {
+                    'attachment': attachment_id,
+                    'host': self.connector.get('host'),
+                    'device-path': device_info['path'],
+                    'driver-volume-type':
+                        connection_info['driver_volume_type']})
             self.volume_api.attachment_complete(attachment_id)
         except Exception:
             LOG.exception('Attaching volume %(vol)s to %(guest)s failed; '

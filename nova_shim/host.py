@@ -6,6 +6,8 @@
 * the check that the hypervisor can share a disk between guests.
 """
 
+import copy
+import functools
 import os
 import shlex
 
@@ -88,16 +90,36 @@ def root_helper_command(root_helper=None):
     return '' if os.geteuid() == 0 else DEFAULT_ROOT_HELPER
 
 
+@functools.lru_cache(maxsize=None)
+def _probed_connector(root_helper, my_ip, multipath):
+    """os-brick's connector properties, probed once per process.
+
+    The probes (``findmnt`` and ``blkid`` for the root file system's uuid,
+    the system uuid, the NVMe host NQN and host id, the iSCSI initiator
+    name, the Fibre Channel HBAs, ...) read properties of the machine that
+    do not change while a process runs, and cost about 0.1 s of
+    subprocesses. None of os-brick's connectors uses the host name, so the
+    probes are shared by every host name.
+    """
+    return brick_connector.get_connector_properties(
+        root_helper, my_ip or netutils.get_my_ipv4(), multipath, False)
+
+
 def get_host_connector(host=None, my_ip=None, multipath=False,
                        root_helper=None):
     """The connector properties of this host, as Nova sends them to Cinder.
 
+    The same properties as os-brick's ``get_connector_properties`` (what
+    Nova sends), probed once per process: see :func:`_probed_connector`.
+
     :param host: the host name to announce (default: the system's).
     :param my_ip: the address to announce (default: this host's IPv4).
+    :returns: a new dict, which the caller may change.
     """
-    props = brick_connector.get_connector_properties(
-        root_helper_command(root_helper),
-        my_ip or netutils.get_my_ipv4(), multipath, False, host=host)
+    props = copy.deepcopy(_probed_connector(
+        root_helper_command(root_helper), my_ip, multipath))
+    if host:
+        props['host'] = host
     LOG.debug('Connector of host %(host)s: %(props)s',
               {'host': props.get('host'), 'props': props})
     return props

@@ -49,6 +49,8 @@ class SharedVolumeTest(base.LibvirtTestCase):
             self.assertIsNotNone(node, 'disk missing in %s' % guest.name)
             self.assertIsNotNone(node.find('shareable'))
             self.assertEqual('none', node.find('driver').get('cache'))
+            # QEMU's default I/O mode, as Nova's 'local' volume driver.
+            self.assertIsNone(node.find('driver').get('io'))
             self.assertEqual(vol.path, node.find('source').get('dev'))
             self.assertEqual(volume_id, node.findtext('serial'))
             self.assertEqual('ua-' + volume_id, node.find('alias').get('name'))

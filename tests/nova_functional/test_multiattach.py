@@ -167,8 +167,7 @@ class MultiattachWithNovaTest(nova_harness.NovaWithCinderTestBase):
         driver = disk.find('driver')
         self.assertEqual(('qemu', 'raw', 'none'), (
             driver.get('name'), driver.get('type'), driver.get('cache')))
-        # Nova sets no AIO mode for 'local' volumes (the shim adds
-        # io='native').
+        # Nova sets no AIO mode for 'local' volumes (nor does the shim).
         self.assertIsNone(driver.get('io'))
         self.assertEqual(multiattach, disk.find('shareable') is not None)
         source = disk.find('source').get('dev')

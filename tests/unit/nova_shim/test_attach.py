@@ -1,5 +1,6 @@
 """Unit tests of nova_shim.attach: the XML decisions and the rollback."""
 
+import time
 from unittest import mock
 
 import fixtures
@@ -9,6 +10,8 @@ import testtools
 from nova_shim import attach
 from nova_shim import exception
 from nova_shim import guest
+from nova_shim import host as host_mod
+from nova_shim import timing
 from nova_shim import volume_api
 
 VOL = '4c4d6c36-6e38-4a4b-9d3c-1f4f1f9f0a01'
@@ -274,6 +277,76 @@ class AttacherTest(testtools.TestCase):
                                   self.shim.attach, 'a', VOL)
         self.assertIn('QEMU 6.1.0 < 6.2.0', str(error))
         self.assertEqual([], self.volumes.list_attachments(VOL))
+
+    def test_hypervisor_versions_checked_once_per_connection(self):
+        self.volumes.add_volume(VOL, self.dev, multiattach=True)
+        self.shim.attach('a', VOL)
+        self.shim.attach('b', VOL)
+        self.shim.detach('a', VOL)
+        self.shim.attach('a', VOL)
+        self.assertEqual(1, self.conn.getVersion.call_count)
+        self.assertEqual(1, self.conn.getLibVersion.call_count)
+        other = attach.VolumeAttacher(self.conn, self.volumes)
+        other.detach('b', VOL)
+        other.attach('b', VOL)
+        self.assertEqual(2, self.conn.getVersion.call_count)
+
+    def test_a_new_connection_is_checked_again(self):
+        self.volumes.add_volume(VOL, self.dev, multiattach=True)
+        self.shim.attach('a', VOL)
+        new_conn = mock.Mock(wraps=self.conn)
+        new_conn.getVersion.return_value = 6001000
+        new_conn.getLibVersion.return_value = 9000000
+        self.shim.conn = new_conn
+        self.assertRaises(exception.HypervisorCannotShare,
+                          self.shim.attach, 'b', VOL)
+        self.assertEqual(1, new_conn.getVersion.call_count)
+
+    def test_single_attach_volume_needs_no_version_check(self):
+        self.volumes.add_volume(VOL, self.dev, multiattach=False)
+        self.shim.attach('a', VOL)
+        self.assertEqual(0, self.conn.getVersion.call_count)
+
+    def test_old_hypervisor_is_checked_again_on_the_next_attach(self):
+        self.volumes.add_volume(VOL, self.dev, multiattach=True)
+        self.conn.getVersion.return_value = 6001000
+        self.assertRaises(exception.HypervisorCannotShare,
+                          self.shim.attach, 'a', VOL)
+        self.conn.getVersion.return_value = 7002000
+        self.shim.attach('a', VOL)
+        self.assertEqual(2, self.conn.getVersion.call_count)
+        self.assertEqual(1, len(self.volumes.list_attachments(VOL)))
+
+    def test_connector_built_once_per_attacher(self):
+        self.volumes.add_volume(VOL, self.dev, multiattach=True)
+        self.shim.attach('a', VOL)
+        self.shim.attach('b', VOL)
+        self.assertEqual(1, host_mod.get_host_connector.call_count)
+
+    def test_phases_of_each_attach(self):
+        timers = []
+
+        def make_timer():
+            timers.append(timing.PhaseTimer())
+            return timers[-1]
+
+        shim = attach.VolumeAttacher(self.conn, self.volumes,
+                                     timer_factory=make_timer)
+        self.volumes.add_volume(VOL, self.dev, multiattach=True)
+        start = time.perf_counter()
+        shim.attach('a', VOL)
+        took = time.perf_counter() - start
+        shim.attach('b', VOL)
+        self.assertEqual(2, len(timers))
+        self.assertEqual(
+            {'libvirt checks', 'lock', 'connector', 'os-brick connect',
+             'XML build', 'attachDeviceFlags', 'metadata record'},
+            set(timers[0].seconds))
+        self.assertLessEqual(timers[0].total(), took)
+        self.assertTrue(all(v >= 0 for v in timers[0].seconds.values()))
+        # Detaching is not timed, and the attacher keeps no timer.
+        shim.detach('a', VOL)
+        self.assertEqual(2, len(timers))
 
     def test_failed_attach_rolls_back_the_attachment(self):
         self.volumes.add_volume(VOL, self.dev, multiattach=True)

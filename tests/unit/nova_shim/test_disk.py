@@ -59,8 +59,8 @@ class BuildDiskXmlTestCase(block_fixtures.TestCase):
                          dict(root.attrib))
         self.assertEqual(['driver', 'source', 'target', 'serial', 'alias'],
                          [c.tag for c in root])
-        self.assertEqual({'name': 'qemu', 'type': 'raw', 'cache': 'none',
-                          'io': 'native'},
+        # Exactly Nova's: no io mode, QEMU's default.
+        self.assertEqual({'name': 'qemu', 'type': 'raw', 'cache': 'none'},
                          dict(root.find('driver').attrib))
         self.assertEqual({'file': self.file},
                          dict(root.find('source').attrib))

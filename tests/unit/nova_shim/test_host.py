@@ -5,6 +5,7 @@ import importlib.util
 import os
 from unittest import mock
 
+import fixtures
 import testtools
 
 from nova_shim import exception
@@ -64,14 +65,60 @@ class VersionTest(testtools.TestCase):
 
 class ConnectorTest(testtools.TestCase):
 
-    @mock.patch('os_brick.initiator.connector.get_connector_properties')
-    def test_host_name_override(self, get_props):
-        get_props.return_value = {'host': 'host-7'}
+    def setUp(self):
+        super().setUp()
+        host._probed_connector.cache_clear()
+        self.addCleanup(host._probed_connector.cache_clear)
+        self.get_props = self.useFixture(fixtures.MockPatch(
+            'os_brick.initiator.connector.get_connector_properties')).mock
+        self.get_props.side_effect = lambda *a: {
+            'host': 'system-name', 'ip': a[1], 'system uuid': 'u-1',
+            'multipath': a[2]}
+
+    def test_host_name_override(self):
         props = host.get_host_connector(host='host-7', my_ip='192.0.2.1',
                                         root_helper='sudo x')
-        self.assertEqual({'host': 'host-7'}, props)
-        get_props.assert_called_once_with('sudo x', '192.0.2.1', False,
-                                          False, host='host-7')
+        self.assertEqual({'host': 'host-7', 'ip': '192.0.2.1',
+                          'system uuid': 'u-1', 'multipath': False}, props)
+        self.get_props.assert_called_once_with('sudo x', '192.0.2.1', False,
+                                               False)
+
+    def test_system_host_name_without_override(self):
+        props = host.get_host_connector(my_ip='192.0.2.1')
+        self.assertEqual('system-name', props['host'])
+
+    def test_probed_once_per_process_for_every_host_name(self):
+        first = host.get_host_connector(host='host-a', my_ip='192.0.2.1',
+                                        root_helper='sudo')
+        second = host.get_host_connector(host='host-b', my_ip='192.0.2.1',
+                                         root_helper='sudo')
+        self.assertEqual(1, self.get_props.call_count)
+        self.assertEqual(('host-a', 'host-b'),
+                         (first['host'], second['host']))
+        self.assertEqual(first['system uuid'], second['system uuid'])
+
+    def test_callers_get_their_own_copy(self):
+        first = host.get_host_connector(host='host-a', my_ip='192.0.2.1')
+        first['system uuid'] = 'changed'
+        second = host.get_host_connector(host='host-a', my_ip='192.0.2.1')
+        self.assertEqual('u-1', second['system uuid'])
+
+    def test_other_arguments_are_probed_again(self):
+        host.get_host_connector(my_ip='192.0.2.1', root_helper='sudo')
+        host.get_host_connector(my_ip='192.0.2.2', root_helper='sudo')
+        props = host.get_host_connector(my_ip='192.0.2.2',
+                                        root_helper='sudo', multipath=True)
+        self.assertEqual(3, self.get_props.call_count)
+        self.assertEqual(('192.0.2.2', True), (props['ip'],
+                                               props['multipath']))
+
+    def test_a_failed_probe_is_not_kept(self):
+        self.get_props.side_effect = [OSError('no blkid'),
+                                      {'host': 'x', 'ip': '192.0.2.1'}]
+        self.assertRaises(OSError, host.get_host_connector,
+                          my_ip='192.0.2.1')
+        self.assertEqual('192.0.2.1',
+                         host.get_host_connector(my_ip='192.0.2.1')['ip'])
 
     def test_local_connector(self):
         brick = host.get_volume_connector('local', root_helper='sudo')

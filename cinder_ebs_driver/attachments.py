@@ -77,8 +77,11 @@ def must_keep_connection(volume, host):
 def host_holds_connection(volume, host):
     """Whether an attachment of the volume on this host is ``attached``.
 
-    The disk is then attached to the host already: a further attachment
-    there (a second guest on the same compute node) needs no ECS call.
+    The disk is then probably attached to the host already: a further
+    attachment there (a second guest on the same compute node) reads the
+    disk first, and sends no AttachDisk when the host has it. Only
+    probably: Cinder updates an attachment's record after the driver
+    detached it, so a detach of the other attachment may have run.
     """
     return any(_field(attachment, 'attach_status') == ATTACHED and
                attachment_host(attachment) == host

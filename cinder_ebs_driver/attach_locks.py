@@ -24,24 +24,25 @@ import contextlib
 
 from cinder import coordination
 
-# The volume-wide lock; the driver's @synchronized methods use this name.
-VOLUME_LOCK = 'ebs-{volume_id}'
-HOST_LOCK = 'ebs-{volume_id}-host-{host}'
+# The volume-wide lock; also the name the driver's @synchronized methods
+# (delete, extend, revert, retype) format with their ``volume`` argument.
+VOLUME_LOCK = 'ebs-{volume.id}'
+HOST_LOCK = 'ebs-{volume.id}-host-{host}'
 
 
-def volume_lock_name(volume_id):
-    return VOLUME_LOCK.format(volume_id=volume_id)
+def volume_lock_name(volume):
+    return VOLUME_LOCK.format(volume=volume)
 
 
-def host_lock_name(volume_id, host):
-    return HOST_LOCK.format(volume_id=volume_id, host=host)
+def host_lock_name(volume, host):
+    return HOST_LOCK.format(volume=volume, host=host)
 
 
-def attach_lock_names(volume_id, host, counts_hosts):
+def attach_lock_names(volume, host, counts_hosts):
     """The names of the locks an attach holds, in acquisition order."""
-    names = [host_lock_name(volume_id, host)]
+    names = [host_lock_name(volume, host)]
     if counts_hosts:
-        names.append(volume_lock_name(volume_id))
+        names.append(volume_lock_name(volume))
     return names
 
 

@@ -51,7 +51,7 @@ REQUIRED_OPTIONS = ('ebs_endpoint', 'ebs_region_id', 'ebs_zone_id',
 GENERIC_OPTIONS = ('volume_backend_name', 'reserved_percentage',
                    'max_over_subscription_ratio')
 
-VOLUME_LOCK = 'ebs-{volume.id}'
+VOLUME_LOCK = attach_locks.VOLUME_LOCK
 
 
 @interface.volumedriver
@@ -261,7 +261,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         disk_id = self._volumes.disk_id(volume)
         host = host_mapping.connector_host(connector)
         names = attach_locks.attach_lock_names(
-            volume.id, host, self._attacher.counts_hosts())
+            volume, host, self._attacher.counts_hosts())
         with attach_locks.held(names):
             self._attacher.attach(
                 volume, disk_id, instance_id,
@@ -287,8 +287,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         """
         if connector is None:
             disk_id = self._volumes.disk_id(volume)
-            with attach_locks.held([attach_locks.volume_lock_name(
-                    volume.id)]):
+            with attach_locks.held([attach_locks.volume_lock_name(volume)]):
                 detached = self._attacher.detach_all(disk_id)
             LOG.info('Force-detached volume %(vol)s from %(inst)s.',
                      {'vol': volume.id,
@@ -302,8 +301,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
             return True
         instance_id = self._hosts.instance_for(connector)
         disk_id = self._volumes.disk_id(volume)
-        with attach_locks.held([attach_locks.host_lock_name(volume.id,
-                                                            host)]):
+        with attach_locks.held([attach_locks.host_lock_name(volume, host)]):
             self._attacher.detach(disk_id, instance_id)
         return False
 

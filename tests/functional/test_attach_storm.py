@@ -19,7 +19,7 @@ from tests.functional import cinder_harness
 MAX_HOSTS = 16
 
 
-class TestAttachStorm(cinder_harness.EBSFunctionalTestBase):
+class AttachStormBase(cinder_harness.EBSFunctionalTestBase):
 
     # Long enough for the attachments to overlap.
     EMULATOR_KWARGS = {'transition_delay': 0.2}
@@ -49,6 +49,9 @@ class TestAttachStorm(cinder_harness.EBSFunctionalTestBase):
 
     def _attached(self, volume):
         return self.disk_instances(self.backend_disk(volume.provider_id))
+
+
+class TestAttachStorm(AttachStormBase):
 
     def test_seventeen_hosts_at_once(self):
         volume = self._volume()
@@ -107,5 +110,32 @@ class TestAttachStorm(cinder_harness.EBSFunctionalTestBase):
         volume.volume_attachment = objects.VolumeAttachmentList(
             objects=attachments[1:])
         self.assertFalse(self.driver.terminate_connection(volume, host))
+        self.assertEqual([], self._attached(volume))
+        self.delete_volume(volume.id)
+
+
+class TestAttachStormLowerLimit(AttachStormBase):
+    """Below ECS's limit the driver's own count must stay exact."""
+
+    DRIVER_FLAGS = {'ebs_max_attach_hosts': 3}
+
+    def test_five_hosts_at_once_three_allowed(self):
+        volume = self._volume()
+        hosts = range(5)
+        results = self._at_once([
+            lambda n=n: self.driver.initialize_connection(
+                volume, self.connector(n)) for n in hosts])
+        refused = [n for n, (_, error) in zip(hosts, results) if error]
+        self.assertEqual(2, len(refused), results)
+        for n in refused:
+            self.assertIsInstance(results[n][1], exception.InvalidVolume)
+            self.assertIn('ebs_max_attach_hosts=3', str(results[n][1]))
+        winners = [n for n in hosts if n not in refused]
+        self.assertEqual(
+            sorted(self.instance(n)['InstanceId'] for n in winners),
+            self._attached(volume))
+        for n in winners:
+            self.assertFalse(self.driver.terminate_connection(
+                volume, self.connector(n)))
         self.assertEqual([], self._attached(volume))
         self.delete_volume(volume.id)

@@ -10,6 +10,7 @@ The driver class is the Cinder interface only; the work is done by:
   disk and snapshot lifecycle;
 * :mod:`cinder_ebs_driver.host_mapping` - connector to ECS instance;
 * :mod:`cinder_ebs_driver.attachments` - multi-attach rules;
+* :mod:`cinder_ebs_driver.attach_locks` - what attach and detach lock;
 * :mod:`cinder_ebs_driver.connection` - connection_info;
 * :mod:`cinder_ebs_driver.manage` - manage / unmanage;
 * :mod:`cinder_ebs_driver.stats` - scheduler statistics.
@@ -26,6 +27,7 @@ from cinder.volume import configuration
 from cinder.volume import driver
 from oslo_log import log as logging
 
+from cinder_ebs_driver import attach_locks
 from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import connection
@@ -49,7 +51,7 @@ REQUIRED_OPTIONS = ('ebs_endpoint', 'ebs_region_id', 'ebs_zone_id',
 GENERIC_OPTIONS = ('volume_backend_name', 'reserved_percentage',
                    'max_over_subscription_ratio')
 
-VOLUME_LOCK = 'ebs-{volume.id}'
+VOLUME_LOCK = attach_locks.VOLUME_LOCK
 
 
 @interface.volumedriver
@@ -243,22 +245,28 @@ class EBSVolumeDriver(driver.VolumeDriver):
     def remove_export(self, context, volume):
         pass
 
-    @coordination.synchronized(VOLUME_LOCK)
     def initialize_connection(self, volume, connector, initiator_data=None,
                               **kwargs):
         """Attach the disk to the connector's host instance (once).
 
-        No ECS call when another attachment of the volume on the same
-        host is attached already.
+        Holds the volume's lock for this host only, across the attach and
+        its wait: attachments on other hosts proceed at the same time (ECS
+        attaches them concurrently and enforces its 16 instances itself).
+        A second attachment on a host where the volume is attached reads
+        the disk and sends nothing more. With ``ebs_max_attach_hosts``
+        below 16 the volume-wide lock is held too, since the count of
+        hosts then decides whether to send AttachDisk.
         """
         instance_id = self._hosts.instance_for(connector)
         disk_id = self._volumes.disk_id(volume)
         host = host_mapping.connector_host(connector)
-        if attachments.host_holds_connection(volume, host):
-            LOG.debug('Volume %(vol)s is attached on host %(host)s '
-                      'already.', {'vol': volume.id, 'host': host})
-        else:
-            self._attacher.attach(volume, disk_id, instance_id)
+        names = attach_locks.attach_lock_names(
+            volume, host, self._attacher.counts_hosts())
+        with attach_locks.held(names):
+            self._attacher.attach(
+                volume, disk_id, instance_id,
+                maybe_attached=attachments.host_holds_connection(volume,
+                                                                 host))
         info = connection.build(
             volume, disk_id, instance_id, connector,
             self.configuration.ebs_device_path_template)
@@ -268,17 +276,19 @@ class EBSVolumeDriver(driver.VolumeDriver):
                   'inst': instance_id, 'path': info['data']['device_path']})
         return info
 
-    @coordination.synchronized(VOLUME_LOCK)
     def terminate_connection(self, volume, connector, **kwargs):
         """Detach from the host once no attachment there needs the disk.
 
         Returns True while another attachment of the volume on the same
-        host keeps the connection (Cinder then keeps the export).
-        ``connector=None`` detaches the disk from every host.
+        host keeps the connection (Cinder then keeps the export). Holds
+        the volume's lock for this host, so that the detach never overlaps
+        an attach to the same host. ``connector=None`` detaches the disk
+        from every host, under the volume-wide lock.
         """
         if connector is None:
             disk_id = self._volumes.disk_id(volume)
-            detached = self._attacher.detach_all(disk_id)
+            with attach_locks.held([attach_locks.volume_lock_name(volume)]):
+                detached = self._attacher.detach_all(disk_id)
             LOG.info('Force-detached volume %(vol)s from %(inst)s.',
                      {'vol': volume.id,
                       'inst': ', '.join(detached) or _('no instance')})
@@ -291,7 +301,8 @@ class EBSVolumeDriver(driver.VolumeDriver):
             return True
         instance_id = self._hosts.instance_for(connector)
         disk_id = self._volumes.disk_id(volume)
-        self._attacher.detach(disk_id, instance_id)
+        with attach_locks.held([attach_locks.host_lock_name(volume, host)]):
+            self._attacher.detach(disk_id, instance_id)
         return False
 
     # -- manage / unmanage -----------------------------------------------

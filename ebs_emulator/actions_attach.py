@@ -3,6 +3,39 @@
 An attachment goes attaching -> attached -> detaching -> gone; the
 transition worker moves it on after the configured delay and creates or
 removes the instance's device path at that moment.
+
+Concurrent AttachDisk calls on one multi-attach disk
+----------------------------------------------------
+
+ECS does not document a rule for them. What is documented: a
+multi-attach (shared NVMe) disk may be attached to up to 16 instances at
+once, AttachDisk asks for a disk in the ``Available`` state, and it
+refuses an attachment past the limit (``DiskAttachedNumberExceeded``).
+What the clients maintained by the cloud provider do: its Kubernetes CSI
+driver attaches a multi-attach disk to each node with no lock per disk
+(one AttachDisk per node, concurrently) and only serializes the attach
+and detach calls of one *instance*, backing off when that instance's call
+is refused with ``InvalidOperation.Conflict`` or ``IncorrectDiskStatus``;
+its Terraform provider retries AttachDisk on ``IncorrectDiskStatus``,
+``OperationConflict`` and ``InvalidOperation.Conflict`` for every disk,
+shared or not, which tells nothing specific to shared disks. Nothing
+shows ECS refusing attachments of one shared disk to different
+instances because another one is in progress.
+
+The model here follows that evidence:
+
+* attachments of one disk to different instances proceed concurrently,
+  each with its own ``attaching`` -> ``attached`` transition;
+* the instance count, attachments in progress included, is checked in
+  the same database transaction that adds the attachment (requests are
+  served one at a time), so of 17 AttachDisk calls arriving at once
+  exactly 16 are accepted and the 17th gets ``DiskAttachedNumberExceeded``;
+* a repeated AttachDisk for an instance that is attaching or attached
+  is refused with ``IncorrectDiskStatus``, as is an attachment of a
+  single-attach disk that is not ``Available``;
+* DescribeDisks lists an attachment in ``Attachments`` once it is
+  complete, and the disk is ``Attaching`` while any attachment is in
+  progress.
 """
 
 import string

@@ -14,9 +14,11 @@ port and a temporary state directory.  Cleanup stops exactly that process
 (by its PID) and removes the directory.
 """
 
+import collections
 import http.client
 import json
 import os
+import re
 import shutil
 import tempfile
 import urllib.parse
@@ -36,6 +38,8 @@ from ebs_emulator import signature
 
 
 LOG_TAIL = 64 * 1024
+# The access line the server logs after answering an ECS call.
+_ACCESS_LINE = re.compile(r' POST (\w+) (\d{3}) RequestId=')
 
 
 class EmulatorError(Exception):
@@ -267,6 +271,18 @@ class EmulatorFixture(fixtures.Fixture):
         return self.admin('GET', 'state')
 
     # -- diagnostics -----------------------------------------------------
+
+    def call_counts(self, status=None):
+        """ECS calls answered so far, by action, from the access log.
+
+        :param status: count only the answers with this HTTP status.
+        The line of a call is written just after its answer is sent.
+        """
+        with open(self.log_file, errors='replace') as log:
+            lines = _ACCESS_LINE.findall(log.read())
+        return collections.Counter(
+            action for action, code in lines
+            if status is None or int(code) == status)
 
     def _read_log(self):
         try:

@@ -17,8 +17,6 @@ the emulator).  The defaults are 3 hosts, the emulator's 0.2 s transition
 latency and the driver's default 1.0 s poll interval.
 """
 
-import collections
-import re
 import sys
 import time
 import types
@@ -26,8 +24,6 @@ import types
 from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
 from tests import emulator_fixture
-
-_ACCESS_LINE = re.compile(r' POST (\w+) \d{3} RequestId=')
 
 
 class _Conf(object):
@@ -40,19 +36,14 @@ class _Conf(object):
         return getattr(self, name, None)
 
 
-def _calls(emu):
-    with open(emu.log_file, errors='replace') as log:
-        return collections.Counter(_ACCESS_LINE.findall(log.read()))
-
-
 def _measure(emu, label, operation):
-    before = _calls(emu)
+    before = emu.call_counts()
     start = time.perf_counter()
     operation()
     elapsed = time.perf_counter() - start
     # The access line is written after the answer: let the last one land.
     time.sleep(0.05)
-    after = _calls(emu)
+    after = emu.call_counts()
     calls = ', '.join('%s %d' % (action, after[action] - before[action])
                       for action in sorted(after)
                       if after[action] > before[action])

@@ -4,6 +4,7 @@ from unittest import mock
 
 from cinder import exception
 import ddt
+import fixtures
 
 from cinder_ebs_driver import attachments
 from cinder_ebs_driver import exceptions as ebs_exc
@@ -134,17 +135,59 @@ class TestAttacher(fakes.DriverTestCase):
         self.client.detach_disk.assert_not_called()
 
     def test_host_limit(self):
+        # ECS's code says why: no read needed.
         self.client.attach_disk.side_effect = ebs_exc.EBSBackendError(
             code='DiskAttachedNumberExceeded')
-        self.client.get_disk.return_value = fakes.disk(
-            instances=['i-%d' % n for n in range(16)])
         err = self.assertRaises(exception.InvalidVolume,
                                 self.attacher.attach, self.vol,
                                 fakes.DISK_ID, 'i-16')
         self.assertIn('16 hosts', str(err))
         self.assertIn('ebs_max_attach_hosts', str(err))
+        self.client.get_disk.assert_not_called()
         self.client.wait_for_attachment.assert_not_called()
         self.client.detach_disk.assert_not_called()
+
+    def test_repeated_attach_reads_once(self):
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1')
+        self.client.attach_disk.reset_mock()
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1')
+        self.client.get_disk.assert_called_once_with(fakes.DISK_ID)
+        self.client.attach_disk.assert_not_called()
+
+    def test_repeated_attach_after_a_detach_elsewhere_attaches(self):
+        # What the attacher remembers is only where to look first.
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1')
+        self.client.get_disk.return_value = fakes.disk(instances=[])
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1')
+        self.assertEqual(2, self.client.attach_disk.call_count)
+        self.assertEqual(2, self.client.wait_for_attachment.call_count)
+
+    def test_attach_after_detach_sends_attach_disk_first(self):
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1')
+        self.attacher.detach(fakes.DISK_ID, 'i-1')
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1')
+        self.client.get_disk.assert_not_called()
+        self.assertEqual(2, self.client.attach_disk.call_count)
+
+    def test_maybe_attached_reads_first(self):
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        self.attacher.attach(self.vol, fakes.DISK_ID, 'i-1',
+                             maybe_attached=True)
+        self.client.attach_disk.assert_not_called()
+
+    def test_remembers_a_bounded_number(self):
+        self.useFixture(fixtures.MockPatchObject(
+            attachments, 'REMEMBERED_ATTACHMENTS', 2))
+        for n in range(3):
+            self.attacher.attach(self.vol, 'd-%d' % n, 'i-1')
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        self.client.attach_disk.reset_mock()
+        self.attacher.attach(self.vol, 'd-0', 'i-1')
+        # Forgotten: attached straight away again.
+        self.client.attach_disk.assert_called_once_with('d-0', 'i-1')
+        self.attacher.attach(self.vol, 'd-2', 'i-1')
+        self.assertEqual(1, self.client.attach_disk.call_count)
 
     def test_refusal_for_another_reason_propagates(self):
         self.client.attach_disk.side_effect = ebs_exc.EBSBackendError(

@@ -235,16 +235,28 @@ class TestConnection(fakes.DriverTestCase):
             'multiattach': True,
         }, info['data'])
 
-    def test_second_attachment_on_a_host_makes_no_ecs_call(self):
+    def test_second_attachment_on_a_host_reads_and_sends_nothing(self):
+        # The disk is read, not assumed attached: the other attachment's
+        # detach may have run in between (its record is updated later).
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
         volume = self.volume(attachments=[
             self.attachment('h1', attachment_id=fakes.uuid(1)),
             self.attachment('h1', status='attaching',
                             attachment_id=fakes.uuid(2))])
         info = self.driver.initialize_connection(volume, {'host': 'h1'})
         self.assertEqual('i-1', info['data']['instance_id'])
+        self.client.get_disk.assert_called_once_with(fakes.DISK_ID)
         self.client.attach_disk.assert_not_called()
-        self.client.get_disk.assert_not_called()
         self.client.wait_for_attachment.assert_not_called()
+
+    def test_second_attachment_after_the_host_was_detached(self):
+        self.client.get_disk.return_value = fakes.disk(instances=[])
+        volume = self.volume(attachments=[
+            self.attachment('h1', attachment_id=fakes.uuid(1))])
+        self.driver.initialize_connection(volume, {'host': 'h1'})
+        self.client.attach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+        self.client.wait_for_attachment.assert_called_once_with(
+            fakes.DISK_ID, 'i-1', attached=True)
 
     def test_attachments_elsewhere_or_in_progress_still_attach(self):
         self.flags_backend(ebs_host_instance_map={'h1': 'i-1', 'h2': 'i-2'})
@@ -273,14 +285,49 @@ class TestConnection(fakes.DriverTestCase):
                           {'host': 'nowhere'})
         self.client.attach_disk.assert_not_called()
 
-    def test_locks_per_volume(self):
+    def _lock_names(self, *calls):
         with mock.patch('cinder.coordination.COORDINATOR.get_lock') as lock:
-            self.client.get_disk.return_value = fakes.disk()
-            volume = self.volume()
-            self.driver.initialize_connection(volume, {'host': 'h1'})
-            self.driver.terminate_connection(volume, {'host': 'h1'})
-        self.assertEqual([mock.call('ebs-%s' % volume.id)] * 2,
-                         lock.call_args_list)
+            for call in calls:
+                call()
+        return [c.args[0] for c in lock.call_args_list]
+
+    def test_attach_and_detach_lock_the_volume_on_one_host(self):
+        self.flags_backend(ebs_host_instance_map={'h1': 'i-1', 'h2': 'i-2'})
+        volume = self.volume()
+        names = self._lock_names(
+            lambda: self.driver.initialize_connection(volume, {'host': 'h1'}),
+            lambda: self.driver.initialize_connection(volume, {'host': 'h2'}),
+            lambda: self.driver.terminate_connection(volume, {'host': 'h1'}))
+        self.assertEqual(['ebs-%s-host-h1' % volume.id,
+                          'ebs-%s-host-h2' % volume.id,
+                          'ebs-%s-host-h1' % volume.id], names)
+
+    def test_host_limit_below_ecs_locks_the_volume_too(self):
+        self.flags_backend(ebs_max_attach_hosts=4)
+        self.client.get_disk.return_value = fakes.disk()
+        volume = self.volume()
+        names = self._lock_names(
+            lambda: self.driver.initialize_connection(volume, {'host': 'h1'}),
+            lambda: self.driver.terminate_connection(volume, {'host': 'h1'}))
+        self.assertEqual(['ebs-%s-host-h1' % volume.id, 'ebs-%s' % volume.id,
+                          'ebs-%s-host-h1' % volume.id], names)
+
+    def test_force_detach_and_delete_lock_the_whole_volume(self):
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        volume = self.volume()
+        names = self._lock_names(
+            lambda: self.driver.terminate_connection(volume, None),
+            lambda: self.driver.delete_volume(volume))
+        self.assertEqual(['ebs-%s' % volume.id] * 2, names)
+
+    def test_no_lock_when_another_attachment_keeps_the_host(self):
+        volume = self.volume(attachments=[
+            self.attachment('h1', attachment_id=fakes.uuid(1)),
+            self.attachment('h1', attachment_id=fakes.uuid(2))])
+        names = self._lock_names(
+            lambda: self.driver.terminate_connection(volume, {'host': 'h1'}))
+        self.assertEqual([], names)
+        self.client.detach_disk.assert_not_called()
 
 
 class TestSnapshots(fakes.DriverTestCase):

@@ -216,3 +216,51 @@ def _loop_backing_files():
         except OSError:
             pass
     return found
+
+
+class ConcurrentAttachTest(base.SharedEmulatorTestCase):
+    """Attachments in progress, with a transition long enough to see."""
+
+    transition_delay = 2.0
+    use_loop_devices = 'no'
+
+    def _attach(self, disk_id, instance_id):
+        return self.api.sdk.attach_disk(ecs_models.AttachDiskRequest(
+            disk_id=disk_id, instance_id=instance_id))
+
+    def _detach_all(self, disk_id, instances):
+        for inst in instances:
+            self.api.detach(disk_id, inst, wait=False)
+        self.api.wait_disk(disk_id, 'Available')
+
+    def test_instances_attach_concurrently_each_with_its_transition(self):
+        disk_id = self.api.create_disk(multi_attach=True)
+        self._attach(disk_id, instance(1))
+        # The first attachment is in progress: another instance is not
+        # refused, and neither is listed before its transition is done.
+        self._attach(disk_id, instance(2))
+        disk = self.api.disk(disk_id)
+        self.assertEqual('Attaching', disk['Status'])
+        self.assertEqual([], self.api.attached_instances(disk_id))
+        # A repeated attach of an instance in progress is refused.
+        self.assertEcsError('IncorrectDiskStatus', 403, self._attach,
+                            disk_id, instance(1))
+        self.api.wait_disk(disk_id, 'In_use')
+        self.assertEqual([instance(1), instance(2)],
+                         self.api.attached_instances(disk_id))
+        # ... and so is one of an instance that has the disk.
+        self.assertEcsError('IncorrectDiskStatus', 403, self._attach,
+                            disk_id, instance(2))
+        self._detach_all(disk_id, [instance(1), instance(2)])
+
+    def test_attachments_in_progress_count_towards_the_limit(self):
+        disk_id = self.api.create_disk(multi_attach=True)
+        for n in range(16):
+            self._attach(disk_id, instance(n))
+        # None of the 16 is done yet, and the 17th is refused anyway.
+        self.assertEqual('Attaching', self.api.disk(disk_id)['Status'])
+        self.assertEcsError('DiskAttachedNumberExceeded', 403, self._attach,
+                            disk_id, instance(16))
+        self.api.wait_disk(disk_id, 'In_use')
+        self.assertEqual(16, len(self.api.attached_instances(disk_id)))
+        self._detach_all(disk_id, [instance(n) for n in range(16)])

@@ -17,8 +17,6 @@ the emulator).  The defaults are 3 hosts, the emulator's 0.2 s transition
 latency and the driver's default 1.0 s poll interval.
 """
 
-import collections
-import re
 import sys
 import time
 import types
@@ -27,32 +25,15 @@ from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
 from tests import emulator_fixture
 
-_ACCESS_LINE = re.compile(r' POST (\w+) \d{3} RequestId=')
-
-
-class _Conf(object):
-    """The few backend options the client and the attacher read."""
-
-    def __init__(self, **options):
-        self.__dict__.update(options)
-
-    def safe_get(self, name):
-        return getattr(self, name, None)
-
-
-def _calls(emu):
-    with open(emu.log_file, errors='replace') as log:
-        return collections.Counter(_ACCESS_LINE.findall(log.read()))
-
 
 def _measure(emu, label, operation):
-    before = _calls(emu)
+    before = emu.action_counts()
     start = time.perf_counter()
     operation()
     elapsed = time.perf_counter() - start
     # The access line is written after the answer: let the last one land.
     time.sleep(0.05)
-    after = _calls(emu)
+    after = emu.action_counts()
     calls = ', '.join('%s %d' % (action, after[action] - before[action])
                       for action in sorted(after)
                       if after[action] > before[action])
@@ -67,11 +48,7 @@ def main(argv):
                                            transition_delay=latency)
     emu.setUp()
     try:
-        conf = _Conf(ebs_endpoint=emu.endpoint, ebs_protocol='http',
-                     ebs_region_id=emu.region_id, ebs_zone_id=emu.zone_id,
-                     ebs_access_key_id=emu.access_key_id,
-                     ebs_access_key_secret=emu.access_key_secret,
-                     ebs_state_poll_interval=interval)
+        conf = emu.driver_conf(ebs_state_poll_interval=interval)
         client = ebs_client.EBSClient(conf)
         disk_id = client.create_disk('volume-bench', 20, 'cloud_essd', 'PL1',
                                      True, 'bench-attach-calls')

@@ -120,8 +120,15 @@ disk_opts = [
     cfg.FloatOpt('ebs_state_poll_interval',
                  default=1.0,
                  min=0.01,
-                 help=_('Initial seconds between two state polls; the '
-                        'interval doubles up to ten times this value.')),
+                 help=_('Seconds between the first two state polls of a '
+                        'wait (a quarter of it for a create, attach, '
+                        'detach, delete or snapshot before the first one '
+                        'of its kind was measured); the interval doubles '
+                        'up to ten times this value. Waits for a '
+                        'transition are first read when the last one of '
+                        'their kind was seen done, and again a quarter of '
+                        'that time later (between a twentieth of this '
+                        'value and this value) when it is not done yet.')),
 ]
 
 ebs_opts = connection_opts + disk_opts

@@ -1,12 +1,25 @@
 """Waiting for disks, attachments and snapshots to reach a state.
 
-The waiters poll with an interval starting at ``ebs_state_poll_interval``
-and doubling up to ten times that, and give up after ``ebs_state_timeout``
-seconds with :class:`~cinder_ebs_driver.exceptions.EBSTimeout`.  A wait
-for the end of a transition (an attach, a detach, a deletion, a snapshot)
-reads the state first when the same kind of transition took to finish
-last time (a little earlier, so that the estimate follows a backend that
-became faster), not right after the call that started it.
+A wait gives up after ``ebs_state_timeout`` seconds with
+:class:`~cinder_ebs_driver.exceptions.EBSTimeout`.  A wait for the end of
+a transition (a create, an attach, a detach, a deletion, a snapshot) is
+timed by the last transition of its kind:
+
+* its first read comes when the last one was seen done; when that read
+  sees it done too, the next wait reads a little earlier
+  (``FIRST_POLL_SHARE``), so that the estimate follows a backend that
+  became faster;
+* when it is not done yet, the next read comes a quarter of the expected
+  time later (``FOLLOW_UP_SHARE``; between a twentieth of
+  ``ebs_state_poll_interval`` and that interval), and the gap doubles
+  from there up to ten times ``ebs_state_poll_interval``: a slow backend
+  is read less and less often.
+
+So a backend whose transitions take about the same time is read once or
+twice per transition.  Before the first transition of a kind, and for
+waits that name none, the state is read at once, then after a quarter of
+``ebs_state_poll_interval`` (the whole interval for unnamed waits),
+doubling.
 """
 
 import functools
@@ -18,9 +31,17 @@ from cinder_ebs_driver.client import snapshots
 from cinder_ebs_driver import exceptions
 from cinder_ebs_driver.i18n import _
 
-# The first read of a transition's wait comes at this share of the time
-# the last transition of its kind took.
+# After a first read that saw the transition done, the next wait of its
+# kind reads first at this share of the time that read came at.
 FIRST_POLL_SHARE = 0.8
+# After a first read that came too early, the next one comes this share
+# of the expected time later, within these shares of the poll interval.
+FOLLOW_UP_SHARE = 0.25
+MIN_GAP_SHARE = 0.05
+MAX_GAP_SHARE = 1.0
+# Before the first transition of a kind: the gap after the first read, as
+# a share of the poll interval.
+UNKNOWN_GAP_SHARE = 0.25
 
 
 class Waiters(object):
@@ -35,18 +56,39 @@ class Waiters(object):
               transition=None):
         """Poll; ``transition`` names the kind of change waited for.
 
-        The first read of a transition's wait comes at
-        FIRST_POLL_SHARE of the time the last one of its kind took.
+        See the module's description for when the reads come.
         """
-        expected = self._transition_times.get(transition, 0.0)
+        interval = self._poll_interval
+        expected = (self._transition_times.get(transition)
+                    if transition is not None else None)
+        if expected is None:
+            first_delay = 0.0
+            gap = interval * (UNKNOWN_GAP_SHARE if transition is not None
+                              else 1.0)
+        else:
+            first_delay = expected
+            gap = min(max(expected * FOLLOW_UP_SHARE,
+                          interval * MIN_GAP_SHARE),
+                      interval * MAX_GAP_SHARE)
+        reads = []
+
+        def counted_fetch():
+            reads.append(None)
+            return fetch()
+
         start = time.monotonic()
         result = backoff.poll(
-            fetch, done, self._poll_interval,
+            counted_fetch, done, gap,
             self._state_timeout if timeout is None else timeout,
             waited_for, describe=describe, sleep=self._sleep,
-            first_delay=expected * FIRST_POLL_SHARE)
+            first_delay=first_delay,
+            max_interval=interval * backoff.POLL_INTERVAL_GROWTH)
         if transition is not None:
-            self._transition_times[transition] = time.monotonic() - start
+            seen_done = time.monotonic() - start
+            if expected is not None and len(reads) == 1:
+                # Done at the first read: it might have been earlier.
+                seen_done *= FIRST_POLL_SHARE
+            self._transition_times[transition] = seen_done
         return result
 
     def wait_for_disk_status(self, disk_id, statuses, timeout=None,

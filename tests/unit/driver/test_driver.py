@@ -668,15 +668,45 @@ class TestStats(fakes.DriverTestCase):
         self.assertEqual(20, pool['provisioned_capacity_gb'])
         self.assertEqual(2, self.client.list_disks.call_count)
 
-    def test_volume_changes_make_the_next_refresh_list_again(self):
+    def test_own_volume_changes_are_counted_without_listing(self):
+        self.flags_backend(ebs_stats_min_interval=30,
+                           ebs_pool_capacity_gb=1000)
+        self.client.list_disks.return_value = [fakes.disk(size=100)]
+        self.driver.get_volume_stats(refresh=True)
+        self.client.create_disk.return_value = 'd-new'
+        self.client.get_disk.return_value = fakes.disk('d-new', size=40)
+        self.client.wait_for_disk_status.return_value = fakes.disk(
+            'd-new', size=60)
+        self.driver.create_volume(self.volume(size=40, provider_id=None))
+        self.driver.extend_volume(self.volume(size=40, provider_id='d-new'),
+                                  60)
+        # cinder-volume refreshes after each deletion.
+        self.driver.delete_volume(self.volume(size=100))
+        pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
+        self.assertEqual(1, self.client.list_disks.call_count)
+        self.assertEqual(60, pool['provisioned_capacity_gb'])
+        self.assertEqual(940, pool['free_capacity_gb'])
+
+    def _stats_listings(self):
+        return [c for c in self.client.list_disks.call_args_list
+                if c == mock.call(tags={naming.VOLUME_TAG: None})]
+
+    def test_failed_or_unmeasured_changes_make_the_next_refresh_list(self):
         self.flags_backend(ebs_stats_min_interval=30)
+        self.client.list_disks.return_value = []
         self.driver.get_volume_stats(refresh=True)
-        self.client.get_disk.side_effect = ebs_exc.EBSNotFound()
-        self.driver.delete_volume(self.volume())
+        self.client.create_disk.side_effect = ebs_exc.EBSServerError(
+            code='InternalError')
+        self.assertRaises(ebs_exc.EBSServerError, self.driver.create_volume,
+                          self.volume(provider_id=None))
         self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(2, self.client.list_disks.call_count)
+        self.assertEqual(2, len(self._stats_listings()))
+        # A volume without provider_id may have had no disk.
+        self.driver.delete_volume(self.volume(provider_id=None))
         self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(2, self.client.list_disks.call_count)
+        self.assertEqual(3, len(self._stats_listings()))
+        self.driver.get_volume_stats(refresh=True)
+        self.assertEqual(3, len(self._stats_listings()))
 
     def test_min_interval_zero_lists_on_every_refresh(self):
         self.flags_backend(ebs_stats_min_interval=0)

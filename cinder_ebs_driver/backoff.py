@@ -6,8 +6,9 @@ Two policies:
   that may go away (throttling, HTTP 5xx, no answer), with exponential
   backoff and jitter, and never repeats a call the service refused;
 * :func:`poll` reads a state until it is the expected one, with an
-  interval that starts small and doubles up to ten times its start, and
-  gives up with :class:`~cinder_ebs_driver.exceptions.EBSTimeout`.
+  interval that starts small and doubles up to ten times its start (or a
+  given cap), and gives up with
+  :class:`~cinder_ebs_driver.exceptions.EBSTimeout`.
 """
 
 import random
@@ -79,15 +80,20 @@ def api_retrying(retries, interval, before_sleep=None, sleep=None):
 class wait_for_poll(tenacity.wait.wait_base):
     """Doubling poll interval, capped, that never sleeps past a deadline.
 
-    The interval starts at ``interval`` and doubles up to ``growth`` times
-    that value; the last wait is shortened so that the last poll happens
-    right at ``timeout`` seconds after the first one.
+    The interval starts at ``interval`` and doubles up to ``max_interval``
+    (``growth`` times ``interval`` by default); the last wait is shortened
+    so that the last poll happens right at ``timeout`` seconds after the
+    first one.
     """
 
-    def __init__(self, interval, timeout, growth=POLL_INTERVAL_GROWTH):
+    def __init__(self, interval, timeout, growth=POLL_INTERVAL_GROWTH,
+                 max_interval=None):
         self.timeout = float(timeout)
+        if max_interval is None:
+            max_interval = float(interval) * growth
         self._exp = tenacity.wait_exponential(
-            multiplier=float(interval), max=float(interval) * growth)
+            multiplier=float(interval),
+            max=max(float(max_interval), float(interval)))
 
     def __call__(self, retry_state):
         remaining = self.timeout - (retry_state.seconds_since_start or 0.0)
@@ -95,7 +101,7 @@ class wait_for_poll(tenacity.wait.wait_base):
 
 
 def poll(fetch, done, interval, timeout, waited_for, describe=str,
-         sleep=None, first_delay=0.0):
+         sleep=None, first_delay=0.0, max_interval=None):
     """Call ``fetch()`` until ``done(result)``; return that result.
 
     :param fetch: reads the current state; its exceptions propagate.
@@ -107,6 +113,8 @@ def poll(fetch, done, interval, timeout, waited_for, describe=str,
     :param sleep: the sleep function (tests); tenacity's by default.
     :param first_delay: seconds to wait before the first read (when the
         state is not expected to change sooner); part of ``timeout``.
+    :param max_interval: the longest wait between two reads; ten times
+        ``interval`` by default.
     :raises EBSTimeout: when ``done`` is still false after ``timeout``.
     """
     kwargs = {}
@@ -120,7 +128,8 @@ def poll(fetch, done, interval, timeout, waited_for, describe=str,
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_result(lambda result: not done(result)),
         stop=tenacity.stop_after_delay(remaining),
-        wait=wait_for_poll(interval, remaining),
+        wait=wait_for_poll(interval, remaining,
+                           max_interval=max_interval),
         **kwargs)
     try:
         return retrying(fetch)

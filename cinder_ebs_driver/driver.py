@@ -138,9 +138,12 @@ class EBSVolumeDriver(driver.VolumeDriver):
         """The backend's stats; a refresh lists the backend's disks.
 
         A refresh asked for less than ``ebs_stats_min_interval`` seconds
-        after the last one answers its figures unless this driver created,
-        deleted, grew, managed or unmanaged a volume since: cinder-volume
-        asks three times while it starts.
+        after the last listing answers its figures: cinder-volume asks
+        for refreshes several times while it starts and after every
+        volume deletion.
+        The volumes this driver creates, deletes or extends meanwhile are
+        counted in them; a manage, an unmanage or a failed change makes
+        the next refresh list again.
         """
         min_interval = self.configuration.safe_get('ebs_stats_min_interval')
         fresh = (self._stats_time is not None and
@@ -156,12 +159,23 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._stats_time = time.monotonic()
 
     @contextlib.contextmanager
-    def _changing_capacity(self):
-        """Around a volume change: the next stats refresh lists again."""
+    def _changing_capacity(self, delta_gb=None):
+        """Around a volume change: the stats follow it.
+
+        :param delta_gb: GiB the backend's disks grow by (negative: shrink)
+            when the change succeeds; the last figures are adjusted by it.
+            When it is not known, or the change fails, the next refresh
+            lists the disks again.
+        """
         try:
             yield
-        finally:
+        except Exception:
             self._stats_time = None
+            raise
+        if delta_gb is None or not self._stats:
+            self._stats_time = None
+        else:
+            stats.add_provisioned(self._stats, self.configuration, delta_gb)
 
     def get_pool(self, volume):
         return stats.pool_name(self.configuration)
@@ -169,26 +183,28 @@ class EBSVolumeDriver(driver.VolumeDriver):
     # -- volumes ---------------------------------------------------------
 
     def create_volume(self, volume):
-        with self._changing_capacity():
+        with self._changing_capacity(volume.size):
             return self._volumes.create(volume)
 
     def create_volume_from_snapshot(self, volume, snapshot):
         snapshot_id = self._snapshots.snapshot_id(snapshot)
-        with self._changing_capacity():
+        with self._changing_capacity(volume.size):
             return self._volumes.create_from_snapshot(volume, snapshot_id)
 
     def create_cloned_volume(self, volume, src_vref):
-        with self._changing_capacity():
+        with self._changing_capacity(volume.size):
             return self._volumes.clone(volume, src_vref)
 
     @coordination.synchronized(VOLUME_LOCK)
     def delete_volume(self, volume):
-        with self._changing_capacity():
+        # Without a provider_id the volume may have no disk at all.
+        with self._changing_capacity(
+                -volume.size if volume.provider_id else None):
             self._volumes.delete(volume)
 
     @coordination.synchronized(VOLUME_LOCK)
     def extend_volume(self, volume, new_size):
-        with self._changing_capacity():
+        with self._changing_capacity(new_size - volume.size):
             self._volumes.extend(volume, new_size)
 
     @coordination.synchronized(VOLUME_LOCK)

@@ -110,18 +110,28 @@ disk_opts = [
                default=30,
                min=0,
                help=_('Seconds during which a refresh of the backend '
-                      'statistics answers the figures of the last one '
-                      'instead of listing the disks again, unless this '
-                      'service created, deleted, extended, managed or '
-                      'unmanaged a volume since (cinder-volume asks for '
-                      'three refreshes while it starts). Keep it below '
+                      'statistics answers the figures of the last listing '
+                      'of the disks instead of listing them again '
+                      '(cinder-volume asks for refreshes several times '
+                      'while it starts and after every volume deletion). '
+                      'The volumes this service creates, deletes or extends '
+                      'meanwhile are counted in them; a manage, an '
+                      'unmanage or a failed change makes the next '
+                      'refresh list again. Keep it below '
                       'backend_stats_polling_interval; 0 lists the disks '
                       'on every refresh.')),
     cfg.FloatOpt('ebs_state_poll_interval',
                  default=1.0,
                  min=0.01,
-                 help=_('Initial seconds between two state polls; the '
-                        'interval doubles up to ten times this value.')),
+                 help=_('Seconds between the first two state polls of a '
+                        'wait (a quarter of it for a create, attach, '
+                        'detach, delete or snapshot before the first one '
+                        'of its kind was measured); the interval doubles '
+                        'up to ten times this value. Waits for a '
+                        'transition are first read when the last one of '
+                        'their kind was seen done, and again a quarter of '
+                        'that time later (between a twentieth of this '
+                        'value and this value) when it is not done yet.')),
 ]
 
 ebs_opts = connection_opts + disk_opts

@@ -5,7 +5,9 @@ quota allows, so it is reported as ``infinite`` unless the operator sets
 ``ebs_pool_capacity_gb``. The provisioned capacity comes from one
 paginated DescribeDisks listing of the disks that carry Cinder's
 ``cinder-volume-id`` tag (a tag filter, whatever its value): other disks of
-the region cost nothing, and 1,000 Cinder disks take ten calls.
+the region cost nothing, and 1,000 Cinder disks take ten calls. Between
+two listings the driver adds the disks it creates, deletes or grows
+itself (:func:`add_provisioned`).
 
 Setting ``ebs_pool_capacity_gb`` is recommended with Cinder 29: its
 scheduler's ``HostManager._get_usage`` appends the empty usage that
@@ -46,6 +48,19 @@ def provisioned_gb(disks, zone):
         except (TypeError, ValueError):
             continue
     return total
+
+
+def add_provisioned(data, conf, delta_gb):
+    """Count ``delta_gb`` more GiB of disks in stats made by :func:`build`.
+
+    For the changes the driver makes itself between two listings.
+    """
+    capacity = conf.safe_get('ebs_pool_capacity_gb') or 0
+    for pool in data['pools']:
+        provisioned = max(pool['provisioned_capacity_gb'] + delta_gb, 0)
+        pool['provisioned_capacity_gb'] = provisioned
+        if capacity:
+            pool['free_capacity_gb'] = max(capacity - provisioned, 0)
 
 
 def build(client, conf, backend_name, driver_version):

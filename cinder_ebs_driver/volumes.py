@@ -203,21 +203,56 @@ class VolumeOps(object):
             self.delete_disk(disk_id)
 
     def delete_disk(self, disk_id):
-        """Delete a disk; a disk that is gone is deleted already."""
+        """Delete a disk; a disk that is gone is deleted already.
+
+        Sends DeleteDisk straight away.  The disk is read only when ECS
+        refuses it: a disk still being created or reset (a create that
+        timed out and is rolled back) is waited for, a disk still
+        attached somewhere although Cinder detached it is detached, and
+        the deletion is sent again.
+        """
+        try:
+            self._client.delete_disk(disk_id)
+        except ebs_exc.EBSNotFound:
+            LOG.info('Disk %s does not exist; treating it as deleted.',
+                     disk_id)
+            return
+        except ebs_exc.EBSBackendError as error:
+            if error.retryable:
+                raise
+            made_deletable = self._make_deletable(disk_id)
+            if made_deletable is None:
+                return
+            if not made_deletable:
+                raise
+            try:
+                self._client.delete_disk(disk_id)
+            except ebs_exc.EBSNotFound:
+                return
+        self._client.wait_for_disk_deleted(disk_id)
+        LOG.info('Deleted disk %s.', disk_id)
+
+    def _make_deletable(self, disk_id):
+        """After a refused DeleteDisk: what stood in the way, removed.
+
+        :returns: None when the disk is gone, True when it had to settle
+            or be detached first (and now may be deleted), False when
+            neither explains the refusal.
+        """
         try:
             disk = self._client.get_disk(disk_id)
         except ebs_exc.EBSNotFound:
             LOG.info('Disk %s does not exist; treating it as deleted.',
                      disk_id)
-            return
+            return None
+        changed = False
         if disk.get('Status') in SETTLING:
-            # ECS refuses to delete a disk still being created or reset
-            # (a create that timed out and is rolled back, for instance).
             LOG.info('Disk %(disk)s is %(status)s; waiting for it to settle '
                      'before deleting it.',
                      {'disk': disk_id, 'status': disk.get('Status')})
             disk = self._client.wait_for_disk_status(disk_id,
                                                      [AVAILABLE, IN_USE])
+            changed = True
         leftovers = ebs_client.attached_instance_ids(disk)
         if leftovers:
             LOG.warning('Disk %(disk)s is still attached to %(inst)s on the '
@@ -225,12 +260,8 @@ class VolumeOps(object):
                         'before deletion.',
                         {'disk': disk_id, 'inst': ', '.join(leftovers)})
             self._attacher.detach_all(disk_id)
-        try:
-            self._client.delete_disk(disk_id)
-        except ebs_exc.EBSNotFound:
-            return
-        self._client.wait_for_disk_deleted(disk_id)
-        LOG.info('Deleted disk %s.', disk_id)
+            changed = True
+        return changed
 
     # -- size, content, type ---------------------------------------------
 

@@ -26,16 +26,6 @@ from cinder_ebs_driver import client as ebs_client
 from tests import emulator_fixture
 
 
-class _Conf(object):
-    """The few backend options the client and the attacher read."""
-
-    def __init__(self, **options):
-        self.__dict__.update(options)
-
-    def safe_get(self, name):
-        return getattr(self, name, None)
-
-
 def _measure(emu, label, operation):
     before = emu.call_counts()
     start = time.perf_counter()
@@ -58,11 +48,7 @@ def main(argv):
                                            transition_delay=latency)
     emu.setUp()
     try:
-        conf = _Conf(ebs_endpoint=emu.endpoint, ebs_protocol='http',
-                     ebs_region_id=emu.region_id, ebs_zone_id=emu.zone_id,
-                     ebs_access_key_id=emu.access_key_id,
-                     ebs_access_key_secret=emu.access_key_secret,
-                     ebs_state_poll_interval=interval)
+        conf = emu.driver_conf(ebs_state_poll_interval=interval)
         client = ebs_client.EBSClient(conf)
         disk_id = client.create_disk('volume-bench', 20, 'cloud_essd', 'PL1',
                                      True, 'bench-attach-calls')

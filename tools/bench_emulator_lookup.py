@@ -20,6 +20,7 @@ import time
 from ebs_emulator import config
 from ebs_emulator import db
 from ebs_emulator import service as service_mod
+from tests import emulator_fixture
 
 TAG_KEY = 'cinder-backend'
 TAG_VALUE = 'bench'
@@ -27,19 +28,10 @@ TAG_VALUE = 'bench'
 
 def _add_rows(service, count, tag_every):
     """``count`` more disks, straight into the database (no data files)."""
-    now = time.time()
-    with service.db.session() as session:
-        for n in range(count):
-            disk_id = 'd-bench%09d' % n
-            session.add(db.Disk(
-                id=disk_id, region_id=service.region_id,
-                zone_id=service.zone_id, name='filler-%d' % n, size=20,
-                category='cloud_essd', performance_level='PL1',
-                status='Available', created_at=now + n * 1e-6))
-            if n % tag_every == 0:
-                session.add(db.Tag(resource_type='disk', resource_id=disk_id,
-                                   key=TAG_KEY, value='other',
-                                   created_at=now))
+    emulator_fixture.add_disks(
+        service.db, service.region_id, service.zone_id, count,
+        prefix='d-bench', tags=lambda n: (
+            {TAG_KEY: 'other'} if n % tag_every == 0 else None))
 
 
 def _cases(service, disk_id, snapshot_id):

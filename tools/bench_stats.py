@@ -23,45 +23,11 @@ import time
 from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import stats
-from ebs_emulator import db
 from tests import emulator_fixture
 
 
-class _Conf(object):
-    """The few backend options the client and the stats read."""
-
-    def __init__(self, **options):
-        self.__dict__.update(options)
-
-    def safe_get(self, name):
-        return getattr(self, name, None)
-
-
-def _fill(state_dir, region, zone, total, tagged):
-    database = db.Database(state_dir)
-    now = time.time()
-    try:
-        with database.session() as session:
-            for n in range(total):
-                disk_id = 'd-stats%09d' % n
-                session.add(db.Disk(
-                    id=disk_id, region_id=region, zone_id=zone,
-                    name='disk-%d' % n, size=20, category='cloud_essd',
-                    performance_level='PL1', status='Available',
-                    created_at=now + n * 1e-6))
-                if n % (total // tagged) == 0 and n // (total // tagged) < (
-                        tagged):
-                    session.add(db.Tag(
-                        resource_type='disk', resource_id=disk_id,
-                        key=naming.VOLUME_TAG, value='vol-%d' % n,
-                        created_at=now))
-    finally:
-        database.dispose()
-
-
 def _describe_calls(emu):
-    with open(emu.log_file, errors='replace') as log:
-        return sum(' DescribeDisks 200 ' in line for line in log)
+    return emu.action_counts()['DescribeDisks']
 
 
 def _measure(emu, conf, tags, runs):
@@ -84,14 +50,11 @@ def main(argv):
     emu = emulator_fixture.EmulatorFixture(num_instances=1)
     emu.setUp()
     try:
-        emu.stop()
-        _fill(emu.state_dir, emu.region_id, emu.zone_id, total, tagged)
-        emu.start()
-        conf = _Conf(ebs_endpoint=emu.endpoint, ebs_protocol='http',
-                     ebs_region_id=emu.region_id, ebs_zone_id=emu.zone_id,
-                     ebs_access_key_id=emu.access_key_id,
-                     ebs_access_key_secret=emu.access_key_secret,
-                     ebs_api_timeout=120)
+        step = total // tagged
+        emu.seed_disks(total, prefix='d-stats', tags=lambda n: (
+            {naming.VOLUME_TAG: 'vol-%d' % n}
+            if n % step == 0 and n // step < tagged else None))
+        conf = emu.driver_conf(ebs_api_timeout=120)
         print('Stats refresh, %d disks in the region, %d of them Cinder\'s '
               '(goal: at most %d calls), median (min-max) of %d:'
               % (total, tagged, math.ceil(tagged / 100.0), runs))

@@ -448,29 +448,80 @@ class WaiterTestCase(ClientTestCase):
                          ebs_client.attached_instance_ids(result))
         self.assertEqual(2, self.sdk.count('describe_disks'))
 
-    def test_first_read_follows_the_last_transition_of_its_kind(self):
+    def _clocked_client(self, **options):
         clock = fakes.FakeClock()
         self.useFixture(fixtures.MonkeyPatch('time.monotonic',
                                              clock.monotonic))
-        client = ebs_client.EBSClient(self.conf, sleep=clock.sleep)
+        conf = fakes.make_conf(self, **options) if options else self.conf
+        client = ebs_client.EBSClient(conf, sleep=clock.sleep)
         client._sdk = self.sdk
+        return client, clock
+
+    def test_first_read_follows_the_last_transition_of_its_kind(self):
+        client, clock = self._clocked_client()
         attaching = disks_page([disk('d-1', 'Attaching')])
         attached = disks_page([disk('d-1', 'In_use', ['i-1'])])
-        # No estimate yet: read right away, then back off.
+        # No estimate yet: read right away, then after a quarter of the
+        # 0.01 s poll interval, doubling; seen done at 0.0075 s.
         self.sdk.script('describe_disks', attaching, attaching, attached)
         client.wait_for_attachment('d-1', 'i-1')
-        self.assertEqual([0.01, 0.02], clock.sleeps)
-        # The next attach is first read at 0.8 of the 0.03 s it took.
+        self.assertEqual([0.0025, 0.005], clock.sleeps)
+        # The next attach is first read when the last one was seen done.
         del clock.sleeps[:]
         self.sdk.script('describe_disks', attached)
         client.wait_for_attachment('d-1', 'i-1')
         self.assertEqual(1, len(clock.sleeps))
-        self.assertAlmostEqual(0.024, clock.sleeps[0])
+        self.assertAlmostEqual(0.0075, clock.sleeps[0])
+        # Done at its first read: the next one reads a little earlier,
+        # and too early, reads again a quarter of that time later.
+        del clock.sleeps[:]
+        self.sdk.script('describe_disks', attaching, attached)
+        client.wait_for_attachment('d-1', 'i-1')
+        self.assertEqual(2, len(clock.sleeps))
+        self.assertAlmostEqual(0.006, clock.sleeps[0])
+        self.assertAlmostEqual(0.0015, clock.sleeps[1])
+        # Seen done at 0.0075 s again: that is the next estimate.
+        del clock.sleeps[:]
+        self.sdk.script('describe_disks', attached)
+        client.wait_for_attachment('d-1', 'i-1')
+        self.assertAlmostEqual(0.0075, clock.sleeps[0])
         # Other kinds keep their own estimate (none for detaches yet).
         del clock.sleeps[:]
         self.sdk.script('describe_disks', disks_page([disk('d-1')]))
         client.wait_for_attachment('d-1', 'i-1', attached=False)
         self.assertEqual([], clock.sleeps)
+
+    def test_reads_back_off_on_a_slow_backend(self):
+        client, clock = self._clocked_client(ebs_state_poll_interval=1.0,
+                                             ebs_state_timeout=300)
+        creating = disks_page([disk('d-1', 'Creating')])
+        available = disks_page([disk('d-1', 'Available')])
+        self.sdk.script('describe_disks', creating, available)
+        client.wait_for_disk_status('d-1', 'Available', transition='create')
+        self.assertEqual([0.25], clock.sleeps)
+        # This create takes far longer than the last one: after the first
+        # read at 0.25 s the gaps double from a quarter of that (at least
+        # a twentieth of the interval) up to ten times the interval.
+        del clock.sleeps[:]
+        self.sdk.script('describe_disks', *([creating] * 10 + [available]))
+        client.wait_for_disk_status('d-1', 'Available', transition='create')
+        self.assertEqual([0.25, 0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0,
+                          8.0, 10.0, 10.0], clock.sleeps)
+        # The next create is first read when this one was seen done.
+        seen_done = sum(clock.sleeps)
+        del clock.sleeps[:]
+        self.sdk.script('describe_disks', available)
+        client.wait_for_disk_status('d-1', 'Available', transition='create')
+        self.assertEqual([seen_done], clock.sleeps)
+
+    def test_untimed_waits_poll_at_the_interval(self):
+        client, clock = self._clocked_client(ebs_state_poll_interval=1.0,
+                                             ebs_state_timeout=300)
+        creating = disks_page([disk('d-1', 'Creating')])
+        self.sdk.script('describe_disks', creating, creating,
+                        disks_page([disk('d-1', 'Available')]))
+        client.wait_for_disk_status('d-1', 'Available')
+        self.assertEqual([1.0, 2.0], clock.sleeps)
 
     def test_wait_for_attachment_single_attach_disk(self):
         self.sdk.script(

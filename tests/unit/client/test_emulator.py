@@ -329,7 +329,8 @@ class FaultTestCase(EmulatorTestCase):
         self.assertEqual(2, self.fired())
         self.assertEqual(2, len(self.sleeps))
         self.assertEqual(2, self.logger.output.count(
-            'WARNING cinder_ebs_driver.client ECS DescribeDisks attempt'))
+            'WARNING cinder_ebs_driver.client.calls ECS DescribeDisks '
+            'attempt'))
         self.assertIn('Throttling.User', self.logger.output)
 
     def test_retry_after_is_honoured(self):

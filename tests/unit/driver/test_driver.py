@@ -167,9 +167,14 @@ class TestCreateDelete(fakes.DriverTestCase):
             tags={naming.VOLUME_TAG: volume.id})
         self.client.delete_disk.assert_called_once_with('d-orphan')
 
+    def _refusal(self):
+        return ebs_exc.EBSBackendError(action='DeleteDisk',
+                                       code='IncorrectDiskStatus')
+
     def test_delete(self):
-        self.client.get_disk.return_value = fakes.disk()
         self.driver.delete_volume(self.volume())
+        # No read before the call: DeleteDisk, then the wait.
+        self.client.get_disk.assert_not_called()
         self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
         self.client.wait_for_disk_deleted.assert_called_once_with(
             fakes.DISK_ID)
@@ -177,37 +182,52 @@ class TestCreateDelete(fakes.DriverTestCase):
     def test_delete_waits_for_creating_disk(self):
         # ECS refuses to delete a disk still being created (a timed-out
         # create being rolled back).
+        self.client.delete_disk.side_effect = [self._refusal(), None]
         self.client.get_disk.return_value = fakes.disk(status='Creating')
         self.driver.delete_volume(self.volume())
         self.client.wait_for_disk_status.assert_called_once_with(
             fakes.DISK_ID, ['Available', 'In_use'])
-        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
+        self.assertEqual(2, self.client.delete_disk.call_count)
+        self.client.wait_for_disk_deleted.assert_called_once_with(
+            fakes.DISK_ID)
 
     def test_delete_gone_is_deleted(self):
-        self.client.get_disk.side_effect = ebs_exc.EBSNotFound(code='x')
-        self.driver.delete_volume(self.volume())
-        self.client.delete_disk.assert_not_called()
-
-    def test_delete_race_not_found(self):
-        self.client.get_disk.return_value = fakes.disk()
         self.client.delete_disk.side_effect = ebs_exc.EBSNotFound(code='x')
         self.driver.delete_volume(self.volume())
+        self.client.get_disk.assert_not_called()
+        self.client.wait_for_disk_deleted.assert_not_called()
+
+    def test_delete_refused_then_gone_is_deleted(self):
+        self.client.delete_disk.side_effect = self._refusal()
+        self.client.get_disk.side_effect = ebs_exc.EBSNotFound(code='x')
+        self.driver.delete_volume(self.volume())
+        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
+        self.client.wait_for_disk_deleted.assert_not_called()
+
+    def test_delete_refusal_with_no_cause_found_is_raised(self):
+        refusal = self._refusal()
+        self.client.delete_disk.side_effect = refusal
+        self.client.get_disk.return_value = fakes.disk()
+        raised = self.assertRaises(ebs_exc.EBSBackendError,
+                                   self.driver.delete_volume, self.volume())
+        self.assertIs(refusal, raised)
+        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
 
     def test_delete_without_provider_id_uses_tag(self):
         self.client.list_disks.return_value = []
         self.driver.delete_volume(self.volume(provider_id=None))
         self.client.delete_disk.assert_not_called()
         self.client.list_disks.return_value = [fakes.disk()]
-        self.client.get_disk.return_value = fakes.disk()
         self.driver.delete_volume(self.volume(provider_id=None))
         self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
 
     def test_delete_detaches_leftovers(self):
+        self.client.delete_disk.side_effect = [self._refusal(), None]
         self.client.get_disk.return_value = fakes.disk(
             instances=['i-1', 'i-2'])
         self.driver.delete_volume(self.volume())
         self.assertEqual(2, self.client.detach_disk.call_count)
-        self.client.delete_disk.assert_called_once_with(fakes.DISK_ID)
+        self.assertEqual(2, self.client.delete_disk.call_count)
 
 
 class TestConnection(fakes.DriverTestCase):
@@ -695,15 +715,45 @@ class TestStats(fakes.DriverTestCase):
         self.assertEqual(20, pool['provisioned_capacity_gb'])
         self.assertEqual(2, self.client.list_disks.call_count)
 
-    def test_volume_changes_make_the_next_refresh_list_again(self):
+    def test_own_volume_changes_are_counted_without_listing(self):
+        self.flags_backend(ebs_stats_min_interval=30,
+                           ebs_pool_capacity_gb=1000)
+        self.client.list_disks.return_value = [fakes.disk(size=100)]
+        self.driver.get_volume_stats(refresh=True)
+        self.client.create_disk.return_value = 'd-new'
+        self.client.get_disk.return_value = fakes.disk('d-new', size=40)
+        self.client.wait_for_disk_status.return_value = fakes.disk(
+            'd-new', size=60)
+        self.driver.create_volume(self.volume(size=40, provider_id=None))
+        self.driver.extend_volume(self.volume(size=40, provider_id='d-new'),
+                                  60)
+        # cinder-volume refreshes after each deletion.
+        self.driver.delete_volume(self.volume(size=100))
+        pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
+        self.assertEqual(1, self.client.list_disks.call_count)
+        self.assertEqual(60, pool['provisioned_capacity_gb'])
+        self.assertEqual(940, pool['free_capacity_gb'])
+
+    def _stats_listings(self):
+        return [c for c in self.client.list_disks.call_args_list
+                if c == mock.call(tags={naming.VOLUME_TAG: None})]
+
+    def test_failed_or_unmeasured_changes_make_the_next_refresh_list(self):
         self.flags_backend(ebs_stats_min_interval=30)
+        self.client.list_disks.return_value = []
         self.driver.get_volume_stats(refresh=True)
-        self.client.get_disk.side_effect = ebs_exc.EBSNotFound()
-        self.driver.delete_volume(self.volume())
+        self.client.create_disk.side_effect = ebs_exc.EBSServerError(
+            code='InternalError')
+        self.assertRaises(ebs_exc.EBSServerError, self.driver.create_volume,
+                          self.volume(provider_id=None))
         self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(2, self.client.list_disks.call_count)
+        self.assertEqual(2, len(self._stats_listings()))
+        # A volume without provider_id may have had no disk.
+        self.driver.delete_volume(self.volume(provider_id=None))
         self.driver.get_volume_stats(refresh=True)
-        self.assertEqual(2, self.client.list_disks.call_count)
+        self.assertEqual(3, len(self._stats_listings()))
+        self.driver.get_volume_stats(refresh=True)
+        self.assertEqual(3, len(self._stats_listings()))
 
     def test_min_interval_zero_lists_on_every_refresh(self):
         self.flags_backend(ebs_stats_min_interval=0)

@@ -83,7 +83,8 @@ def device_path_template(state_dir):
 
 
 def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
-                      paste_path=None, log_path=None, debug=False):
+                      paste_path=None, log_path=None, debug=False,
+                      configure=None):
     """Write cinder.conf for the all-in-one.
 
     :param state_dir: Cinder's state (database, locks, coordination).
@@ -91,10 +92,15 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
         EmulatorProcess`.
     :param host_instances: {host name: emulator instance id}, the
         cinder-volume host ``allinone`` included.
+    :param configure: called with the ``ConfigParser`` before it is
+        written (the identity's sections, see ebs_allinone.identity).
     """
-    write_conf(path, cinder_conf(state_dir, emulator, host_instances,
-                                 api_port=api_port, paste_path=paste_path,
-                                 log_path=log_path, debug=debug))
+    conf = cinder_conf(state_dir, emulator, host_instances,
+                       api_port=api_port, paste_path=paste_path,
+                       log_path=log_path, debug=debug)
+    if configure is not None:
+        configure(conf)
+    write_conf(path, conf)
 
 
 def cinder_conf(state_dir, emulator, host_instances, api_port=0,

@@ -133,6 +133,12 @@ def cinder_conf(state_dir, emulator, host_instances, api_port=0,
         'scheduler_driver_init_wait_time': '2',
         'image_conversion_dir': os.path.join(state_dir, 'conversion'),
     }
+    filters = os.path.join(sys.prefix, 'etc', 'cinder',
+                           'resource_filters.json')
+    if os.path.exists(filters):
+        # The list filters end users may use (attachments by volume...);
+        # Cinder looks in /etc/cinder/ otherwise.
+        conf['DEFAULT']['resource_query_filters_file'] = filters
     conf['database'] = {
         'connection': 'sqlite:///%s' % os.path.join(state_dir,
                                                     'cinder.sqlite'),

@@ -103,11 +103,14 @@ The openstack CLI (python-openstackclient), as the operator (admin):
     openstack volume type create --property multiattach="<is> True" \\
         multiattach
     openstack volume create --type multiattach --size 20 shared
-    openstack --os-volume-api-version 3.50 volume attachment create \\
+    openstack --os-volume-api-version 3.54 volume attachment create \\
         --connect --host {host} --initiator iqn.2004-10.org.example:{host} \\
         --ip 127.0.0.1 shared --server <server uuid>
-    openstack --os-volume-api-version 3.50 volume attachment complete \\
+    openstack --os-volume-api-version 3.54 volume attachment complete \\
         <attachment id>
+
+(volume attachment create needs 3.54 or later with this openstacksdk,
+which sends "mode": null below it; multi-attach needs 3.50.)
 
 The cinder CLI (python-cinderclient) reads the same account from OS_*
 variables (the openstack CLI does too):

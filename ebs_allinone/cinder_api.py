@@ -32,8 +32,17 @@ def noauth_session(url, user_id=cinder_config.USER_ID,
 
 def client(url, version, user_id=cinder_config.USER_ID):
     """A cinderclient ``Client`` at volume API microversion ``version``."""
-    session = noauth_session(url, user_id)
-    return cinder_client.Client(version, session=session)
+    return session_client(noauth_session(url, user_id), version)
+
+
+def session_client(session, version, endpoint_override=None):
+    """A cinderclient ``Client`` of a keystoneauth session.
+
+    :param endpoint_override: the volume endpoint; default the one of
+        the session's catalog (with Keystone).
+    """
+    return cinder_client.Client(version, session=session,
+                                endpoint_override=endpoint_override)
 
 
 def volume_endpoint(url, project_id=cinder_config.PROJECT_ID):

@@ -92,7 +92,8 @@ def device_path_template(state_dir):
 
 
 def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
-                      paste_path=None, log_path=None, debug=False):
+                      paste_path=None, log_path=None, debug=False,
+                      configure=None):
     """Write cinder.conf for the all-in-one.
 
     :param state_dir: Cinder's state (database, locks, coordination).
@@ -100,10 +101,15 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
         EmulatorProcess`.
     :param host_instances: {host name: emulator instance id}, the
         cinder-volume host ``allinone`` included.
+    :param configure: called with the ``ConfigParser`` before it is
+        written (the identity's sections, see ebs_allinone.identity).
     """
-    write_conf(path, cinder_conf(state_dir, emulator, host_instances,
-                                 api_port=api_port, paste_path=paste_path,
-                                 log_path=log_path, debug=debug))
+    conf = cinder_conf(state_dir, emulator, host_instances,
+                       api_port=api_port, paste_path=paste_path,
+                       log_path=log_path, debug=debug)
+    if configure is not None:
+        configure(conf)
+    write_conf(path, conf)
 
 
 def cinder_conf(state_dir, emulator, host_instances, api_port=0,
@@ -136,6 +142,12 @@ def cinder_conf(state_dir, emulator, host_instances, api_port=0,
         'scheduler_driver_init_wait_time': '2',
         'image_conversion_dir': os.path.join(state_dir, 'conversion'),
     }
+    filters = os.path.join(sys.prefix, 'etc', 'cinder',
+                           'resource_filters.json')
+    if os.path.exists(filters):
+        # The list filters end users may use (attachments by volume...);
+        # Cinder looks in /etc/cinder/ otherwise.
+        conf['DEFAULT']['resource_query_filters_file'] = filters
     conf['database'] = {
         'connection': 'sqlite:///%s' % os.path.join(state_dir,
                                                     'cinder.sqlite'),

@@ -101,6 +101,7 @@ class ClusterAllInOne(stack.AllInOne):
 
     def start_cinder(self, progress=None, api_port=0):
         """The servers, then Cinder's services, each in its own process."""
+        self.start_identity(progress)
         self.start_servers(progress)
         files = self.write_configs(api_port)
         cinder_services.db_sync(files['cinder-api'][1],
@@ -113,6 +114,7 @@ class ClusterAllInOne(stack.AllInOne):
             self.services[name] = service
             self.pids.update(service.pids())
         self.cinder = self.services['cinder-api']
+        self.api_started()
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
         self.wait_for_volume_services(admin, progress)
         return cinder_api.wait_for_backend(admin, progress=progress)

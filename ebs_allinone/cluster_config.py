@@ -7,9 +7,6 @@ its standard error), plus one small file per process with its ``host``
 and, for the volume services, the ``cluster`` they share.
 """
 
-import os
-import sys
-
 from ebs_allinone import cinder_config
 
 CLUSTER = 'ebs-cluster'
@@ -34,10 +31,6 @@ def shared_conf(base, transport_url, connection, backend_url):
         'quota_snapshots': '-1',
         'quota_gigabytes': '-1',
     })
-    filters = os.path.join(sys.prefix, 'etc', 'cinder',
-                           'resource_filters.json')
-    if os.path.exists(filters):
-        default['resource_query_filters_file'] = filters
     base['database'] = {'connection': connection, 'max_pool_size': '10'}
     base['coordination'] = {'backend_url': backend_url}
     base['oslo_messaging_rabbit'] = {

@@ -6,6 +6,7 @@
     ebs-allinone failover [--state-dir DIR] [--hosts N] [--no-guests]
     ebs-allinone serve [--state-dir DIR] [--hosts N] [--no-guests]
                        [--port PORT] [--topology {single,cluster}]
+                       [--auth {noauth,keystone}]
 
 ``demo`` runs the multi-attach workflow (ending with a short fenced
 failover) and exits 0 only when every step held; ``failover`` runs a
@@ -14,7 +15,10 @@ fenced failover between two hosts' guests sharing one volume, measured;
 how to point the ``cinder`` CLI at them (with guests: one idle guest per
 host and the ``ebs-nova-shim`` commands to attach volumes into them).
 ``--topology cluster`` runs Cinder as separate services in one
-active-active cluster (see :mod:`ebs_allinone.cluster`).
+active-active cluster (see :mod:`ebs_allinone.cluster`); ``--auth
+keystone`` puts a private Keystone in front of Cinder (see
+:mod:`ebs_allinone.identity`) and prints how to point the ``openstack``
+CLI at it too.
 Either way, at the end every process, loop device, guest and temporary
 directory it started is gone, which is checked and reported.
 """
@@ -37,6 +41,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 TOPOLOGIES = ('single', 'cluster')
+AUTHS = ('noauth', 'keystone')
 # Libraries whose warnings are about this machine, not the run (os-brick
 # probing connectors that the simulated hosts do not use).
 QUIET_LOGGERS = ('os_brick=ERROR', 'oslo.privsep.daemon=WARN',
@@ -87,6 +92,14 @@ def _parser(stack_mod):
              'and two cinder-volume in one active-active cluster, each a '
              'process of its own, over RabbitMQ, MariaDB and etcd '
              '(Debian packages, started privately) (default %(default)s)')
+    serve.add_argument(
+        '--auth', choices=AUTHS, default='noauth',
+        help='noauth: Cinder\'s noauth middleware (the cinder CLI only); '
+             'keystone: a private Keystone on 127.0.0.1 with an operator, '
+             'an end user and the compute service, Cinder validating '
+             'their tokens and service tokens with keystonemiddleware '
+             '(the openstack and cinder CLIs; single topology only) '
+             '(default %(default)s)')
     return parser
 
 
@@ -139,7 +152,8 @@ def _run(args, out, stack_mod):
         from ebs_allinone import cluster
         stack_class = cluster.ClusterAllInOne
     stack = stack_class(state_dir=args.state_dir, num_hosts=args.hosts,
-                        host_factory=factory, debug=args.debug)
+                        host_factory=factory, debug=args.debug,
+                        auth=getattr(args, 'auth', 'noauth'))
     if args.command == 'demo':
         from ebs_allinone import demo
         runner = demo.Demo(stack, out, degraded=degraded)
@@ -190,6 +204,11 @@ def main(argv=None):
         stack_mod.host_names(args.hosts)
     except ValueError as exc:
         print('ebs-allinone: --hosts: %s' % exc, file=sys.stderr)
+        return EXIT_USAGE
+    if getattr(args, 'auth', 'noauth') != 'noauth' and (
+            args.topology != 'single'):
+        print('ebs-allinone: --auth %s: with --topology single only'
+              % args.auth, file=sys.stderr)
         return EXIT_USAGE
     _setup_logging(args.debug)
     _install_signal_handlers()

@@ -10,6 +10,8 @@ import threading
 
 from ebs_allinone import cinder_api
 from ebs_allinone import cinder_config
+from ebs_allinone import identity
+from ebs_allinone import keystone as keystone_mod
 from ebs_allinone import startup
 
 # cinder CLI flags for the noauth all-in-one (python-cinderclient).
@@ -91,6 +93,58 @@ with the API root as endpoint openstacksdk leaves /v3 out of every URL.
 Use the cinder CLI above."""
 
 
+KEYSTONE_TEMPLATE = """\
+Cinder is up behind Keystone. Volume API: {url} (keystone)
+Identity API: {auth_url} (region {region})
+
+The openstack CLI (python-openstackclient), as the operator (admin):
+
+    export OS_CLIENT_CONFIG_FILE={clouds} OS_CLOUD={admin_cloud}
+    openstack volume type create --property multiattach="<is> True" \\
+        multiattach
+    openstack volume create --type multiattach --size 20 shared
+    openstack --os-volume-api-version 3.54 volume attachment create \\
+        --connect --host {host} --initiator iqn.2004-10.org.example:{host} \\
+        --ip 127.0.0.1 shared --server <server uuid>
+    openstack --os-volume-api-version 3.54 volume attachment complete \\
+        <attachment id>
+
+(volume attachment create needs 3.54 or later with this openstacksdk,
+which sends "mode": null below it; multi-attach needs 3.50.)
+
+The cinder CLI (python-cinderclient) reads the same account from OS_*
+variables (the openstack CLI does too):
+
+    . {admin_openrc}
+    cinder list
+
+Other accounts: the end user demo (project demo, role member):
+OS_CLOUD={demo_cloud} or . {demo_openrc}; the compute service nova
+(project service, role service): OS_CLOUD={nova_cloud}.
+
+Cinder counts a request as the compute service's only when it carries
+the nova user's token as a service token (X-Service-Token, validated by
+keystonemiddleware with [keystone_authtoken] service_token_roles =
+service), as Nova sends it; the CLIs cannot send one. So only the
+compute service may delete an attachment connected to a server, and end
+users create attachments of multi-attach volumes at 3.50 or later only.
+Server lookups of the CLI go to a stand-in compute API (any UUID is a
+server); there is no Nova.
+
+Compute hosts: {hosts}
+EBS backend (emulator): http://{emulator} region {region_ebs}, zone {zone}
+Attached disks appear under {devices}
+{guests}
+Press Ctrl-C to stop everything.
+"""
+
+KEYSTONE_GUESTS = """\
+Each compute host runs a private libvirtd with one idle guest (shown
+above); the ebs-nova-shim command attaches into them against a noauth
+Cinder only: run serve without --auth keystone for that.
+"""
+
+
 class Server(object):
     """Start the services, print how to use them, wait for a signal.
 
@@ -169,7 +223,30 @@ class Server(object):
         return text + '\n' + GUEST_ATTACH.format(
             service_user=cinder_config.SERVICE_USER, commands=commands)
 
+    def keystone_instructions(self):
+        ident = self.stack.identity
+        keystone = ident.keystone
+        emulator = self.stack.emulator
+        return KEYSTONE_TEMPLATE.format(
+            url=self.stack.cinder.url, auth_url=keystone.url,
+            region=keystone_mod.REGION, clouds=ident.clouds_file,
+            admin_cloud=identity.CLOUDS[identity.OPERATOR],
+            demo_cloud=identity.CLOUDS[identity.END_USER],
+            nova_cloud=identity.CLOUDS[identity.COMPUTE_USER],
+            admin_openrc=ident.openrc(identity.OPERATOR),
+            demo_openrc=ident.openrc(identity.END_USER),
+            host=self.stack.names[0],
+            hosts=', '.join('%s (instance %s)' % (
+                name, self.stack.host_instances[name])
+                for name in self.stack.names),
+            emulator=emulator.endpoint, region_ebs=emulator.region_id,
+            zone=emulator.zone_id,
+            devices=cinder_config.device_path_template(emulator.state_dir),
+            guests=KEYSTONE_GUESTS if self.guest_hosts() else '')
+
     def instructions(self):
+        if self.stack.auth == identity.Keystone.name:
+            return self.keystone_instructions()
         url = self.stack.cinder.url
         user = cinder_config.USER_ID
         project = cinder_config.PROJECT_ID

@@ -5,6 +5,8 @@ Layout of the run's directory (a temporary one unless given)::
     emulator/        the EBS emulator's state (database, disks, devices)
     emulator.log     its output
     cinder/          Cinder's state (SQLite database, locks)
+    keystone/        with Keystone: its state (see ebs_allinone.keystone)
+    clouds.yaml, <user>-openrc, servers-api.log   with Keystone
     cinder.conf, api-paste.ini, cinder.log, cinder-process.log
     hosts/<name>/    each simulated compute host's libvirtd and guest
 
@@ -24,6 +26,7 @@ from ebs_allinone import cinder_api
 from ebs_allinone import cinder_config
 from ebs_allinone import cinder_service
 from ebs_allinone import device_host
+from ebs_allinone import identity as identity_mod
 from ebs_allinone import leftovers
 from ebs_emulator import config as emulator_config
 from ebs_emulator import process
@@ -70,6 +73,8 @@ class AllInOne(object):
     :param outer_filters: extra paste filters put first in Cinder's API
         pipelines, {name: ``[filter:name]`` section} (see
         :func:`cinder_config.write_api_paste`).
+    :param auth: ``noauth`` (Cinder's noauth middleware) or ``keystone``
+        (a private Keystone, see :mod:`ebs_allinone.identity`).
     """
 
     topology = 'single'
@@ -79,7 +84,7 @@ class AllInOne(object):
 
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
                  host_factory=None, debug=False, names=None,
-                 outer_filters=None):
+                 outer_filters=None, auth=identity_mod.NoAuth.name):
         self.given_dir = state_dir
         self.outer_filters = dict(outer_filters or {})
         self.names = list(names) if names else host_names(num_hosts)
@@ -90,6 +95,8 @@ class AllInOne(object):
         self.cinder = None
         self.hosts = []
         self.pids = {}
+        self.auth = auth
+        self.identity = None
         self._stack = contextlib.ExitStack()
 
     # -- start ------------------------------------------------------------
@@ -127,8 +134,21 @@ class AllInOne(object):
         self.pids['ebs-emulator'] = self.emulator.pid
         return self.emulator
 
+    def start_identity(self, progress=None):
+        """Keystone (and the stand-in compute API), or nothing (noauth)."""
+        if self.auth == identity_mod.Keystone.name:
+            self.identity = identity_mod.Keystone(self.dir)
+        else:
+            self.identity = identity_mod.NoAuth()
+        self._stack.callback(self.identity.stop)
+        self.identity.start(progress)
+        self.pids.update(self.identity.pids)
+        return self.identity
+
     def start_cinder(self, progress=None, api_port=0):
         """Cinder's API, scheduler and volume services (one process)."""
+        if self.identity is None:
+            self.start_identity(progress)
         os.makedirs(self.path('cinder'), exist_ok=True)
         cinder_config.write_api_paste(self.path('api-paste.ini'),
                                       outer_filters=self.outer_filters)
@@ -136,36 +156,43 @@ class AllInOne(object):
             self.path('cinder.conf'), self.path('cinder'), self.emulator,
             self.host_instances, api_port=api_port,
             paste_path=self.path('api-paste.ini'),
-            log_path=self.path('cinder.log'), debug=self.debug)
+            log_path=self.path('cinder.log'), debug=self.debug,
+            configure=self.identity.configure_cinder)
         self.cinder = cinder_service.CinderProcess(
             self.path('cinder.conf'), self.path('cinder-process.log'))
         self._stack.callback(self.cinder.stop)
         self.cinder.start(progress)
         self.pids['cinder'] = self.cinder.pid
+        self.api_started()
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
         return cinder_api.wait_for_backend(admin, progress=progress)
 
-    def client(self, version, service=False):
-        """A cinderclient of the all-in-one at ``version``.
+    def api_started(self):
+        """Once cinder-api listens: its URL to the clients, the catalog."""
+        self.identity.set_url(self.cinder.url)
+        self.identity.register_volume_api(self.cinder.url)
 
-        :param service: act as the compute service (the noauth user
-            that has the service role).
+    def client(self, version, service=False):
+        """A cinderclient of the all-in-one's operator at ``version``.
+
+        :param service: with the compute service's service token (under
+            noauth: as the noauth user that has the service role).
         """
-        user = cinder_config.SERVICE_USER if service else (
-            cinder_config.USER_ID)
-        return cinder_api.client(self.cinder.url, version, user_id=user)
+        return cinder_api.session_client(
+            self.identity.session(service=service), version,
+            endpoint_override=self.identity.endpoint())
 
     def compute_volume_api(self):
-        """The volume API as the compute hosts use it (service user).
+        """The volume API as the compute hosts use it (service token).
 
-        The noauth user ``nova`` has the service role, as a service token
-        gives Nova's requests: attachments are created at Nova's 3.44.
+        With noauth the user ``nova`` has the service role, as a service
+        token gives Nova's requests; with Keystone the requests carry the
+        ``nova`` user's token in ``X-Service-Token``. Either way
+        attachments are created at Nova's 3.44.
         """
-        session = cinder_api.noauth_session(
-            self.cinder.url, user_id=cinder_config.SERVICE_USER)
         return volume_api.CinderVolumeAPI(
-            session, endpoint_override=cinder_api.volume_endpoint(
-                self.cinder.url), service_token=True)
+            self.identity.session(service=True),
+            endpoint_override=self.identity.endpoint(), service_token=True)
 
     def start_hosts(self, progress=None):
         """Create and start every simulated compute host."""

@@ -2,6 +2,7 @@
 
 from ebs_allinone import backend as backend_mod
 from ebs_allinone import cinder_api
+from ebs_allinone import identity
 
 
 class Startup(object):
@@ -19,8 +20,11 @@ class Startup(object):
         self.cinder = None
 
     def steps(self):
-        return [
-            ('Start the EBS emulator', self.start_emulator),
+        steps = [('Start the EBS emulator', self.start_emulator)]
+        if self.stack.auth == identity.Keystone.name:
+            steps.append(('Start Keystone: projects, users, service '
+                          'catalog', self.start_keystone))
+        return steps + [
             ('Start Cinder: API, scheduler, volume with the EBS driver',
              self.start_cinder),
             ('Start %d simulated compute hosts' % len(self.stack.names),
@@ -47,6 +51,15 @@ class Startup(object):
             shown = ('loop devices' if loops else 'files') + (
                 ' (persistent reservations NOT enforced)')
         self.out.detail('attached disks appear as %s' % shown)
+
+    def start_keystone(self):
+        ident = self.stack.start_identity(
+            self.out.progress_for('waiting for Keystone'))
+        keystone = ident.keystone
+        self.out.detail('identity API %s (pid %d), state in %s' % (
+            keystone.url, keystone.pid, keystone.dir))
+        self.out.detail('projects: %s' % ', '.join(
+            '%s=%s' % item for item in sorted(keystone.projects.items())))
 
     def start_cinder(self):
         pool = self.stack.start_cinder(

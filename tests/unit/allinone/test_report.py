@@ -164,8 +164,9 @@ class _Stack(object):
     instances = []
 
     def __init__(self, state_dir=None, num_hosts=2, host_factory=None,
-                 debug=False):
+                 debug=False, auth='noauth'):
         self.given_dir = state_dir
+        self.auth = auth
         self.names = real_stack.host_names(num_hosts)
         self.host_factory = host_factory
         self.dir = state_dir

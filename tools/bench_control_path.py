@@ -157,13 +157,13 @@ def _workflow(stack, type_id, hosts, phases, calls):
     emu = stack.emulator
 
     def phase(name, operation):
-        before = emu.action_counts()
+        before = emu.call_counts()
         start = time.perf_counter()
         result = operation()
         phases.setdefault(name, []).append(time.perf_counter() - start)
         # The access line is written after the answer: let it land.
         time.sleep(0.05)
-        for action, count in _diff(emu.action_counts(), before).items():
+        for action, count in _diff(emu.call_counts(), before).items():
             calls.setdefault(name, {}).setdefault(action, []).append(count)
         return result
 
@@ -280,11 +280,11 @@ def startup(args):
             naming.VOLUME_TAG: volume_ids[n]})
         for _round in range(args.rounds):
             for engine in ENGINES:
-                before = emu.action_counts()
+                before = emu.call_counts()
                 times[engine].append(_start_volume_service(engine))
                 time.sleep(0.05)
                 if engine == EBS:
-                    calls.append(_diff(emu.action_counts(), before))
+                    calls.append(_diff(emu.call_counts(), before))
         _delete_volume_rows(fake_ids + volume_ids)
 
     if not _run(_StartupStack, work, transition_delay=0):

@@ -27,7 +27,7 @@ from tests import emulator_fixture
 
 
 def _describe_calls(emu):
-    return emu.action_counts()['DescribeDisks']
+    return emu.call_counts()['DescribeDisks']
 
 
 def _measure(emu, conf, tags, runs):

@@ -3,6 +3,7 @@
 ::
 
     ebs-allinone demo [--state-dir DIR] [--hosts N] [--no-guests]
+                      [--topology {single,cluster}]
     ebs-allinone failover [--state-dir DIR] [--hosts N] [--no-guests]
     ebs-allinone serve [--state-dir DIR] [--hosts N] [--no-guests]
                        [--port PORT] [--topology {single,cluster}]
@@ -85,13 +86,15 @@ def _parser(stack_mod):
     serve.add_argument('--port', type=int, default=0,
                        help='port of the volume API on 127.0.0.1 '
                             '(default: a free one)')
-    serve.add_argument(
-        '--topology', choices=TOPOLOGIES, default='single',
-        help='single: Cinder\'s services in one process over in-process '
-             'messaging and SQLite; cluster: cinder-api, cinder-scheduler '
-             'and two cinder-volume in one active-active cluster, each a '
-             'process of its own, over RabbitMQ, MariaDB and etcd '
-             '(Debian packages, started privately) (default %(default)s)')
+    for command in (demo, serve):
+        command.add_argument(
+            '--topology', choices=TOPOLOGIES, default='single',
+            help='single: Cinder\'s services in one process over '
+                 'in-process messaging and SQLite; cluster: cinder-api, '
+                 'cinder-scheduler and two cinder-volume in one '
+                 'active-active cluster, each a process of its own, over '
+                 'RabbitMQ, MariaDB and etcd (Debian packages, started '
+                 'privately) (default %(default)s)')
     serve.add_argument(
         '--auth', choices=AUTHS, default='noauth',
         help='noauth: Cinder\'s noauth middleware (the cinder CLI only); '

@@ -106,6 +106,8 @@ class Demo(object):
             ('Extend the volume to %d GiB' % EXTENDED_GB, self.extend),
             ('Delete volumes, snapshot and types', self.delete_all),
             ('The EBS backend is empty', self.backend_empty),
+            ('No conflicting ECS calls on one disk in flight at once',
+             self.no_overlaps),
         ]
         return steps
 
@@ -352,6 +354,14 @@ class Demo(object):
                             k: counts.get(k) for k in (
                                 'disks', 'snapshots', 'attachments',
                                 'chunks')})
+
+    def no_overlaps(self):
+        report = self.stack.emulator.overlaps()
+        check(not report['conflicts'], '%d conflicting overlaps, such as %s',
+              report['conflicts'], report['overlaps'][:2])
+        self.out.detail('%d mutating ECS calls, none in conflict with '
+                        'another one on its disk (emulator record)'
+                        % sum(report['recorded'].values()))
 
     # -- after a failure --------------------------------------------------
     def _cleanup(self):

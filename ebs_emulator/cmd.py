@@ -12,7 +12,9 @@ for the next start.
 
 ``ebs-emulator resv-report --url URL [--disk ID]`` prints the persistent
 reservations of a running emulator's attached disks (see
-:mod:`ebs_emulator.resv_report`).
+:mod:`ebs_emulator.resv_report`); ``ebs-emulator overlaps --url URL``
+the mutating calls that were in flight on one disk at once in conflict
+(:mod:`ebs_emulator.overlap_report`).
 """
 
 import logging as std_logging
@@ -27,6 +29,7 @@ from oslo_log import log as logging
 
 from ebs_emulator import config
 from ebs_emulator import faults
+from ebs_emulator import overlap_report
 from ebs_emulator import resv_report
 from ebs_emulator import server
 from ebs_emulator import service
@@ -97,6 +100,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ['resv-report']:
         return resv_report.main(argv[1:])
+    if argv[:1] == ['overlaps']:
+        return overlap_report.main(argv[1:])
     try:
         conf = config.make_conf(argv)
     except cfg.Error as e:

@@ -268,3 +268,7 @@ class EmulatorProcess(ChildProcess):
     def state(self):
         """The emulator's counts (disks, snapshots, attachments, ...)."""
         return self.admin('GET', 'state')
+
+    def overlaps(self):
+        """Conflicting mutating calls on one disk (``/_emulator/overlaps``)."""
+        return self.admin('GET', 'overlaps')

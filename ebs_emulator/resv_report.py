@@ -44,9 +44,10 @@ def format_disk(disk_id, entry):
     return '\n'.join(lines)
 
 
-def fetch(url, timeout=10):
-    with urllib.request.urlopen('%s/_emulator/reservations'
-                                % url.rstrip('/'), timeout=timeout) as r:
+def fetch(url, name='reservations', timeout=10):
+    """GET a running emulator's ``/_emulator/<name>``; its JSON answer."""
+    with urllib.request.urlopen('%s/_emulator/%s' % (url.rstrip('/'), name),
+                                timeout=timeout) as r:
         return json.loads(r.read().decode('utf-8'))
 
 

@@ -13,6 +13,9 @@ debugging; they only answer clients on the loopback interface:
 * ``GET /_emulator/state``
 * ``GET /_emulator/reservations`` (persistent reservations of the
   exposed disks; ``{"enforced": false}`` without the FUSE data path)
+* ``GET|DELETE /_emulator/overlaps`` (mutating calls that were in flight
+  on one disk at once in conflict, see :mod:`ebs_emulator.overlaps`;
+  ``DELETE`` starts a new record)
 
 The server uses OS threads: run it in its own process (``ebs-emulator``),
 never inside a process that eventlet has monkey-patched.
@@ -261,6 +264,8 @@ class EmulatorApp(object):
                 return Reply(200, self._debug_state())
             if name == 'reservations' and method == 'GET':
                 return Reply(200, self._reservations())
+            if name == 'overlaps' and method in ('GET', 'DELETE'):
+                return Reply(200, self._overlaps(method))
         except ValueError as e:
             return Reply(400, {'error': str(e)})
         except Exception:
@@ -297,6 +302,13 @@ class EmulatorApp(object):
         if report is None:
             return {'enforced': False, 'disks': {}}
         return {'enforced': True, 'disks': report}
+
+    def _overlaps(self, method):
+        recorder = self.service.overlaps
+        if method == 'DELETE':
+            recorder.reset()
+            LOG.info('Record of mutating calls cleared')
+        return recorder.report()
 
     def _debug_state(self):
         state = {'faults': self.faults.describe(),

@@ -26,6 +26,7 @@ from ebs_emulator import blockstore
 from ebs_emulator import db
 from ebs_emulator import devices
 from ebs_emulator import errors
+from ebs_emulator import overlaps
 from ebs_emulator import params as params_mod
 from ebs_emulator import transitions
 
@@ -73,6 +74,7 @@ class EmulatorService(object):
             entry['ZoneId'] for entry in self.instances.values()})
         self._lock = threading.RLock()
         self._closed = False
+        self.overlaps = overlaps.OverlapRecorder()
         self.db = db.Database(self.state_dir)
         self.blocks = blockstore.BlockStore(self.state_dir)
         self.devices = devices.DeviceExposer(
@@ -88,6 +90,12 @@ class EmulatorService(object):
         if handler is None:
             raise errors.invalid_action()
         parsed = params_mod.Params(params if params is not None else {})
+        with self.overlaps.track(action, params) as tracked:
+            result = self._call(action, handler, parsed, tracked)
+        self._worker.wake()
+        return result
+
+    def _call(self, action, handler, parsed, tracked):
         try:
             with self._lock:
                 if self._closed:
@@ -97,6 +105,7 @@ class EmulatorService(object):
                 with self.db.session() as session:
                     request = Request(self, session, parsed)
                     result = handler(request)
+                    tracked.answered(result, session)
                 for callback in request.after_commit:
                     callback()
         except errors.EcsError:
@@ -104,7 +113,6 @@ class EmulatorService(object):
         except Exception:
             LOG.exception('%s failed', action)
             raise errors.internal_error()
-        self._worker.wake()
         return result
 
     # -- transitions and devices ----------------------------------------------

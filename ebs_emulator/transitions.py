@@ -30,17 +30,26 @@ def apply_due(service, session, now, after_commit):
 
     Work that must wait until the transaction is committed is appended
     to ``after_commit``: dropping a detached instance's reservation
-    registration writes to the database from the data path's process.
+    registration writes to the database from the data path's process,
+    and the calls that wait for a transition end once it is visible
+    (:mod:`ebs_emulator.overlaps`).
     """
+    settled = service.overlaps.settled
     for disk in session.query(db.Disk).filter(db.Disk.due_at <= now):
         disk.status = 'Available'
         disk.due_at = None
+        after_commit.append(functools.partial(settled, 'disk', disk.id))
     for snapshot in session.query(db.Snapshot).filter(
             db.Snapshot.due_at <= now):
         snapshot.status = 'accomplished'
         snapshot.due_at = None
+        after_commit.append(functools.partial(settled, 'snapshot',
+                                              snapshot.id))
     for attachment in session.query(db.Attachment).filter(
             db.Attachment.due_at <= now):
+        after_commit.append(functools.partial(
+            settled, 'attachment', attachment.disk_id,
+            attachment.instance_id))
         if attachment.state == 'attaching':
             service.expose(attachment.disk_id, attachment.instance_id)
             attachment.state = 'attached'

@@ -9,7 +9,9 @@ with both volume services, and after stopping one of them. A batch is
 ``available``), then attach (attachment create with a connector +
 complete, until ``in-use``), then detach and delete (not timed). Prints,
 per run and operation, the operations per second over the batch and
-p50/p95 of one operation's latency (nothing is asserted on time).
+p50/p95 of one operation's latency (nothing is asserted on time), and
+the conflicting overlaps of mutating calls on one disk that the emulator
+recorded (see ebs_emulator.overlaps).
 
     .tox/cluster/bin/python tools/bench_cluster.py [--volumes N]
         [--threads N]
@@ -107,6 +109,7 @@ def main(argv=None):
         stack.services[cluster.cluster_config.VOLUME_HOSTS[1]].stop()
         results.append(('1 volume service', batch.run(
             'one', args.volumes, args.threads)))
+        conflicts = stack.emulator.overlaps()['conflicts']
     finally:
         left = stack.stop()
     print('%d volumes, %d at a time, one cluster (%s); seconds'
@@ -118,6 +121,8 @@ def main(argv=None):
             print('%-18s %-8s %8.2f %8.2f %8.2f' % (
                 label, op, len(times) / elapsed, statistics.median(times),
                 _percentile(times, 0.95)))
+    print('conflicting overlaps of mutating calls on one disk: %d'
+          % conflicts)
     if left:
         print('NOT CLEAN: %s' % '; '.join(left))
         return 1

@@ -36,6 +36,8 @@ SERVICE_DOWN_TIME = 10
 REPORT_INTERVAL = 2
 BATCH = 8
 BATCH_THREADS = 4
+# The demo on the cluster: about 110 s on a quiet machine.
+DEMO_TIMEOUT = 600
 
 
 class ClusterTest(test_allinone.AllInOneBase):
@@ -126,6 +128,21 @@ class ClusterTest(test_allinone.AllInOneBase):
         self.assertEqual(0, aio.stop(signal.SIGINT), aio.output)
         self.assertIn('Clean shutdown', aio.output)
         self.assert_nothing_left(pids, self.run_dir)
+
+    def test_demo_on_the_cluster(self):
+        aio = self.start('demo', '--no-guests', '--topology', 'cluster')
+        run_dir = aio.run_dir()
+        aio.wait_for(r'Start Cinder')
+        pids = test_allinone.descendants(aio.proc.pid) + [aio.proc.pid]
+        self.assertEqual(0, aio.wait(DEMO_TIMEOUT), aio.output)
+        self.assertRegex(aio.output, r'PASS: (\d+) of \1 steps passed')
+        # The cluster's pool served it.
+        self.assertIn('backend pool %s@%s#' % (cluster_config.CLUSTER,
+                                               cinder_config.BACKEND),
+                      aio.output)
+        self.assertRegex(aio.output, r'\d+ mutating ECS calls, none in '
+                         r'conflict')
+        self.assert_nothing_left(pids, run_dir)
 
     def assert_backend_error_reaches_the_cli(self):
         """An ECS error in cinder-volume, over RPC to cinder-api, intact."""

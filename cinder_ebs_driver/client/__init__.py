@@ -27,11 +27,5 @@ class EBSClient(disks.DiskCalls, snapshots.SnapshotCalls,
                 instances.InstanceCalls, waiting.Waiters, calls.BaseClient):
     """ECS disk, snapshot and instance calls for one Cinder backend.
 
-    :param conf: the backend's configuration: a Cinder ``Configuration``
-        or an oslo.config group holding
-        :data:`cinder_ebs_driver.options.ebs_opts` (read by attribute).
-    :param retry_interval: base backoff between two attempts of a call,
-        seconds; ``ebs_api_retry_interval`` by default.
-    :param sleep: the function used to wait between attempts and polls
-        (tenacity's, that is ``time.sleep``, by default).
+    Takes the arguments of :class:`calls.BaseClient`.
     """

@@ -11,7 +11,6 @@ import concurrent.futures
 import json
 import os
 import re
-import shutil
 import signal
 import time
 import urllib.request
@@ -21,8 +20,7 @@ import testtools
 
 from ebs_allinone import cinder_config
 from ebs_allinone import cluster_config
-from ebs_allinone import mariadb
-from ebs_allinone import rabbitmq
+from tests import cluster as cluster_tests
 from tests.functional import test_allinone
 from tests.functional.test_allinone import table_rows
 from tests.functional.test_allinone import table_value
@@ -44,10 +42,7 @@ class ClusterTest(test_allinone.AllInOneBase):
 
     def setUp(self):
         super().setUp()
-        for binary in (rabbitmq.SERVER, mariadb.SERVER, 'etcd'):
-            if not shutil.which(binary):
-                self.skipTest('%s is not installed '
-                              '(tools/install-deps.sh)' % binary)
+        cluster_tests.skip_without_servers(self)
 
     def serve_cluster(self, env=None):
         aio, pids = self.serve('--topology', 'cluster', env=env)

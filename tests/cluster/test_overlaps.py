@@ -16,7 +16,6 @@ import datetime
 import json
 import os
 import re
-import shutil
 import time
 import uuid
 
@@ -26,9 +25,8 @@ import testtools
 from ebs_allinone import cinder_api
 from ebs_allinone import cluster
 from ebs_allinone import cluster_config
-from ebs_allinone import mariadb
-from ebs_allinone import rabbitmq
 from ebs_emulator import process
+from tests import cluster as cluster_tests
 
 HOSTS = ('host-a', 'host-b', 'host-c')
 VOLUMES = 2
@@ -57,9 +55,7 @@ class ConcurrentOperationsTest(testtools.TestCase):
         super().setUp()
         if os.geteuid() != 0:
             self.skipTest('the all-in-one needs root')
-        for binary in (rabbitmq.SERVER, mariadb.SERVER, 'etcd'):
-            if not shutil.which(binary):
-                self.skipTest('%s is not installed' % binary)
+        cluster_tests.skip_without_servers(self)
         self.stack = cluster.ClusterAllInOne(names=HOSTS)
         self.addCleanup(self.stop_stack)
         self.stack.make_dir()

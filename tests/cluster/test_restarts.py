@@ -9,7 +9,6 @@ and the backend holds no disk and no attachment.
 
 import concurrent.futures
 import os
-import shutil
 import time
 
 from cinderclient import exceptions as cinder_exc
@@ -17,9 +16,8 @@ import testtools
 
 from ebs_allinone import cinder_api
 from ebs_allinone import cluster
-from ebs_allinone import mariadb
-from ebs_allinone import rabbitmq
 from ebs_emulator import process
+from tests import cluster as cluster_tests
 from tests.cluster import test_cluster
 
 HOSTS = ('host-a', 'host-b')
@@ -35,9 +33,7 @@ class RestartTest(testtools.TestCase):
         super().setUp()
         if os.geteuid() != 0:
             self.skipTest('the all-in-one needs root')
-        for binary in (rabbitmq.SERVER, mariadb.SERVER, 'etcd'):
-            if not shutil.which(binary):
-                self.skipTest('%s is not installed' % binary)
+        cluster_tests.skip_without_servers(self)
         self.stack = cluster.ClusterAllInOne(num_hosts=len(HOSTS))
         self.addCleanup(self.stop_stack)
         self.stack.make_dir()

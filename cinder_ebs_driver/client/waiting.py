@@ -5,7 +5,9 @@ A wait gives up after ``ebs_state_timeout`` seconds with
 a transition (a create, an attach, a detach, a deletion, a snapshot) is
 timed by the last transition of its kind:
 
-* its first read comes when the last one was seen done; when that read
+* its first read comes when the last one was seen done (when the read
+  that saw it done was sent, so that reads' durations do not pile up in
+  the estimate); when that read
   sees it done too, the next wait reads a little earlier
   (``FIRST_POLL_SHARE``), so that the estimate follows a backend that
   became faster;
@@ -70,10 +72,12 @@ class Waiters(object):
             gap = min(max(expected * FOLLOW_UP_SHARE,
                           interval * MIN_GAP_SHARE),
                       interval * MAX_GAP_SHARE)
+        # When each read was sent: the state it answers is the state of
+        # that moment, not of when the answer came back.
         reads = []
 
         def counted_fetch():
-            reads.append(None)
+            reads.append(time.monotonic())
             return fetch()
 
         start = time.monotonic()
@@ -84,7 +88,9 @@ class Waiters(object):
             first_delay=first_delay,
             max_interval=interval * backoff.POLL_INTERVAL_GROWTH)
         if transition is not None:
-            seen_done = time.monotonic() - start
+            # Timed up to the read that saw it done, not past its answer:
+            # otherwise every estimate would grow by a read's duration.
+            seen_done = reads[-1] - start
             if expected is not None and len(reads) == 1:
                 # Done at the first read: it might have been earlier.
                 seen_done *= FIRST_POLL_SHARE

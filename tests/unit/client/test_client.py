@@ -491,6 +491,31 @@ class WaiterTestCase(ClientTestCase):
         client.wait_for_attachment('d-1', 'i-1', attached=False)
         self.assertEqual([], clock.sleeps)
 
+    def test_a_reads_own_duration_is_not_part_of_the_estimate(self):
+        client, clock = self._clocked_client()
+        attached = disks_page([disk('d-1', 'In_use', ['i-1'])])
+
+        def slow_read(request):
+            clock.now += 0.04
+            return attached
+
+        # Done at once, answered 40 ms later: the next wait does not wait
+        # those 40 ms before its first read.
+        self.sdk.script('describe_disks', slow_read)
+        client.wait_for_attachment('d-1', 'i-1')
+        client.wait_for_attachment('d-1', 'i-1')
+        self.assertEqual([], [s for s in clock.sleeps if s > 0])
+        # Seen done by the read sent 0.0025 s after the start: that is
+        # the estimate, whatever the answer took.
+        client, clock = self._clocked_client()
+        attaching = disks_page([disk('d-1', 'Attaching')])
+        self.sdk.script('describe_disks', attaching, slow_read)
+        client.wait_for_attachment('d-1', 'i-1')
+        del clock.sleeps[:]
+        client.wait_for_attachment('d-1', 'i-1')
+        self.assertEqual(1, len(clock.sleeps))
+        self.assertAlmostEqual(0.0025, clock.sleeps[0])
+
     def test_reads_back_off_on_a_slow_backend(self):
         client, clock = self._clocked_client(ebs_state_poll_interval=1.0,
                                              ebs_state_timeout=300)

@@ -38,7 +38,7 @@ ATTACH_LIMIT_CODE = 'DiskAttachedNumberExceeded'
 REMEMBERED_ATTACHMENTS = 4096
 
 
-def _field(attachment, name):
+def field(attachment, name):
     """A field of an attachment, given as an object or as a dict."""
     if isinstance(attachment, dict):
         return attachment.get(name)
@@ -47,10 +47,10 @@ def _field(attachment, name):
 
 def attachment_host(attachment):
     """The host an attachment record is (or is being) connected on."""
-    connector = _field(attachment, 'connector')
+    connector = field(attachment, 'connector')
     if connector and connector.get('host'):
         return connector['host']
-    return _field(attachment, 'attached_host')
+    return field(attachment, 'attached_host')
 
 
 def host_attachment_count(volume, host):
@@ -60,13 +60,14 @@ def host_attachment_count(volume, host):
     deleted, which Cinder keeps in ``volume.volume_attachment`` while
     ``terminate_connection`` runs.
     """
-    count = 0
-    for attachment in volume.volume_attachment or []:
-        if _field(attachment, 'attach_status') in RELEASED_STATUSES:
-            continue
-        if attachment_host(attachment) == host:
-            count += 1
-    return count
+    return sum(1 for attachment in volume.volume_attachment or []
+               if holds_host(attachment, host))
+
+
+def holds_host(attachment, host):
+    """Whether an attachment record holds the connection on ``host``."""
+    return (field(attachment, 'attach_status') not in RELEASED_STATUSES
+            and attachment_host(attachment) == host)
 
 
 def must_keep_connection(volume, host):
@@ -83,7 +84,7 @@ def host_holds_connection(volume, host):
     probably: Cinder updates an attachment's record after the driver
     detached it, so a detach of the other attachment may have run.
     """
-    return any(_field(attachment, 'attach_status') == ATTACHED and
+    return any(field(attachment, 'attach_status') == ATTACHED and
                attachment_host(attachment) == host
                for attachment in volume.volume_attachment or [])
 

@@ -32,6 +32,7 @@ from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import connection
 from cinder_ebs_driver import host_mapping
+from cinder_ebs_driver import host_release
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import manage
 from cinder_ebs_driver import naming
@@ -79,6 +80,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._snapshots = None
         self._manage = None
         self._attacher = None
+        self._releaser = None
         self._hosts = None
         self._stats_time = None
 
@@ -99,6 +101,8 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self.client = client
         self._attacher = attachments.Attacher(client, conf)
         self._hosts = host_mapping.HostMapper(client, conf)
+        self._releaser = host_release.HostReleaser(self._attacher, client,
+                                                   conf)
         self._volumes = volumes.VolumeOps(client, conf, self._attacher)
         self._snapshots = snapshots.SnapshotOps(client, conf, self._volumes)
         self._manage = manage.ManageOps(client, conf)
@@ -296,7 +300,9 @@ class EBSVolumeDriver(driver.VolumeDriver):
         """Detach from the host once no attachment there needs the disk.
 
         Returns True while another attachment of the volume on the same
-        host keeps the connection (Cinder then keeps the export). Holds
+        host keeps the connection (Cinder then keeps the export); since
+        those may be deleted at this moment too, a re-check detaches the
+        host once none is left (:mod:`cinder_ebs_driver.host_release`). Holds
         the volume's lock for this host, so that the detach never overlaps
         an attach to the same host. ``connector=None`` detaches the disk
         from every host, under the volume-wide lock.
@@ -310,13 +316,15 @@ class EBSVolumeDriver(driver.VolumeDriver):
                       'inst': ', '.join(detached) or _('no instance')})
             return False
         host = host_mapping.connector_host(connector)
+        instance_id = self._hosts.instance_for(connector)
+        disk_id = self._volumes.disk_id(volume)
         if attachments.must_keep_connection(volume, host):
             LOG.info('Volume %(vol)s has other attachments on host '
                      '%(host)s; it stays attached there.',
                      {'vol': volume.id, 'host': host})
+            # Those may be going at this moment too (see host_release).
+            self._releaser.schedule(volume, host, disk_id, instance_id)
             return True
-        instance_id = self._hosts.instance_for(connector)
-        disk_id = self._volumes.disk_id(volume)
         with attach_locks.held([attach_locks.host_lock_name(volume, host)]):
             self._attacher.detach(disk_id, instance_id)
         return False

@@ -46,6 +46,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from cinder_ebs_driver import driver as ebs_driver  # noqa: F401  (options)
+from cinder_ebs_driver import host_release
 from ebs_allinone import colocated_service
 from tests import emulator_fixture
 
@@ -153,6 +154,8 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
                        return_value=None)
         self._nova_extend = self.patch('cinder.compute.nova.API.extend_volume')
         self.addCleanup(self._delete_leftover_volumes)
+        # Before the services stop: no re-check may outlive its test.
+        self.addCleanup(host_release.stop_all)
 
     @property
     def emulator(self):

@@ -1,5 +1,7 @@
 """Multi-attach through Cinder's attachments API, checked on the backend."""
 
+from concurrent import futures
+
 from tests.functional import cinder_harness
 
 MAX_HOSTS = 16
@@ -104,6 +106,28 @@ class TestMultiAttach(cinder_harness.EBSFunctionalTestBase):
                          self.disk_instances(self.backend_disk(disk_id)))
         self.delete_attachment(other['id'])
         self.assertEqual([], self.disk_instances(self.backend_disk(disk_id)))
+        self.wait_volume(volume['id'], 'available')
+        self.delete_volume(volume['id'])
+
+    def test_two_attachments_on_one_host_deleted_at_once(self):
+        """The host is detached once neither attachment needs it.
+
+        Cinder removes an attachment's record only after the driver has
+        terminated its connection, so each termination may still see the
+        other attachment and keep the host's connection.
+        """
+        volume = self._volume()
+        disk_id = self._disk_id(volume)
+        for _round in range(3):
+            pair = [self.create_attachment(volume['id'], self.connector(0))
+                    for _ in range(2)]
+            with futures.ThreadPoolExecutor(len(pair)) as pool:
+                list(pool.map(self.delete_attachment,
+                              [a['id'] for a in pair]))
+            self.assertEqual([], self.get_attachments(volume['id']))
+            self.wait_for(
+                lambda: not self.disk_instances(self.backend_disk(disk_id)),
+                what='disk %s to be detached from host-0' % disk_id)
         self.wait_volume(volume['id'], 'available')
         self.delete_volume(volume['id'])
 

@@ -15,6 +15,7 @@ from oslo_serialization import jsonutils
 
 from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import driver as ebs_driver
+from cinder_ebs_driver import host_release
 
 BACKEND = 'ebs-unit'
 DISK_ID = 'd-unit0000000000000001'
@@ -83,6 +84,8 @@ class DriverTestCase(test.TestCase):
         self.client.list_snapshots.return_value = []
         self.client.list_instances.return_value = []
         self.driver.set_client(self.client)
+        # No re-check of a kept host may outlive its test.
+        self.addCleanup(host_release.stop_all)
 
     def flags_backend(self, **kw):
         for name, value in kw.items():

@@ -64,6 +64,14 @@ def host_attachment_count(volume, host):
                if holds_host(attachment, host))
 
 
+def held_hosts(volume):
+    """The hosts on which an attachment of the volume holds the disk."""
+    return {attachment_host(attachment)
+            for attachment in volume.volume_attachment or []
+            if field(attachment, 'attach_status') not in RELEASED_STATUSES
+            and attachment_host(attachment)}
+
+
 def holds_host(attachment, host):
     """Whether an attachment record holds the connection on ``host``."""
     return (field(attachment, 'attach_status') not in RELEASED_STATUSES

@@ -11,7 +11,8 @@ connection leaves a re-check behind.
 
 A :class:`HostReleaser` re-check reads the volume's attachment records a
 moment later (and again, backing off, while an attach may be in flight),
-under the same (volume, host) lock as attach and detach:
+under the same (volume, host) lock as attach and detach and the volume's
+own lock:
 
 * an attachment on the host still holds the connection: nothing to do;
 * a reservation without a connector younger than an attach can take
@@ -160,8 +161,10 @@ class HostReleaser(object):
             if self._sleep(gap):
                 return 'stopped'
             waited += gap
-            with attach_locks.held([attach_locks.host_lock_name(volume,
-                                                                host)]):
+            # The volume's lock too: an extend or a delete, which detach
+            # leftovers themselves, never runs along with a re-check.
+            with attach_locks.held(attach_locks.attach_lock_names(
+                    volume, host, counts_hosts=True)):
                 verdict = self.release_if_unused(volume.id, host, disk_id,
                                                  instance_id)
             if verdict != 'in-flight':
@@ -174,7 +177,7 @@ class HostReleaser(object):
     def release_if_unused(self, volume_id, host, disk_id, instance_id):
         """Detach the disk from the host if no attachment needs it there.
 
-        The caller holds the (volume, host) lock.
+        The caller holds the (volume, host) lock and the volume's lock.
 
         :returns: ``'kept'`` (an attachment holds the host),
             ``'in-flight'`` (an attach may be under way: look again),

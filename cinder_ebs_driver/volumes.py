@@ -11,6 +11,7 @@ from cinder.volume import volume_types as cinder_volume_types
 from oslo_log import log as logging
 from oslo_utils import excutils
 
+from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import exceptions as ebs_exc
 from cinder_ebs_driver.i18n import _
@@ -282,6 +283,19 @@ class VolumeOps(object):
         disk = self._client.get_disk(disk_id)
         instances = ebs_client.attached_instance_ids(disk)
         online = bool(instances)
+        if (online and naming.is_multiattach_disk(disk)
+                and not attachments.held_hosts(volume)):
+            # Cinder detached every attachment, but the last ones may have
+            # gone at the same moment and a re-check is still to detach
+            # the host (see host_release); the caller holds the lock it
+            # takes.
+            LOG.warning('Disk %(disk)s of volume %(vol)s is still attached '
+                        'to %(inst)s on the backend although Cinder detached '
+                        'it; detaching it before the extend.',
+                        {'disk': disk_id, 'vol': volume.id,
+                         'inst': ', '.join(instances)})
+            self._attacher.detach_all(disk_id)
+            online = False
         if online and naming.is_multiattach_disk(disk):
             # An ECS rule: ResizeDisk refuses the online type for them.
             msg = (_('Volume %(vol)s is a multi-attach volume attached to '

@@ -70,6 +70,11 @@ PHASES = ('create', 'attach', 'detach', 'delete')
 DESCRIBE_PAGE = 100
 # The smallest ESSD PL1 disk (the driver's default performance level).
 VOLUME_GB = 20
+# The control path's goals for the whole workflow, by emulator latency:
+# at most this many times the fake driver's time.
+GOALS = {0.0: 1.25, 0.2: 1.5}
+# ... and for a volume service's start-up with many volumes.
+STARTUP_GOAL = 10.0
 
 
 def _fmt(samples):
@@ -198,6 +203,25 @@ def _print_workflow(latency, hosts, rounds, phases, calls):
         print('    %-7s %s' % (name, ', '.join(
             '%s %.2g' % (action, statistics.median(values) / per_op)
             for action, values in sorted(counts.items())) or 'no call'))
+    fake = statistics.median(phases[FAKE]['workflow'])
+    ebs = statistics.median(phases[EBS]['workflow'])
+    # The emulator's own time: a create, each attach and each detach stay
+    # in a transient status for the latency (a delete is at once), and
+    # Cinder runs one volume's attachment creates one after another (a
+    # volume "attaching" accepts no other).
+    transitions = 1 + 2 * hosts
+    backend = transitions * latency
+    goal = GOALS.get(latency)
+    verdict = ''
+    if goal is not None:
+        verdict = ' (goal at most %.2fx: %s)' % (
+            goal, 'met' if ebs / fake <= goal else 'NOT met')
+    print('  workflow ratio %.2fx%s' % (ebs / fake, verdict))
+    if latency:
+        print('  of it the emulator\'s own transitions: %d x %.2f s = %.2f '
+              's, alone %.2fx the fake driver\'s workflow; the rest, %.2f s, '
+              'is %.2fx it' % (transitions, latency, backend, backend / fake,
+                               ebs - backend, (ebs - backend) / fake))
     stray = {name: counts for name, counts in calls[FAKE].items()}
     if stray:
         print('  ECS calls during the fake driver\'s phases: %s' % stray)
@@ -294,10 +318,14 @@ def startup(args):
           'as many Cinder disks in the emulator), seconds, median (min-max) '
           'of %d:' % (args.volumes, args.rounds))
     fake, ebs = times[FAKE], times[EBS]
-    print('  fake driver %s   EBS driver %s   ratio %.2fx' % (
-        _fmt(fake), _fmt(ebs), statistics.median(ebs) /
-        statistics.median(fake)))
+    ratio = statistics.median(ebs) / statistics.median(fake)
     describes = [c.get('DescribeDisks', 0) for c in calls]
+    listings = max(describes) / float(pages)
+    print('  fake driver %s   EBS driver %s   ratio %.2fx (goal at most '
+          '%.0fx: %s)' % (_fmt(fake), _fmt(ebs), ratio, STARTUP_GOAL,
+                          'met' if ratio <= STARTUP_GOAL else 'NOT met'))
+    print('  stats listings per start-up at most %.2f (goal at most one: '
+          '%s)' % (listings, 'met' if listings <= 1 else 'NOT met'))
     print('  EBS driver ECS calls per start-up: %s; stats listings (%d '
           'DescribeDisks pages each): %s' % (
               ', '.join('%s %s' % (action, sorted(c.get(action, 0)

@@ -104,16 +104,13 @@ class ConcurrentOperationsTest(testtools.TestCase):
             self.service.attachments.delete(attachment[2])
 
     def detach_at_once(self, attachments):
-        """Attachment deletions at once, one at a time per volume and host.
+        """Every attachment's deletion at once, same host or not.
 
-        Two deletions on one host at once have left the disk attached
-        there (an extend afterwards failed): each may see the other's
-        attachment still in place and keep the host's connection for it.
+        Two deletions on one host at once may each see the other's
+        attachment still in place and keep the host's connection; the
+        re-check of the one that stays last detaches the host.
         """
-        groups = collections.defaultdict(list)
-        for attachment in attachments:
-            groups[attachment[:2]].append(attachment)
-        return [(self.detach, tuple(group)) for group in groups.values()]
+        return [(self.detach, (attachment,)) for attachment in attachments]
 
     def extend(self, volume_id):
         """Extend by 1 GiB."""
@@ -122,6 +119,15 @@ class ConcurrentOperationsTest(testtools.TestCase):
         cinder_api.wait_for_status(self.admin.volumes, volume_id,
                                    ('available',), timeout=TIMEOUT)
         return volume_id
+
+    def wait_for_no_backend_attachment(self):
+        """Every host detached on the backend too (after re-checks)."""
+        deadline = time.monotonic() + TIMEOUT
+        while self.stack.emulator.state()['service']['attachments']:
+            self.assertLess(time.monotonic(), deadline,
+                            'a disk stayed attached to a host that no '
+                            'attachment needs')
+            time.sleep(RETRY_INTERVAL)
 
     def at_once(self, calls):
         """Run ``(function, args)`` calls together; their results."""
@@ -161,6 +167,7 @@ class ConcurrentOperationsTest(testtools.TestCase):
         # still exist; the volume then did not become available again.)
         self.at_once(self.detach_at_once(attachments))
         self.settle(volumes, ('available',))
+        self.wait_for_no_backend_attachment()
         self.at_once([(self.extend, (volume_id,)) for volume_id in volumes])
 
     # -- evidence -----------------------------------------------------

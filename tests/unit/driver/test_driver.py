@@ -447,10 +447,24 @@ class TestExtendRevertRetype(fakes.DriverTestCase):
 
     def test_extend_attached_multiattach_refused(self):
         self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        volume = self.volume(attachments=[self.attachment('h1')])
         err = self.assertRaises(exception.InvalidVolume,
-                                self.driver.extend_volume, self.volume(), 5)
+                                self.driver.extend_volume, volume, 5)
         self.assertIn('Detach it from every host', str(err))
         self.client.resize_disk.assert_not_called()
+        self.client.detach_disk.assert_not_called()
+
+    def test_extend_detaches_what_cinder_detached_first(self):
+        # No attachment holds a host, yet ECS lists one: the last ones on
+        # that host went at the same moment and its re-check is pending.
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        self.client.wait_for_disk_status.return_value = fakes.disk(size=5)
+        volume = self.volume(attachments=[self.attachment('h1',
+                                                          status='detached')])
+        self.driver.extend_volume(volume, 5)
+        self.client.detach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+        self.client.resize_disk.assert_called_once_with(fakes.DISK_ID, 5,
+                                                        online=False)
 
     def test_revert(self):
         self.client.get_disk.return_value = fakes.disk()

@@ -55,9 +55,10 @@ class TestHostReleaser(fakes.DriverTestCase):
         self.assertEqual([host_release.FIRST_RECHECK], self.sleeps)
         self.client.get_disk.assert_not_called()
         self.attacher.detach.assert_not_called()
-        # Under the lock of this volume on this host.
-        self.assertEqual('ebs-%s-host-%s' % (self.volume_obj.id, HOST),
-                         self.locks.call_args.args[0])
+        # Under the lock of this volume on this host, then the volume's.
+        self.assertEqual(['ebs-%s-host-%s' % (self.volume_obj.id, HOST),
+                          'ebs-%s' % self.volume_obj.id],
+                         [c.args[0] for c in self.locks.call_args_list])
 
     def test_detached_when_no_attachment_is_left(self):
         # Attachments elsewhere and released ones do not hold this host.

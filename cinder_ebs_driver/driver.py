@@ -17,6 +17,7 @@ The driver class is the Cinder interface only; the work is done by:
 """
 
 import contextlib
+import threading
 import time
 
 from cinder.common import config as cinder_config
@@ -83,6 +84,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._releaser = None
         self._hosts = None
         self._stats_time = None
+        self._stats_lock = threading.Lock()
 
     @staticmethod
     def get_driver_options():
@@ -150,11 +152,15 @@ class EBSVolumeDriver(driver.VolumeDriver):
         the next refresh list again.
         """
         min_interval = self.configuration.safe_get('ebs_stats_min_interval')
-        fresh = (self._stats_time is not None and
-                 time.monotonic() - self._stats_time < (min_interval or 0))
-        if not self._stats or (refresh and not fresh):
-            self._update_volume_stats()
-        return self._stats
+        # One listing at a time: a refresh asked for while another lists
+        # (the periodic report during start-up) waits and answers its
+        # figures.
+        with self._stats_lock:
+            fresh = (self._stats_time is not None and
+                     time.monotonic() - self._stats_time < (min_interval or 0))
+            if not self._stats or (refresh and not fresh):
+                self._update_volume_stats()
+            return self._stats
 
     def _update_volume_stats(self):
         data = stats.build(self.client, self.configuration,

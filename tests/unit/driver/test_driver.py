@@ -1,5 +1,6 @@
 """EBSVolumeDriver operations against a mocked backend client."""
 
+import threading
 from unittest import mock
 
 from cinder import exception
@@ -728,6 +729,46 @@ class TestStats(fakes.DriverTestCase):
         pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
         self.assertEqual(20, pool['provisioned_capacity_gb'])
         self.assertEqual(2, self.client.list_disks.call_count)
+
+    def test_a_refresh_during_a_listing_waits_for_its_figures(self):
+        self.flags_backend(ebs_stats_min_interval=30)
+        listing = threading.Event()
+        second_asked = threading.Event()
+        real_lock = self.driver._stats_lock
+        asked = []
+
+        class CountingLock(object):
+            def __enter__(self):
+                asked.append(None)
+                if len(asked) == 2:
+                    second_asked.set()
+                return real_lock.__enter__()
+
+            def __exit__(self, *exc_info):
+                return real_lock.__exit__(*exc_info)
+
+        self.driver._stats_lock = CountingLock()
+
+        def slow_listing(**kwargs):
+            listing.set()
+            # Answer once the second refresh has been asked for.
+            second_asked.wait(5)
+            return [fakes.disk(size=10)]
+
+        self.client.list_disks.side_effect = slow_listing
+        first = threading.Thread(
+            target=self.driver.get_volume_stats, kwargs={'refresh': True})
+        first.start()
+        self.assertTrue(listing.wait(5))
+        results = []
+        second = threading.Thread(target=lambda: results.append(
+            self.driver.get_volume_stats(refresh=True)))
+        second.start()
+        first.join(10)
+        second.join(10)
+        self.assertTrue(second_asked.is_set())
+        self.assertEqual(1, self.client.list_disks.call_count)
+        self.assertEqual(10, results[0]['pools'][0]['provisioned_capacity_gb'])
 
     def test_own_volume_changes_are_counted_without_listing(self):
         self.flags_backend(ebs_stats_min_interval=30,

@@ -7,12 +7,11 @@ timed by the last transition of its kind:
 
 * its first read comes when the last one was seen done (when the read
   that saw it done was sent, so that reads' durations do not pile up in
-  the estimate); when that read
-  sees it done too, the next wait reads a little earlier
-  (``FIRST_POLL_SHARE``), so that the estimate follows a backend that
-  became faster;
-* when it is not done yet, the next read comes a quarter of the expected
-  time later (``FOLLOW_UP_SHARE``; between a twentieth of
+  the estimate); when that read sees it done too, the next wait reads a
+  little earlier (``FIRST_POLL_SHARE``), so that the estimate follows a
+  backend that became faster;
+* when it is not done yet, the next read comes a tenth of the expected
+  time later (``FOLLOW_UP_SHARE``; between a fiftieth of
   ``ebs_state_poll_interval`` and that interval), and the gap doubles
   from there up to ten times ``ebs_state_poll_interval``: a slow backend
   is read less and less often.
@@ -35,11 +34,11 @@ from cinder_ebs_driver.i18n import _
 
 # After a first read that saw the transition done, the next wait of its
 # kind reads first at this share of the time that read came at.
-FIRST_POLL_SHARE = 0.8
+FIRST_POLL_SHARE = 0.9
 # After a first read that came too early, the next one comes this share
 # of the expected time later, within these shares of the poll interval.
-FOLLOW_UP_SHARE = 0.25
-MIN_GAP_SHARE = 0.05
+FOLLOW_UP_SHARE = 0.1
+MIN_GAP_SHARE = 0.02
 MAX_GAP_SHARE = 1.0
 # Before the first transition of a kind: the gap after the first read, as
 # a share of the poll interval.

@@ -473,18 +473,18 @@ class WaiterTestCase(ClientTestCase):
         self.assertEqual(1, len(clock.sleeps))
         self.assertAlmostEqual(0.0075, clock.sleeps[0])
         # Done at its first read: the next one reads a little earlier,
-        # and too early, reads again a quarter of that time later.
+        # and too early, reads again a tenth of that time later.
         del clock.sleeps[:]
         self.sdk.script('describe_disks', attaching, attached)
         client.wait_for_attachment('d-1', 'i-1')
         self.assertEqual(2, len(clock.sleeps))
-        self.assertAlmostEqual(0.006, clock.sleeps[0])
-        self.assertAlmostEqual(0.0015, clock.sleeps[1])
-        # Seen done at 0.0075 s again: that is the next estimate.
+        self.assertAlmostEqual(0.00675, clock.sleeps[0])
+        self.assertAlmostEqual(0.000675, clock.sleeps[1])
+        # Seen done at 0.007425 s: that is the next estimate.
         del clock.sleeps[:]
         self.sdk.script('describe_disks', attached)
         client.wait_for_attachment('d-1', 'i-1')
-        self.assertAlmostEqual(0.0075, clock.sleeps[0])
+        self.assertAlmostEqual(0.007425, clock.sleeps[0])
         # Other kinds keep their own estimate (none for detaches yet).
         del clock.sleeps[:]
         self.sdk.script('describe_disks', disks_page([disk('d-1')]))
@@ -525,19 +525,23 @@ class WaiterTestCase(ClientTestCase):
         client.wait_for_disk_status('d-1', 'Available', transition='create')
         self.assertEqual([0.25], clock.sleeps)
         # This create takes far longer than the last one: after the first
-        # read at 0.25 s the gaps double from a quarter of that (at least
-        # a twentieth of the interval) up to ten times the interval.
+        # read at 0.25 s the gaps double from a tenth of that (at least a
+        # fiftieth of the interval) up to ten times the interval.
         del clock.sleeps[:]
         self.sdk.script('describe_disks', *([creating] * 10 + [available]))
         client.wait_for_disk_status('d-1', 'Available', transition='create')
-        self.assertEqual([0.25, 0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0,
-                          8.0, 10.0, 10.0], clock.sleeps)
+        expected = [0.25, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4,
+                    10.0]
+        self.assertEqual(len(expected), len(clock.sleeps))
+        for want, got in zip(expected, clock.sleeps):
+            self.assertAlmostEqual(want, got)
         # The next create is first read when this one was seen done.
         seen_done = sum(clock.sleeps)
         del clock.sleeps[:]
         self.sdk.script('describe_disks', available)
         client.wait_for_disk_status('d-1', 'Available', transition='create')
-        self.assertEqual([seen_done], clock.sleeps)
+        self.assertEqual(1, len(clock.sleeps))
+        self.assertAlmostEqual(seen_done, clock.sleeps[0])
 
     def test_untimed_waits_poll_at_the_interval(self):
         client, clock = self._clocked_client(ebs_state_poll_interval=1.0,

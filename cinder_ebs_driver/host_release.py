@@ -170,7 +170,15 @@ class HostReleaser(object):
             if verdict != 'in-flight':
                 return verdict
             if waited > self._max_in_flight_age:
-                # Not reached: a reservation that old is not in flight.
+                # Every reservation seen at first is too old by now to be
+                # in flight: new ones keep coming (attaches elsewhere).
+                LOG.warning('Gave up re-checking whether host %(host)s '
+                            'still needs disk %(disk)s: new attachments of '
+                            'volume %(vol)s keep coming. It may stay '
+                            'attached there until the volume is detached '
+                            'from that host again, extended or deleted.',
+                            {'host': host, 'disk': disk_id,
+                             'vol': volume.id})
                 return verdict
             gap = min(gap * 2, LONGEST_RECHECK_GAP)
 

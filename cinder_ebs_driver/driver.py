@@ -325,15 +325,28 @@ class EBSVolumeDriver(driver.VolumeDriver):
         instance_id = self._hosts.instance_for(connector)
         disk_id = self._volumes.disk_id(volume)
         if attachments.must_keep_connection(volume, host):
-            LOG.info('Volume %(vol)s has other attachments on host '
-                     '%(host)s; it stays attached there.',
-                     {'vol': volume.id, 'host': host})
-            # Those may be going at this moment too (see host_release).
-            self._releaser.schedule(volume, host, disk_id, instance_id)
-            return True
+            return self._keep_connection(volume, host, disk_id, instance_id,
+                                         'kept')
         with attach_locks.held([attach_locks.host_lock_name(volume, host)]):
-            self._attacher.detach(disk_id, instance_id)
-        return False
+            # An attach to this host may have ended since the volume's
+            # attachments were read, before Cinder recorded its connector.
+            needed = self._releaser.host_needed(volume.id, host,
+                                                terminating=1)
+            if needed is None:
+                self._attacher.detach(disk_id, instance_id)
+                return False
+        return self._keep_connection(volume, host, disk_id, instance_id,
+                                     needed)
+
+    def _keep_connection(self, volume, host, disk_id, instance_id, why):
+        LOG.info('Volume %(vol)s stays attached to host %(host)s: %(why)s.',
+                 {'vol': volume.id, 'host': host,
+                  'why': ('another attachment there holds it' if
+                          why == 'kept' else 'an attach to it may be in '
+                          'flight')})
+        # Those attachments may be going at this moment too.
+        self._releaser.schedule(volume, host, disk_id, instance_id)
+        return True
 
     # -- manage / unmanage -----------------------------------------------
 

@@ -7,7 +7,10 @@ attachments on a host are deleted at the same moment, each termination
 still sees the other one and keeps the connection: the disk would stay
 attached to a host no attachment needs. Nothing tells the driver which
 attachment a termination is for, so every termination that keeps a
-connection leaves a re-check behind.
+connection leaves a re-check behind. A termination that would detach
+reads the records afresh under the (volume, host) lock first, and keeps
+the connection (with a re-check) when they show another attachment or an
+attach that may be in flight there.
 
 A :class:`HostReleaser` re-check reads the volume's attachment records a
 moment later (and again, backing off, while an attach may be in flight),
@@ -182,6 +185,26 @@ class HostReleaser(object):
                 return verdict
             gap = min(gap * 2, LONGEST_RECHECK_GAP)
 
+    def host_needed(self, volume_id, host, terminating=0):
+        """Whether the volume's records, read afresh, need it on ``host``.
+
+        :param terminating: how many of the records on the host are being
+            terminated by the caller (and are not needed any more).
+        :returns: ``'kept'`` when another attachment holds the host,
+            ``'in-flight'`` when a recent reservation may be an attach to
+            it, None when nothing needs the disk there.
+        """
+        records = list(self._records(volume_id))
+        held = sum(1 for record in records
+                   if attachments.holds_host(record, host))
+        if held > terminating:
+            return 'kept'
+        now = timeutils.utcnow().replace(tzinfo=None)
+        if any(_may_be_in_flight(record, self._max_in_flight_age, now)
+               for record in records):
+            return 'in-flight'
+        return None
+
     def release_if_unused(self, volume_id, host, disk_id, instance_id):
         """Detach the disk from the host if no attachment needs it there.
 
@@ -191,13 +214,9 @@ class HostReleaser(object):
             ``'in-flight'`` (an attach may be under way: look again),
             ``'detached'`` or ``'not-attached'``.
         """
-        records = list(self._records(volume_id))
-        if any(attachments.holds_host(record, host) for record in records):
-            return 'kept'
-        now = timeutils.utcnow().replace(tzinfo=None)
-        if any(_may_be_in_flight(record, self._max_in_flight_age, now)
-               for record in records):
-            return 'in-flight'
+        verdict = self.host_needed(volume_id, host)
+        if verdict is not None:
+            return verdict
         try:
             disk = self._client.get_disk(disk_id)
         except ebs_exc.EBSNotFound:

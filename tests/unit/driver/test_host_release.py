@@ -172,3 +172,50 @@ class TestTerminateSchedulesARecheck(fakes.DriverTestCase):
             self.assertEqual(1, schedule.call_count)
         self.client.detach_disk.assert_called_once_with(fakes.DISK_ID,
                                                         INSTANCE)
+
+    def _terminate_with_records(self, records):
+        """Terminate the volume object's only attachment on HOST.
+
+        Cinder's records, read afresh, are ``records`` meanwhile.
+        """
+        self.flags_backend(ebs_host_instance_map={HOST: INSTANCE})
+        volume = self.volume(attachments=[
+            self.attachment(HOST, attachment_id=fakes.uuid(1))])
+        self.driver._releaser._records = lambda volume_id: records
+        with mock.patch.object(host_release.HostReleaser,
+                               'schedule') as schedule:
+            kept = self.driver.terminate_connection(volume, {'host': HOST})
+        return kept, schedule
+
+    def test_an_attach_recorded_since_keeps_the_host(self):
+        # Another guest's attach to the host ended (no AttachDisk: the host
+        # had the disk) after the volume's attachments were read.
+        kept, schedule = self._terminate_with_records([
+            self.attachment(HOST, attachment_id=fakes.uuid(1)),
+            self.attachment(HOST, status='attaching',
+                            attachment_id=fakes.uuid(2))])
+        self.assertTrue(kept)
+        self.assertEqual(1, schedule.call_count)
+        self.client.detach_disk.assert_not_called()
+
+    def test_an_attach_in_flight_keeps_the_host_for_now(self):
+        # Its initialize_connection returned; Cinder has not recorded its
+        # connector yet.
+        reservation = self.attachment(None, status='reserved',
+                                      with_connector=False,
+                                      attachment_id=fakes.uuid(2))
+        reservation.created_at = timeutils.utcnow(with_timezone=True)
+        kept, schedule = self._terminate_with_records([
+            self.attachment(HOST, attachment_id=fakes.uuid(1)), reservation])
+        self.assertTrue(kept)
+        self.assertEqual(1, schedule.call_count)
+        self.client.detach_disk.assert_not_called()
+
+    def test_the_last_attachment_detaches_at_once(self):
+        kept, schedule = self._terminate_with_records([
+            self.attachment(HOST, attachment_id=fakes.uuid(1)),
+            self.attachment('h2', attachment_id=fakes.uuid(2))])
+        self.assertFalse(kept)
+        schedule.assert_not_called()
+        self.client.detach_disk.assert_called_once_with(fakes.DISK_ID,
+                                                        INSTANCE)

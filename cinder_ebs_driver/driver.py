@@ -97,14 +97,19 @@ class EBSVolumeDriver(driver.VolumeDriver):
         """Create the backend client and the helpers that use it."""
         self.set_client(ebs_client.EBSClient(self.configuration))
 
-    def set_client(self, client):
-        """Use a backend client (do_setup's; tests pass a mock)."""
+    def set_client(self, client, attachment_records=None):
+        """Use a backend client (do_setup's; tests pass a mock).
+
+        :param attachment_records: ``attachment_records(volume_id)``
+            answers a volume's attachment records; Cinder's database by
+            default (a driver run outside Cinder passes its own).
+        """
         conf = self.configuration
         self.client = client
         self._attacher = attachments.Attacher(client, conf)
         self._hosts = host_mapping.HostMapper(client, conf)
-        self._releaser = host_release.HostReleaser(self._attacher, client,
-                                                   conf)
+        self._releaser = host_release.HostReleaser(
+            self._attacher, client, conf, records=attachment_records)
         self._volumes = volumes.VolumeOps(client, conf, self._attacher)
         self._snapshots = snapshots.SnapshotOps(client, conf, self._volumes)
         self._manage = manage.ManageOps(client, conf)

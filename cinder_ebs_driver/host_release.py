@@ -32,7 +32,7 @@ import weakref
 
 from cinder import context as cinder_context
 from cinder import exception
-from cinder import objects
+from cinder.objects import volume_attachment as attachment_objects
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
@@ -69,7 +69,8 @@ def stop_all():
 
 def _attachment_records(volume_id):
     ctxt = cinder_context.get_admin_context()
-    return objects.VolumeAttachmentList.get_all_by_volume_id(ctxt, volume_id)
+    return attachment_objects.VolumeAttachmentList.get_all_by_volume_id(
+        ctxt, volume_id)
 
 
 def _may_be_in_flight(attachment, max_age, now):

@@ -81,9 +81,8 @@ def _may_be_in_flight(attachment, max_age, now):
     created = attachments.field(attachment, 'created_at')
     if created is None:
         return True
-    if created.tzinfo is not None:
-        created = created.replace(tzinfo=None) - created.utcoffset()
-    return (now - created) < datetime.timedelta(seconds=max_age)
+    age = now - timeutils.normalize_time(created)
+    return age < datetime.timedelta(seconds=max_age)
 
 
 class HostReleaser(object):
@@ -200,7 +199,7 @@ class HostReleaser(object):
                    if attachments.holds_host(record, host))
         if held > terminating:
             return 'kept'
-        now = timeutils.utcnow().replace(tzinfo=None)
+        now = timeutils.utcnow()
         if any(_may_be_in_flight(record, self._max_in_flight_age, now)
                for record in records):
             return 'in-flight'

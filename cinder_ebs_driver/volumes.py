@@ -256,13 +256,18 @@ class VolumeOps(object):
             changed = True
         leftovers = ebs_client.attached_instance_ids(disk)
         if leftovers:
-            LOG.warning('Disk %(disk)s is still attached to %(inst)s on the '
-                        'backend although Cinder detached it; detaching it '
-                        'before deletion.',
-                        {'disk': disk_id, 'inst': ', '.join(leftovers)})
-            self._attacher.detach_all(disk_id)
+            self._detach_leftovers(disk_id, leftovers, 'deletion')
             changed = True
         return changed
+
+    def _detach_leftovers(self, disk_id, instances, before):
+        """Detach a disk that ECS lists on hosts Cinder detached it from."""
+        LOG.warning('Disk %(disk)s is still attached to %(inst)s on the '
+                    'backend although Cinder detached it; detaching it '
+                    'before the %(before)s.',
+                    {'disk': disk_id, 'inst': ', '.join(instances),
+                     'before': before})
+        self._attacher.detach_all(disk_id)
 
     # -- size, content, type ---------------------------------------------
 
@@ -289,12 +294,7 @@ class VolumeOps(object):
             # gone at the same moment and a re-check is still to detach
             # the host (see host_release); the caller holds the lock it
             # takes.
-            LOG.warning('Disk %(disk)s of volume %(vol)s is still attached '
-                        'to %(inst)s on the backend although Cinder detached '
-                        'it; detaching it before the extend.',
-                        {'disk': disk_id, 'vol': volume.id,
-                         'inst': ', '.join(instances)})
-            self._attacher.detach_all(disk_id)
+            self._detach_leftovers(disk_id, instances, 'extend')
             online = False
         if online and naming.is_multiattach_disk(disk):
             # An ECS rule: ResizeDisk refuses the online type for them.

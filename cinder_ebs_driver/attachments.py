@@ -53,17 +53,6 @@ def attachment_host(attachment):
     return field(attachment, 'attached_host')
 
 
-def host_attachment_count(volume, host):
-    """Count the volume's attachments on a host that hold the connection.
-
-    Attachments still ``attaching`` count; so does the attachment being
-    deleted, which Cinder keeps in ``volume.volume_attachment`` while
-    ``terminate_connection`` runs.
-    """
-    return sum(1 for attachment in volume.volume_attachment or []
-               if holds_host(attachment, host))
-
-
 def held_hosts(volume):
     """The hosts on which an attachment of the volume holds the disk."""
     return {attachment_host(attachment)
@@ -76,11 +65,6 @@ def holds_host(attachment, host):
     """Whether an attachment record holds the connection on ``host``."""
     return (field(attachment, 'attach_status') not in RELEASED_STATUSES
             and attachment_host(attachment) == host)
-
-
-def must_keep_connection(volume, host):
-    """Whether another attachment still needs the disk on this host."""
-    return host_attachment_count(volume, host) > 1
 
 
 def host_holds_connection(volume, host):

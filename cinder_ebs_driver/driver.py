@@ -329,12 +329,10 @@ class EBSVolumeDriver(driver.VolumeDriver):
         host = host_mapping.connector_host(connector)
         instance_id = self._hosts.instance_for(connector)
         disk_id = self._volumes.disk_id(volume)
-        if attachments.must_keep_connection(volume, host):
-            return self._keep_connection(volume, host, disk_id, instance_id,
-                                         'kept')
         with attach_locks.held([attach_locks.host_lock_name(volume, host)]):
-            # An attach to this host may have ended since the volume's
-            # attachments were read, before Cinder recorded its connector.
+            # Read under the lock, not from ``volume``: an attach to this
+            # host may have ended since Cinder loaded it, and Cinder records
+            # that attach's connector only after it returned.
             needed = self._releaser.host_needed(volume.id, host,
                                                 terminating=1)
             if needed is None:

@@ -189,7 +189,9 @@ class HostReleaser(object):
         """Whether the volume's records, read afresh, need it on ``host``.
 
         :param terminating: how many of the records on the host are being
-            terminated by the caller (and are not needed any more).
+            terminated by the caller (and are not needed any more): Cinder
+            keeps an attachment's record, still holding its host, until
+            ``terminate_connection`` returned.
         :returns: ``'kept'`` when another attachment holds the host,
             ``'in-flight'`` when a recent reservation may be an attach to
             it, None when nothing needs the disk there.

@@ -7,7 +7,6 @@ volume service's process (with its real file-based coordination locks).
 """
 
 from concurrent import futures
-import uuid
 
 from cinder import context
 from cinder import exception
@@ -81,13 +80,16 @@ class TestAttachStorm(AttachStormBase):
     def test_two_attachments_on_one_host_at_once(self):
         volume = self._volume()
         host = self.connector(0)
-        # What Cinder passes: both attachments are in the volume's list.
+        # What Cinder has recorded and passes: both attachments, in its
+        # database and in the volume's list.
         attachments = [
             objects.VolumeAttachment(
-                self.ctxt, id=attachment_id, volume_id=volume.id,
+                self.ctxt, volume_id=volume.id,
                 attach_status=fields.VolumeAttachStatus.ATTACHING,
                 attached_host=host['host'], connector=host)
-            for attachment_id in (str(uuid.uuid4()), str(uuid.uuid4()))]
+            for _ in range(2)]
+        for attachment in attachments:
+            attachment.create()
         volume.volume_attachment = objects.VolumeAttachmentList(
             objects=attachments)
         attach_calls = self.emulator.call_counts()['AttachDisk']
@@ -107,6 +109,8 @@ class TestAttachStorm(AttachStormBase):
         self.assertTrue(self.driver.terminate_connection(volume, host))
         self.assertEqual([self.instance(0)['InstanceId']],
                          self._attached(volume))
+        # Cinder destroys the first record once its termination returned.
+        attachments[0].destroy()
         volume.volume_attachment = objects.VolumeAttachmentList(
             objects=attachments[1:])
         self.assertFalse(self.driver.terminate_connection(volume, host))

@@ -83,7 +83,11 @@ class DriverTestCase(test.TestCase):
         self.client.list_disks.return_value = []
         self.client.list_snapshots.return_value = []
         self.client.list_instances.return_value = []
-        self.driver.set_client(self.client)
+        # The attachment records the driver reads are those of the volumes
+        # the test built (the last one built with an id).
+        self.built_volumes = {}
+        self.driver.set_client(self.client,
+                               attachment_records=self.attachment_records)
         # No re-check of a kept host may outlive its test.
         self.addCleanup(host_release.stop_all)
 
@@ -100,7 +104,12 @@ class DriverTestCase(test.TestCase):
             self.ctxt, extra_specs=dict(extra_specs or {}))
         vol.volume_attachment = objects.VolumeAttachmentList(
             objects=list(attachments))
+        self.built_volumes[vol.id] = vol
         return vol
+
+    def attachment_records(self, volume_id):
+        volume = self.built_volumes.get(volume_id)
+        return list(volume.volume_attachment) if volume else []
 
     def attachment(self, host, status='attached', with_connector=True,
                    attachment_id=None):

@@ -15,44 +15,44 @@ from tests.unit.driver import fakes
 class TestTerminateCounting(fakes.DriverTestCase):
     """terminate_connection keeps a host another attachment still needs.
 
-    Rows: attachments as (host, status, has connector), the host being
-    detached, the expected count and whether to keep the connection.
+    Rows: attachment records as (host, status, has connector), the host
+    being detached, and what the records say of it while one attachment
+    there is being terminated (None: nothing needs the disk there).
     """
 
     @ddt.unpack
     @ddt.data(
         # Only the attachment being deleted: detach.
-        ([('h1', 'attached', True)], 'h1', 1, False),
+        ([('h1', 'attached', True)], 'h1', None),
         # A second attachment on the same host keeps the connection.
-        ([('h1', 'attached', True), ('h1', 'attached', True)], 'h1', 2,
-         True),
+        ([('h1', 'attached', True), ('h1', 'attached', True)], 'h1', 'kept'),
         # ... also when it is still attaching.
-        ([('h1', 'attached', True), ('h1', 'attaching', True)], 'h1', 2,
-         True),
+        ([('h1', 'attached', True), ('h1', 'attaching', True)], 'h1',
+         'kept'),
         # ... or one whose detach failed.
-        ([('h1', 'attached', True), ('h1', 'error_detaching', True)], 'h1', 2,
-         True),
+        ([('h1', 'attached', True), ('h1', 'error_detaching', True)], 'h1',
+         'kept'),
         # Attachments on other hosts do not count.
         ([('h1', 'attached', True), ('h2', 'attached', True),
-          ('h3', 'attaching', True)], 'h1', 1, False),
-        # Detached attachments and reservations without a host do not.
-        ([('h1', 'attached', True), ('h1', 'detached', True),
-          (None, 'reserved', False)], 'h1', 1, False),
+          ('h3', 'attaching', True)], 'h1', None),
+        # Detached attachments do not.
+        ([('h1', 'attached', True), ('h1', 'detached', True)], 'h1', None),
+        # A reservation without a host may be an attach to this one.
+        ([('h1', 'attached', True), (None, 'reserved', False)], 'h1',
+         'in-flight'),
         # The host is taken from attached_host when there is no connector.
-        ([('h1', 'attached', True), ('h1', 'attached', False)], 'h1', 2,
-         True),
+        ([('h1', 'attached', True), ('h1', 'attached', False)], 'h1',
+         'kept'),
         # No attachment at all (e.g. an image copy on the volume host).
-        ([], 'h1', 0, False),
+        ([], 'h1', None),
     )
-    def test_count(self, rows, host, count, keep):
+    def test_host_needed(self, rows, host, verdict):
         volume = self.volume(attachments=[
             self.attachment(h, status, with_connector=conn,
                             attachment_id=fakes.uuid(i))
             for i, (h, status, conn) in enumerate(rows)])
-        self.assertEqual(count,
-                         attachments.host_attachment_count(volume, host))
-        self.assertEqual(keep,
-                         attachments.must_keep_connection(volume, host))
+        self.assertEqual(verdict, self.driver._releaser.host_needed(
+            volume.id, host, terminating=1))
 
     @ddt.unpack
     @ddt.data(

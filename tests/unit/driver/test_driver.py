@@ -341,13 +341,13 @@ class TestConnection(fakes.DriverTestCase):
             lambda: self.driver.delete_volume(volume))
         self.assertEqual(['ebs-%s' % volume.id] * 2, names)
 
-    def test_no_lock_when_another_attachment_keeps_the_host(self):
+    def test_host_lock_when_another_attachment_keeps_the_host(self):
         volume = self.volume(attachments=[
             self.attachment('h1', attachment_id=fakes.uuid(1)),
             self.attachment('h1', attachment_id=fakes.uuid(2))])
         names = self._lock_names(
             lambda: self.driver.terminate_connection(volume, {'host': 'h1'}))
-        self.assertEqual([], names)
+        self.assertEqual(['ebs-%s-host-h1' % volume.id], names)
         self.client.detach_disk.assert_not_called()
 
 

@@ -31,9 +31,10 @@ import threading
 import weakref
 
 from cinder import context as cinder_context
+from cinder.db import api as cinder_db
 from cinder import exception
-from cinder.objects import volume_attachment as attachment_objects
 from oslo_log import log as logging
+from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
 from cinder_ebs_driver import attach_locks
@@ -68,9 +69,20 @@ def stop_all():
 
 
 def _attachment_records(volume_id):
+    """The volume's attachment records (but detached ones), as dicts.
+
+    Read from Cinder's database API rather than as versioned objects:
+    building those (with the joined volume) costs several times the
+    query, on every termination.
+    """
     ctxt = cinder_context.get_admin_context()
-    return attachment_objects.VolumeAttachmentList.get_all_by_volume_id(
-        ctxt, volume_id)
+    return [{'attach_status': row.attach_status,
+             'attached_host': row.attached_host,
+             'connector': (jsonutils.loads(row.connector)
+                           if row.connector else None),
+             'created_at': row.created_at}
+            for row in cinder_db.volume_attachment_get_all_by_volume_id(
+                ctxt, volume_id)]
 
 
 def _may_be_in_flight(attachment, max_age, now):

@@ -4,8 +4,10 @@ import datetime
 from unittest import mock
 
 from cinder import exception
+from cinder import objects
 from oslo_utils import timeutils
 
+from cinder_ebs_driver import attachments
 from cinder_ebs_driver import exceptions as ebs_exc
 from cinder_ebs_driver import host_release
 from tests.unit.driver import fakes
@@ -219,3 +221,33 @@ class TestTerminateSchedulesARecheck(fakes.DriverTestCase):
         schedule.assert_not_called()
         self.client.detach_disk.assert_called_once_with(fakes.DISK_ID,
                                                         INSTANCE)
+
+
+class TestAttachmentRecords(fakes.DriverTestCase):
+    """The records read from Cinder's database, as the releaser uses them."""
+
+    def test_records_of_the_volume_with_their_connectors(self):
+        volume = objects.Volume(self.ctxt, size=1, status='in-use')
+        volume.create()
+        other = objects.Volume(self.ctxt, size=1, status='in-use')
+        other.create()
+        for volume_id, status, host in (
+                (volume.id, 'attached', HOST),
+                (volume.id, 'reserved', None),
+                (volume.id, 'detached', 'h2'),
+                (other.id, 'attached', 'h3')):
+            objects.VolumeAttachment(
+                self.ctxt, volume_id=volume_id, attach_status=status,
+                attached_host=host,
+                connector={'host': host} if host else None).create()
+
+        records = host_release._attachment_records(volume.id)
+
+        # Detached records are left out; the connector is a dict again.
+        self.assertEqual([('attached', HOST), ('reserved', None)],
+                         sorted((r['attach_status'],
+                                 attachments.attachment_host(r))
+                                for r in records))
+        self.assertEqual({'host': HOST}, next(
+            r['connector'] for r in records if r['connector']))
+        self.assertTrue(all(r['created_at'] for r in records))

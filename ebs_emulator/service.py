@@ -48,9 +48,11 @@ class Request(object):
         self.now = time.time()
         # Side effects that must wait until the transaction is committed.
         self.after_commit = []
+        self.started_transition = False
 
     def due(self):
         """When a transition started by this request completes."""
+        self.started_transition = True
         return self.now + self.service.transition_delay
 
 
@@ -91,8 +93,12 @@ class EmulatorService(object):
             raise errors.invalid_action()
         parsed = params_mod.Params(params if params is not None else {})
         with self.overlaps.track(action, params) as tracked:
-            result = self._call(action, handler, parsed, tracked)
-        self._worker.wake()
+            result, started_transition = self._call(action, handler, parsed,
+                                                    tracked)
+        if started_transition:
+            # Only then: a woken worker takes the service's lock, which
+            # the next request (often a poll) would wait for.
+            self._worker.wake()
         return result
 
     def _call(self, action, handler, parsed, tracked):
@@ -113,7 +119,7 @@ class EmulatorService(object):
         except Exception:
             LOG.exception('%s failed', action)
             raise errors.internal_error()
-        return result
+        return result, request.started_transition
 
     # -- transitions and devices ----------------------------------------------
     def run_transitions(self):

@@ -363,6 +363,9 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
     # algorithm the body waits for the client's delayed ACK of the
     # headers (40 ms on Linux), which every call would pay.
     disable_nagle_algorithm = True
+    # Buffered: the headers and the body leave in one send (handled
+    # requests are flushed by the base class).
+    wbufsize = -1
 
     def do_GET(self):
         self._dispatch()

@@ -52,6 +52,7 @@ from cinder.db import models as db_models
 from cinder.volume import configuration
 from cinder.volume import manager as volume_manager
 from cinder.volume import volume_types
+from oslo_messaging._drivers import impl_fake
 
 from cinder_ebs_driver import naming
 from ebs_allinone import colocated_service
@@ -75,6 +76,29 @@ VOLUME_GB = 20
 GOALS = {0.0: 1.25, 0.2: 1.5}
 # ... and for a volume service's start-up with many volumes.
 STARTUP_GOAL = 10.0
+# How often the in-process services look for an RPC message (seconds).
+RPC_POLL = 0.005
+
+
+def _set_rpc_poll(seconds):
+    """Make oslo.messaging's fake transport look for messages this often.
+
+    The in-process services talk over that transport, whose listeners
+    look for a message every 50 ms: each RPC call waits for the next look,
+    which rounds every call of both backends up to a 50 ms grid, the
+    slower one the more (measured: an ``attachment_delete`` call took
+    69 ms for this driver's 30 ms in the volume manager, 27 ms for the
+    fake driver's 9 ms). RabbitMQ delivers a message as it comes.
+    ``--rpc-poll 0.05`` measures with the transport as it is.
+    """
+    class PollTime(object):
+        time = staticmethod(time.time)
+
+        @staticmethod
+        def sleep(pause):
+            time.sleep(min(pause, seconds))
+
+    impl_fake.time = PollTime
 
 
 def _fmt(samples):
@@ -185,10 +209,11 @@ def _workflow(stack, type_id, hosts, phases, calls):
     phases.setdefault('workflow', []).append(time.perf_counter() - start)
 
 
-def _print_workflow(latency, hosts, rounds, phases, calls):
+def _print_workflow(latency, hosts, rounds, phases, calls, rpc_poll):
     print('create -> %d attachments -> %d detaches -> delete, emulator '
-          'latency %.2f s, default options, seconds, median (min-max) of '
-          '%d:' % (hosts, hosts, latency, rounds))
+          'latency %.2f s, RPC looks every %g s, default options, seconds, '
+          'median (min-max) of %d:' % (hosts, hosts, latency, rpc_poll,
+                                       rounds))
     print('  %-9s %-22s %-22s %s' % ('phase', 'fake driver', 'EBS driver',
                                      'ratio'))
     for name in PHASES + ('workflow',):
@@ -196,6 +221,11 @@ def _print_workflow(latency, hosts, rounds, phases, calls):
         print('  %-9s %-22s %-22s %.2fx' % (
             name, _fmt(fake), _fmt(ebs),
             statistics.median(ebs) / statistics.median(fake)))
+    for name in ('attach', 'detach'):
+        extra = (statistics.median(phases[EBS][name])
+                 - statistics.median(phases[FAKE][name]))
+        print('  EBS driver beyond the fake driver per %s: %.0f ms'
+              % (name, extra / hosts * 1000))
     print('  ECS calls per operation (EBS driver, median of the rounds):')
     for name in PHASES:
         per_op = hosts if name in ('attach', 'detach') else 1
@@ -241,7 +271,8 @@ def workflow(args):
 
         if not _run(_Stack, work, transition_delay=latency):
             return 1
-        _print_workflow(latency, args.hosts, args.rounds, phases, calls)
+        _print_workflow(latency, args.hosts, args.rounds, phases, calls,
+                        args.rpc_poll)
     return 0
 
 
@@ -347,7 +378,10 @@ def main(argv):
     parser.add_argument('--latencies', type=float, nargs='+',
                         default=[0.0, 0.2])
     parser.add_argument('--volumes', type=int, default=10000)
+    parser.add_argument('--rpc-poll', type=float, default=RPC_POLL,
+                        help='seconds between looks for an RPC message')
     args = parser.parse_args(argv[1:])
+    _set_rpc_poll(args.rpc_poll)
     status = 0
     if args.what in ('workflow', 'all'):
         status |= workflow(args)

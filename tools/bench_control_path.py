@@ -52,7 +52,6 @@ from cinder.db import models as db_models
 from cinder.volume import configuration
 from cinder.volume import manager as volume_manager
 from cinder.volume import volume_types
-from oslo_messaging._drivers import impl_fake
 
 from cinder_ebs_driver import naming
 from ebs_allinone import colocated_service
@@ -76,29 +75,10 @@ VOLUME_GB = 20
 GOALS = {0.0: 1.25, 0.2: 1.5}
 # ... and for a volume service's start-up with many volumes.
 STARTUP_GOAL = 10.0
-# How often the in-process services look for an RPC message (seconds).
+# Seconds between the services' looks for an RPC message: RabbitMQ
+# delivers as messages come, not on the in-process transport's 50 ms grid
+# (see cinder_harness.rpc_poll_time).
 RPC_POLL = 0.005
-
-
-def _set_rpc_poll(seconds):
-    """Make oslo.messaging's fake transport look for messages this often.
-
-    The in-process services talk over that transport, whose listeners
-    look for a message every 50 ms: each RPC call waits for the next look,
-    which rounds every call of both backends up to a 50 ms grid, the
-    slower one the more (measured: an ``attachment_delete`` call took
-    69 ms for this driver's 30 ms in the volume manager, 27 ms for the
-    fake driver's 9 ms). RabbitMQ delivers a message as it comes.
-    ``--rpc-poll 0.05`` measures with the transport as it is.
-    """
-    class PollTime(object):
-        time = staticmethod(time.time)
-
-        @staticmethod
-        def sleep(pause):
-            time.sleep(min(pause, seconds))
-
-    impl_fake.time = PollTime
 
 
 def _fmt(samples):
@@ -166,9 +146,9 @@ class _StartupStack(_Stack):
         pass
 
 
-def _run(stack_class, work, **emulator):
+def _run(stack_class, work, rpc_poll, **emulator):
     """Set the stack up, run ``work(stack)``, tear it down."""
-    attributes = {'WORK': staticmethod(work)}
+    attributes = {'WORK': staticmethod(work), 'RPC_POLL': rpc_poll}
     if emulator:
         attributes['EMULATOR_KWARGS'] = dict(_Stack.EMULATOR_KWARGS,
                                              **emulator)
@@ -269,7 +249,7 @@ def workflow(args):
                     _workflow(stack, types[engine], args.hosts,
                               phases[engine], calls[engine])
 
-        if not _run(_Stack, work, transition_delay=latency):
+        if not _run(_Stack, work, args.rpc_poll, transition_delay=latency):
             return 1
         _print_workflow(latency, args.hosts, args.rounds, phases, calls,
                         args.rpc_poll)
@@ -342,7 +322,7 @@ def startup(args):
                     calls.append(_diff(emu.call_counts(), before))
         _delete_volume_rows(fake_ids + volume_ids)
 
-    if not _run(_StartupStack, work, transition_delay=0):
+    if not _run(_StartupStack, work, args.rpc_poll, transition_delay=0):
         return 1
     pages = math.ceil(args.volumes / float(DESCRIBE_PAGE))
     print('cinder-volume start-up with %d volumes (and, for the EBS driver, '
@@ -378,10 +358,12 @@ def main(argv):
     parser.add_argument('--latencies', type=float, nargs='+',
                         default=[0.0, 0.2])
     parser.add_argument('--volumes', type=int, default=10000)
-    parser.add_argument('--rpc-poll', type=float, default=RPC_POLL,
-                        help='seconds between looks for an RPC message')
+    parser.add_argument(
+        '--rpc-poll', type=float,
+        default=RPC_POLL,
+        help='seconds between looks for an RPC message (0.05: as the '
+             'in-process transport is; see cinder_harness.rpc_poll_time)')
     args = parser.parse_args(argv[1:])
-    _set_rpc_poll(args.rpc_poll)
     status = 0
     if args.what in ('workflow', 'all'):
         status |= workflow(args)

@@ -18,7 +18,9 @@ Subclasses may change:
 * ``DRIVER_FLAGS`` / :meth:`extra_flags` - more configuration options,
   as ``{name: value}`` (backend options go to ``backend_defaults``);
 * ``ALLOW_ATTACHMENT_DELETE`` - skip the Nova check Cinder makes before
-  deleting an attachment that has an instance and connection info.
+  deleting an attachment that has an instance and connection info;
+* ``RPC_POLL`` - seconds between the services' looks for an RPC message
+  (None: the ``fake:/`` transport's own 50 ms).
 
 Cinder's call asking Nova to resize the disk of its guests after an online
 extend is always replaced by a mock (:attr:`nova_extend`): there is no Nova.
@@ -42,6 +44,7 @@ from cinder.scheduler import driver as scheduler_driver  # noqa: F401  (opts)
 from cinder import service
 from cinder.tests.functional.api import client as api_client
 from cinder.tests.functional import functional_helpers
+import fixtures
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -115,6 +118,26 @@ def every_page(describe, region_id, make_request, list_key, item_key):
         page_number += 1
 
 
+def rpc_poll_time(seconds):
+    """A ``time`` module for the ``fake:/`` transport: pauses of ``seconds``.
+
+    Its listeners look for a message every 50 ms, so each RPC call waits
+    up to 50 ms for the next look: every call is rounded up to that grid,
+    and a backend a few milliseconds slower pays a whole step more (an
+    ``attachment_delete`` took 69 ms for the EBS driver's 30 ms in the
+    volume manager, 27 ms for the fake driver's 9 ms). RabbitMQ delivers
+    a message as it comes.
+    """
+    class PollTime(object):
+        time = staticmethod(time.time)
+
+        @staticmethod
+        def sleep(pause):
+            time.sleep(min(pause, seconds))
+
+    return PollTime
+
+
 def installed_etc(name):
     """A file Cinder installs under ``sys.prefix/etc/cinder``."""
     return os.path.join(sys.prefix, 'etc', 'cinder', name)
@@ -133,8 +156,14 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
     ALLOW_ATTACHMENT_DELETE = True
     POLL_INTERVAL = 0.05
     TIMEOUT = 60
+    RPC_POLL = None
 
     def setUp(self):
+        # Before the services start; undone after they stopped.
+        if self.RPC_POLL is not None:
+            self.useFixture(fixtures.MonkeyPatch(
+                'oslo_messaging._drivers.impl_fake.time',
+                rpc_poll_time(self.RPC_POLL)))
         # The emulator must answer before the volume service starts (the
         # driver's setup and first stats call reach it). Its cleanup runs
         # last, after the services stopped and the backend was checked.

@@ -38,6 +38,7 @@ from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import manage
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import options
+from cinder_ebs_driver import origins
 from cinder_ebs_driver import snapshots
 from cinder_ebs_driver import stats
 from cinder_ebs_driver import volumes
@@ -79,6 +80,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self.client = None
         self._volumes = None
         self._snapshots = None
+        self._origins = None
         self._manage = None
         self._attacher = None
         self._releaser = None
@@ -97,12 +99,16 @@ class EBSVolumeDriver(driver.VolumeDriver):
         """Create the backend client and the helpers that use it."""
         self.set_client(ebs_client.EBSClient(self.configuration))
 
-    def set_client(self, client, attachment_records=None):
+    def set_client(self, client, attachment_records=None,
+                   snapshot_refs=None):
         """Use a backend client (do_setup's; tests pass a mock).
 
         :param attachment_records: ``attachment_records(volume_id)``
             answers a volume's attachment records; Cinder's database by
             default (a driver run outside Cinder passes its own).
+        :param snapshot_refs: ``snapshot_refs(ecs_snapshot_id)`` answers
+            the ids of the Cinder snapshots recording an ECS snapshot;
+            Cinder's database by default.
         """
         conf = self.configuration
         self.client = client
@@ -110,8 +116,11 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._hosts = host_mapping.HostMapper(client, conf)
         self._releaser = host_release.HostReleaser(
             self._attacher, client, conf, records=attachment_records)
-        self._volumes = volumes.VolumeOps(client, conf, self._attacher)
-        self._snapshots = snapshots.SnapshotOps(client, conf, self._volumes)
+        self._origins = origins.OriginKeeper(client, snapshot_refs)
+        self._volumes = volumes.VolumeOps(client, conf, self._attacher,
+                                          self._origins)
+        self._snapshots = snapshots.SnapshotOps(client, conf, self._volumes,
+                                                self._origins)
         self._manage = manage.ManageOps(client, conf)
 
     def check_for_setup_error(self):
@@ -172,6 +181,11 @@ class EBSVolumeDriver(driver.VolumeDriver):
                            self._backend_name(), self.VERSION)
         self._stats = data
         self._stats_time = time.monotonic()
+        try:
+            self._origins.sweep()
+        except exception.VolumeBackendAPIException as err:
+            LOG.warning('Could not look for retained snapshots to '
+                        'release: %s', err)
 
     @contextlib.contextmanager
     def _changing_capacity(self, delta_gb=None):

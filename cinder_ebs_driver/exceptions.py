@@ -39,6 +39,13 @@ TRANSIENT_CODES = frozenset([
     'OperationConflict',
     'ServiceIsConfiguring',
 ])
+# A ClientToken used again with other parameters.  ECS's idempotence page
+# names IdempotentParameterMismatch; the error tables of several creating
+# actions name IdempotenceParamNotMatch.
+IDEMPOTENCE_MISMATCH_CODES = frozenset([
+    'IdempotentParameterMismatch',
+    'IdempotenceParamNotMatch',
+])
 # Authentication and authorisation failures.  InvalidAccessKeyId.NotFound
 # must never pass for a missing resource (a caller could conclude that a
 # disk is already deleted).

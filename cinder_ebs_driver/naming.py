@@ -9,6 +9,8 @@ import hashlib
 
 VOLUME_TAG = 'cinder-volume-id'
 SNAPSHOT_TAG = 'cinder-snapshot-id'
+# The temporary snapshot of a clone, tagged with the new volume's id.
+CLONE_TAG = 'cinder-clone-of'
 
 # ECS accepts client tokens of at most 64 ASCII characters.
 CLIENT_TOKEN_MAX = 64

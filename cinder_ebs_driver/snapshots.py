@@ -1,4 +1,9 @@
-"""Snapshots of Cinder volumes as EBS snapshots."""
+"""Snapshots of Cinder volumes as EBS snapshots.
+
+A volume whose disk was never attached has the data it was created with;
+its snapshot records that origin instead (see
+:mod:`~cinder_ebs_driver.origins`).
+"""
 
 from cinder import exception
 from oslo_log import log as logging
@@ -7,6 +12,7 @@ from oslo_utils import excutils
 from cinder_ebs_driver import exceptions as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
+from cinder_ebs_driver import origins
 
 LOG = logging.getLogger(__name__)
 
@@ -14,10 +20,11 @@ LOG = logging.getLogger(__name__)
 class SnapshotOps(object):
     """Snapshot operations on EBS snapshots."""
 
-    def __init__(self, client, conf, volume_ops):
+    def __init__(self, client, conf, volume_ops, origin_keeper):
         self._client = client
         self._conf = conf
         self._volumes = volume_ops
+        self._origins = origin_keeper
 
     def find_snapshots(self, snapshot):
         found = self._client.list_snapshots(
@@ -44,6 +51,11 @@ class SnapshotOps(object):
                 client_token=naming.client_token('cinder-snap', snapshot.id),
                 description=naming.snapshot_description(snapshot),
                 tags=naming.snapshot_tags(snapshot))
+        except ebs_exc.EBSBackendError as error:
+            if not origins.is_never_attached_refusal(error):
+                with excutils.save_and_reraise_exception():
+                    self._remove_orphans(snapshot)
+            return self._record_origin(snapshot, disk_id)
         except Exception:
             with excutils.save_and_reraise_exception():
                 self._remove_orphans(snapshot)
@@ -60,6 +72,18 @@ class SnapshotOps(object):
                                         'snap': snapshot.id})
         return {'provider_id': snapshot_id}
 
+    def _record_origin(self, snapshot, disk_id):
+        """A snapshot of a disk never attached: what it was made from."""
+        origin = self._origins.origin(
+            disk_id, _('snapshot volume %s') % snapshot.volume_id)
+        LOG.info('Disk %(disk)s has never been attached, so ECS cannot '
+                 'snapshot it; Cinder snapshot %(snap)s records %(origin)s, '
+                 'which holds the same data.',
+                 {'disk': disk_id, 'snap': snapshot.id,
+                  'origin': ('an empty disk' if origin == origins.EMPTY
+                             else 'snapshot %s' % origin)})
+        return {'provider_id': origin}
+
     def _remove_orphans(self, snapshot):
         try:
             for snapshot_id in self.find_snapshots(snapshot):
@@ -71,22 +95,23 @@ class SnapshotOps(object):
 
     def _delete_quietly(self, snapshot_id):
         try:
-            self.delete_snapshot(snapshot_id)
+            self._client.delete_snapshot(snapshot_id, force=True)
+        except ebs_exc.EBSNotFound:
+            pass
         except Exception as err:
             LOG.warning('Could not delete snapshot %(snap)s: %(err)s',
                         {'snap': snapshot_id, 'err': err})
 
     def delete(self, snapshot):
+        """Delete the ECS snapshot, unless others still need it.
+
+        It may be recorded by other Cinder snapshots, or hold the data of
+        disks made from it that were never attached (see
+        :mod:`~cinder_ebs_driver.origins`).
+        """
+        if snapshot.provider_id == origins.EMPTY:
+            return
         ids = ([snapshot.provider_id] if snapshot.provider_id
                else self.find_snapshots(snapshot))
         for snapshot_id in ids:
-            self.delete_snapshot(snapshot_id)
-
-    def delete_snapshot(self, snapshot_id):
-        try:
-            self._client.delete_snapshot(snapshot_id)
-        except ebs_exc.EBSNotFound:
-            LOG.info('Snapshot %s does not exist; treating it as deleted.',
-                     snapshot_id)
-            return
-        LOG.info('Deleted snapshot %s.', snapshot_id)
+            self._origins.release(snapshot_id, leaving=snapshot.id)

@@ -16,24 +16,29 @@ from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import exceptions as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
+from cinder_ebs_driver import origins
 from cinder_ebs_driver import volume_types
 
 LOG = logging.getLogger(__name__)
 
 AVAILABLE = 'Available'
 IN_USE = 'In_use'
+# The ResizeDisk refusal of the online type for a multi-attach disk, in
+# the reading of the ResizeDisk error table.
+MULTI_ATTACH_NO_ONLINE_RESIZE = (
+    'InvalidOperation.MultiAttachDiskNotSupportResizeOnline')
 # Transient statuses in which ECS refuses DeleteDisk.
 SETTLING = ('Creating', 'ReIniting')
-TEMP_SNAPSHOT_TAG = 'cinder-clone-of'
 
 
 class VolumeOps(object):
     """Volume operations on EBS disks."""
 
-    def __init__(self, client, conf, attacher):
+    def __init__(self, client, conf, attacher, origin_keeper):
         self._client = client
         self._conf = conf
         self._attacher = attacher
+        self._origins = origin_keeper
 
     # -- lookups ---------------------------------------------------------
 
@@ -64,7 +69,26 @@ class VolumeOps(object):
     def _create_disk(self, volume, spec, size, snapshot_id=None):
         volume_types.check_size(spec, size)
         token = naming.client_token('cinder-vol', volume.id)
-        disk_id = self._request_disk(volume, spec, size, snapshot_id, token)
+        try:
+            disk_id = self._request_disk(volume, spec, size, snapshot_id,
+                                         token)
+        except ebs_exc.EBSBackendError as error:
+            if error.code not in ebs_exc.IDEMPOTENCE_MISMATCH_CODES:
+                raise
+            # An earlier attempt at this volume asked for another disk
+            # (Cinder rescheduled the create with other parameters); its
+            # disk was removed with the orphans.  A token of these
+            # parameters keeps this attempt idempotent.
+            LOG.warning('The create token of volume %(vol)s was used '
+                        'before with other parameters (%(code)s); '
+                        'creating the disk with a token of this request.',
+                        {'vol': volume.id, 'code': error.code})
+            token = naming.client_token('cinder-vol', '%s-%s' % (
+                volume.id, '-'.join(str(part) for part in (
+                    size, spec.category, spec.performance_level,
+                    spec.multiattach, snapshot_id))))
+            disk_id = self._request_disk(volume, spec, size, snapshot_id,
+                                         token)
         try:
             disk = self._wait_available(volume, disk_id)
         except ebs_exc.EBSNotFound:
@@ -147,6 +171,9 @@ class VolumeOps(object):
         return self._model_update(volume, spec, disk_id)
 
     def create_from_snapshot(self, volume, snapshot_id):
+        if snapshot_id == origins.EMPTY:
+            # The snapshot of a blank disk never attached.
+            return self.create(volume)
         spec = self._spec(volume)
         disk_id, disk = self._create_disk(volume, spec, volume.size,
                                           snapshot_id=snapshot_id)
@@ -165,16 +192,28 @@ class VolumeOps(object):
                 self._delete_quietly(disk_id)
 
     def clone(self, volume, src_vref):
-        """Clone through a temporary snapshot that is always removed."""
+        """A disk from a snapshot of the source's disk.
+
+        The snapshot is made for the clone; a source disk that was never
+        attached (ECS refuses to snapshot it) is cloned from what it was
+        created with.  The clone's snapshot is then released: deleted, or
+        kept while the new disk, not attached yet, needs it for a snapshot
+        or clone of its own (see :mod:`~cinder_ebs_driver.origins`).
+        """
         spec = self._spec(volume)
         src_disk = self.disk_id(src_vref)
-        snapshot_id = self._client.create_snapshot(
-            src_disk, name='cinder-clone-%s' % volume.id,
-            client_token=naming.client_token('cinder-clone', volume.id),
-            description=_('Temporary snapshot to clone volume %(src)s to '
-                          '%(dst)s') % {'src': src_vref.id,
-                                        'dst': volume.id},
-            tags={TEMP_SNAPSHOT_TAG: volume.id})
+        try:
+            snapshot_id = self._client.create_snapshot(
+                src_disk, name='cinder-clone-%s' % volume.id,
+                client_token=naming.client_token('cinder-clone', volume.id),
+                description=_('Temporary snapshot to clone volume %(src)s '
+                              'to %(dst)s') % {'src': src_vref.id,
+                                               'dst': volume.id},
+                tags={naming.CLONE_TAG: volume.id})
+        except ebs_exc.EBSBackendError as error:
+            if not origins.is_never_attached_refusal(error):
+                raise
+            return self._clone_from_origin(volume, spec, src_vref, src_disk)
         try:
             self._client.wait_for_snapshot(snapshot_id)
             disk_id, disk = self._create_disk(volume, spec, volume.size,
@@ -182,14 +221,28 @@ class VolumeOps(object):
             self._grow_to(volume, disk_id, disk)
         finally:
             try:
-                self._client.delete_snapshot(snapshot_id)
-            except ebs_exc.EBSNotFound:
-                pass
+                self._origins.release(snapshot_id)
             except Exception as err:
-                LOG.warning('Could not delete temporary snapshot %(snap)s '
-                            'of clone %(vol)s: %(err)s',
+                LOG.warning('Could not release the snapshot %(snap)s of '
+                            'clone %(vol)s: %(err)s',
                             {'snap': snapshot_id, 'vol': volume.id,
                              'err': err})
+        return self._model_update(volume, spec, disk_id)
+
+    def _clone_from_origin(self, volume, spec, src_vref, src_disk):
+        origin = self._origins.origin(
+            src_disk, _('clone volume %s') % src_vref.id)
+        LOG.info('Disk %(disk)s of volume %(src)s has never been attached, '
+                 'so ECS cannot snapshot it; cloning it to %(vol)s from '
+                 '%(origin)s, which holds the same data.',
+                 {'disk': src_disk, 'src': src_vref.id, 'vol': volume.id,
+                  'origin': ('an empty disk' if origin == origins.EMPTY
+                             else 'snapshot %s' % origin)})
+        if origin == origins.EMPTY:
+            return self.create(volume)
+        disk_id, disk = self._create_disk(volume, spec, volume.size,
+                                          snapshot_id=origin)
+        self._grow_to(volume, disk_id, disk)
         return self._model_update(volume, spec, disk_id)
 
     # -- delete ----------------------------------------------------------
@@ -296,38 +349,71 @@ class VolumeOps(object):
             # takes.
             self._detach_leftovers(disk_id, instances, 'extend')
             online = False
-        if online and naming.is_multiattach_disk(disk):
-            # An ECS rule: ResizeDisk refuses the online type for them.
-            msg = (_('Volume %(vol)s is a multi-attach volume attached to '
-                     '%(inst)s; EBS cannot resize a multi-attach disk while '
-                     'it is attached. Detach it from every host, then '
-                     'extend it.') %
-                   {'vol': volume.id, 'inst': ', '.join(instances)})
-            LOG.error(msg)
-            raise exception.InvalidVolume(reason=msg)
         LOG.info('Extending volume %(vol)s (disk %(disk)s) to %(size)s GiB '
                  '%(how)s.', {'vol': volume.id, 'disk': disk_id,
                               'size': new_size,
                               'how': 'online' if online else 'offline'})
-        self.resize(disk_id, new_size, online=online)
+        try:
+            self.resize(disk_id, new_size, online=online)
+        except ebs_exc.EBSBackendError as error:
+            if error.code != MULTI_ATTACH_NO_ONLINE_RESIZE:
+                raise
+            msg = (_('ECS refused to extend multi-attach volume %(vol)s '
+                     'while it is attached to %(inst)s (%(code)s, request '
+                     '%(req)s): this service does not resize multi-attach '
+                     'disks online. Detach it from every host, then extend '
+                     'it.') %
+                   {'vol': volume.id, 'inst': ', '.join(instances),
+                    'code': error.code, 'req': error.request_id})
+            LOG.error(msg)
+            raise exception.InvalidVolume(reason=msg)
 
     def revert(self, volume, snapshot_id):
+        """Roll the disk back to a snapshot.
+
+        :raises NotImplementedError: for a snapshot that only records the
+            origin of a disk never attached (see
+            :mod:`~cinder_ebs_driver.origins`) once the disk has been
+            attached: ResetDisk takes only the disk's own snapshots, so
+            Cinder's generic revert copies the data instead.
+        """
         disk_id = self.disk_id(volume)
         disk = self._client.get_disk(disk_id)
         if ebs_client.attached_instance_ids(disk):
             msg = (_('Volume %s is attached; it can only be reverted to a '
                      'snapshot while it is available.') % volume.id)
             raise exception.InvalidVolume(reason=msg)
+        if snapshot_id == origins.EMPTY or not self._own_snapshot(
+                disk_id, snapshot_id):
+            if (origins.never_attached(disk) and
+                    (disk.get('SourceSnapshotId') or origins.EMPTY)
+                    == snapshot_id):
+                LOG.info('Volume %(vol)s was never attached since snapshot '
+                         '%(snap)s was recorded: it holds that data '
+                         'already.', {'vol': volume.id, 'snap': snapshot_id})
+                return
+            LOG.info('Snapshot %(snap)s is not a snapshot of disk %(disk)s; '
+                     'Cinder copies its data to revert volume %(vol)s.',
+                     {'snap': snapshot_id, 'disk': disk_id,
+                      'vol': volume.id})
+            raise NotImplementedError()
         self._client.reset_disk(disk_id, snapshot_id)
         self._client.wait_for_disk_status(disk_id, [AVAILABLE])
         LOG.info('Reverted volume %(vol)s to snapshot %(snap)s.',
                  {'vol': volume.id, 'snap': snapshot_id})
 
+    def _own_snapshot(self, disk_id, snapshot_id):
+        snapshot = self._client.get_snapshot(snapshot_id)
+        return snapshot.get('SourceDiskId') == disk_id
+
     def retype(self, context, volume, new_type, diff):
         """Change performance level / category in place, or return False.
 
-        Returns False (Cinder then migrates) when multi-attach toggles, the
-        encryption changes, or the category cannot change in place.
+        Returns False (Cinder then migrates, or refuses the retype when
+        the migration policy is ``never``) when multi-attach toggles, the
+        encryption changes, the category cannot change in place, or the
+        disk is multi-attach and its category or performance level would
+        change (ECS fixes both for multi-attach disks).
         """
         new_multiattach = volume_types.is_multiattach_type(new_type)
         if new_multiattach and (
@@ -365,6 +451,17 @@ class VolumeOps(object):
         new_level = spec.performance_level
         if new_level == disk.get('PerformanceLevel') and not new_category:
             new_level = None
+        if (new_category or new_level) and naming.is_multiattach_disk(disk):
+            # The multi-attach guide's restrictions: a multi-attach disk
+            # cannot change its category or its performance level.
+            LOG.info('Retype of multi-attach volume %(vol)s changes the '
+                     'disk %(what)s, which ECS does not allow for a '
+                     'multi-attach disk; a migration to a new disk is '
+                     'needed (migration policy on-demand).',
+                     {'vol': volume.id,
+                      'what': (_('category') if new_category
+                               else _('performance level'))})
+            return False
         if new_category or new_level:
             LOG.info('Changing disk %(disk)s of volume %(vol)s in place: '
                      'category %(cat)s, performance level %(pl)s.',

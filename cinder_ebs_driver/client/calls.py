@@ -15,11 +15,12 @@ goes through:
   at debug level.  The AccessKey secret never appears in a log line or an
   exception.
 
-Creating calls take a ClientToken: a call repeated because its answer was
-lost gets the same disk or snapshot back instead of a second one.  Attach,
-detach, resize and spec changes have no such token; when one of them is
-repeated and refused, the caller's ``already_done`` check tells whether
-the earlier attempt did the job before the refusal is reported.
+CreateDisk, CreateSnapshot and ResizeDisk take a ClientToken derived from
+the operation: a call repeated because its answer was lost gets the first
+call's result instead of a second disk, snapshot or resize.  Attach,
+detach, spec changes and resets have no token in the ECS API; when one of
+them is repeated and refused, the caller's ``already_done`` check tells
+whether the earlier attempt did the job before the refusal is reported.
 """
 
 import re

@@ -1,20 +1,22 @@
 """ECS disk calls of the backend client.
 
-Create, describe, attach, detach, resize, change and tag EBS disks.  The
-attach, detach, resize and spec calls have no ClientToken: when a repeated
-attempt is refused, each tells from the disk's state whether an earlier
-attempt did the job.
+Create, describe, attach, detach, resize, change and tag EBS disks.
+CreateDisk and ResizeDisk carry a ClientToken derived from the operation:
+ECS answers a repeated call with the first one's result.  The attach,
+detach and spec calls have none in the ECS API: when a repeated attempt is
+refused, each tells from the disk's state whether an earlier attempt did
+the job.
 """
 
 import functools
 import json
-import uuid
 
 from alibabacloud_ecs20140526 import models as ecs_models
 
 from cinder_ebs_driver.client import calls
 from cinder_ebs_driver import exceptions
 from cinder_ebs_driver.i18n import _
+from cinder_ebs_driver import naming
 
 MULTI_ATTACH_ENABLED = 'Enabled'
 MULTI_ATTACH_DISABLED = 'Disabled'
@@ -130,28 +132,33 @@ class DiskCalls(object):
         except exceptions.EBSNotFound:
             return None
 
-    def list_disks(self, disk_ids=None, tags=None, status=None):
+    def list_disks(self, disk_ids=None, tags=None, status=None,
+                   source_snapshot_id=None):
         """DescribeDisks items of the region, every page.
 
         :param disk_ids: only these disks (an empty list: none).
         :param tags: dict of tag key to value that every disk must carry
             (a value of None: any value of that key).
         :param status: only disks in this status.
+        :param source_snapshot_id: only disks created from this snapshot.
         """
+        filters = dict(tags=tags, status=status,
+                       source_snapshot_id=source_snapshot_id)
         if disk_ids is not None:
             disks = []
             for chunk in calls.chunks(disk_ids, calls.MAX_IDS_PER_CALL):
-                disks.extend(self._list_disks(chunk, tags, status))
+                disks.extend(self._list_disks(chunk, **filters))
             return disks
-        return self._list_disks(None, tags, status)
+        return self._list_disks(None, **filters)
 
-    def _list_disks(self, disk_ids, tags, status):
+    def _list_disks(self, disk_ids, tags, status, source_snapshot_id):
         def make_request(page_number, page_size):
             return ecs_models.DescribeDisksRequest(
                 region_id=self._region_id,
                 disk_ids=json.dumps(disk_ids) if disk_ids else None,
                 tag=self._tags(ecs_models.DescribeDisksRequestTag, tags),
                 status=status,
+                snapshot_id=source_snapshot_id,
                 page_number=page_number,
                 page_size=page_size)
         return self._paginate('DescribeDisks', make_request, 'Disks', 'Disk',
@@ -187,19 +194,24 @@ class DiskCalls(object):
                                                instance_id=instance_id)
         self._call('DetachDisk', request, already_done=already_done)
 
-    def resize_disk(self, disk_id, new_size_gb, online=False):
+    def resize_disk(self, disk_id, new_size_gb, online=False,
+                    client_token=None):
         """Grow a disk to ``new_size_gb`` GiB.
 
         :param online: resize an attached disk without restarting (the
             ``online`` type); otherwise ``offline``.
+        :param client_token: idempotency token; by default one derived
+            from the disk and the new size, so that a call repeated after
+            a lost answer gets the first call's answer from ECS.
         """
-        def already_done(error):
-            return self.get_disk(disk_id).get('Size') == new_size_gb
+        if client_token is None:
+            client_token = naming.client_token(
+                'cinder-resize', '%s-%d' % (disk_id, new_size_gb))
         request = ecs_models.ResizeDiskRequest(
             disk_id=disk_id, new_size=new_size_gb,
             type='online' if online else 'offline',
-            client_token=str(uuid.uuid4()))
-        self._call('ResizeDisk', request, already_done=already_done)
+            client_token=client_token)
+        self._call('ResizeDisk', request)
 
     def modify_disk_spec(self, disk_id, performance_level=None,
                          category=None):

@@ -35,13 +35,16 @@ class SnapshotCalls(object):
             tag=self._tags(ecs_models.CreateSnapshotRequestTag, tags))
         return self._call('CreateSnapshot', request)['SnapshotId']
 
-    def delete_snapshot(self, snapshot_id):
+    def delete_snapshot(self, snapshot_id, force=False):
         """Delete a snapshot.
 
+        :param force: also when disks were created from it (ECS refuses
+            that without ``Force``; those disks keep their data but can no
+            longer be re-initialised).
         :raises EBSNotFound: when the snapshot does not exist (any more).
         """
-        self._call('DeleteSnapshot',
-                   ecs_models.DeleteSnapshotRequest(snapshot_id=snapshot_id))
+        self._call('DeleteSnapshot', ecs_models.DeleteSnapshotRequest(
+            snapshot_id=snapshot_id, force=True if force else None))
 
     def get_snapshot(self, snapshot_id):
         """The DescribeSnapshots item of a snapshot.

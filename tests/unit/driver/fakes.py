@@ -30,9 +30,16 @@ def uuid(n):
 
 def disk(disk_id=DISK_ID, status='Available', instances=(),
          multiattach=True, category='cloud_essd', level='PL0', size=1,
-         tags=None, name='disk', zone=ZONE):
-    """A DescribeDisks item as the client returns it."""
+         tags=None, name='disk', zone=ZONE, attached_before=True,
+         source_snapshot=''):
+    """A DescribeDisks item as the client returns it.
+
+    :param attached_before: whether it was ever attached (AttachedTime).
+    """
     return {
+        'AttachedTime': ('2026-01-01T00:00:00Z'
+                         if attached_before or instances else ''),
+        'SourceSnapshotId': source_snapshot,
         'DiskId': disk_id,
         'DiskName': name,
         'Status': status,
@@ -86,8 +93,11 @@ class DriverTestCase(test.TestCase):
         # The attachment records the driver reads are those of the volumes
         # the test built (the last one built with an id).
         self.built_volumes = {}
+        # ECS snapshot id -> ids of the Cinder snapshots recording it.
+        self.snapshot_records = {}
         self.driver.set_client(self.client,
-                               attachment_records=self.attachment_records)
+                               attachment_records=self.attachment_records,
+                               snapshot_refs=self.snapshot_refs)
         # No re-check of a kept host may outlive its test.
         self.addCleanup(host_release.stop_all)
 
@@ -106,6 +116,9 @@ class DriverTestCase(test.TestCase):
             objects=list(attachments))
         self.built_volumes[vol.id] = vol
         return vol
+
+    def snapshot_refs(self, ecs_snapshot_id):
+        return list(self.snapshot_records.get(ecs_snapshot_id, ()))
 
     def attachment_records(self, volume_id):
         volume = self.built_volumes.get(volume_id)

@@ -371,13 +371,26 @@ class TestSnapshots(fakes.DriverTestCase):
             code='SnapshotFailed')
         self.assertRaises(ebs_exc.EBSBackendError,
                           self.driver.create_snapshot, self.snapshot())
-        self.client.delete_snapshot.assert_called_once_with(fakes.SNAP_ID)
+        self.client.delete_snapshot.assert_called_once_with(fakes.SNAP_ID,
+                                                            force=True)
 
     def test_delete_snapshot_idempotent(self):
-        self.client.delete_snapshot.side_effect = ebs_exc.EBSNotFound(
-            code='x')
+        self.client.get_snapshot.side_effect = ebs_exc.EBSNotFound(code='x')
         self.driver.delete_snapshot(self.snapshot())
-        self.client.delete_snapshot.assert_called_once_with(fakes.SNAP_ID)
+        self.client.delete_snapshot.assert_not_called()
+
+    def test_delete_snapshot_forces(self):
+        # ECS refuses to delete a snapshot disks were made from without
+        # Force; Cinder's volumes made from it keep their data.
+        snapshot = self.snapshot()
+        self.client.get_snapshot.return_value = fakes.ebs_snapshot(
+            tags={naming.SNAPSHOT_TAG: snapshot.id})
+        self.client.list_disks.return_value = [fakes.disk('d-made')]
+        self.driver.delete_snapshot(snapshot)
+        self.client.list_disks.assert_called_once_with(
+            source_snapshot_id=fakes.SNAP_ID)
+        self.client.delete_snapshot.assert_called_once_with(fakes.SNAP_ID,
+                                                            force=True)
 
     def test_create_from_snapshot_larger(self):
         self.client.create_disk.return_value = 'd-new'
@@ -402,6 +415,8 @@ class TestSnapshots(fakes.DriverTestCase):
 
     def test_clone_cleans_temporary_snapshot(self):
         self.client.create_snapshot.return_value = 's-tmp'
+        self.client.get_snapshot.return_value = fakes.ebs_snapshot(
+            's-tmp', tags={naming.CLONE_TAG: fakes.uuid(5)})
         self.client.create_disk.return_value = 'd-new'
         self.client.wait_for_disk_status.return_value = fakes.disk('d-new')
         src = self.volume()
@@ -411,17 +426,21 @@ class TestSnapshots(fakes.DriverTestCase):
         self.assertEqual('s-tmp',
                          self.client.create_disk.call_args.kwargs[
                              'snapshot_id'])
-        self.client.delete_snapshot.assert_called_once_with('s-tmp')
+        self.client.delete_snapshot.assert_called_once_with('s-tmp',
+                                                            force=True)
 
     def test_clone_failure_still_cleans_snapshot(self):
         self.client.create_snapshot.return_value = 's-tmp'
+        self.client.get_snapshot.return_value = fakes.ebs_snapshot(
+            's-tmp', tags={naming.CLONE_TAG: fakes.uuid(5)})
         self.client.create_disk.side_effect = ebs_exc.EBSQuotaExceeded(
             code='QuotaExceed.Disk')
         volume = self.volume(id=fakes.uuid(5), provider_id=None)
         self.assertRaises(ebs_exc.EBSQuotaExceeded,
                           self.driver.create_cloned_volume, volume,
                           self.volume())
-        self.client.delete_snapshot.assert_called_once_with('s-tmp')
+        self.client.delete_snapshot.assert_called_once_with('s-tmp',
+                                                            force=True)
 
     def test_clone_encrypted_multiattach(self):
         volume = self.volume(provider_id=None, encryption_key_id=KEY_ID)
@@ -446,13 +465,27 @@ class TestExtendRevertRetype(fakes.DriverTestCase):
         self.client.wait_for_disk_status.assert_called_once_with(
             fakes.DISK_ID, [status])
 
-    def test_extend_attached_multiattach_refused(self):
+    def test_extend_attached_multiattach_online(self):
+        # The ResizeDisk description: multi-attach disks resize online.
         self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        self.client.wait_for_disk_status.return_value = fakes.disk(size=5)
+        volume = self.volume(attachments=[self.attachment('h1')])
+        self.driver.extend_volume(volume, 5)
+        self.client.resize_disk.assert_called_once_with(fakes.DISK_ID, 5,
+                                                        online=True)
+        self.client.detach_disk.assert_not_called()
+
+    def test_extend_attached_multiattach_refused_by_ecs(self):
+        # The ResizeDisk error table's reading: ECS refuses it.
+        self.client.get_disk.return_value = fakes.disk(instances=['i-1'])
+        self.client.resize_disk.side_effect = ebs_exc.EBSBackendError(
+            code='InvalidOperation.MultiAttachDiskNotSupportResizeOnline',
+            request_id='REQ-1')
         volume = self.volume(attachments=[self.attachment('h1')])
         err = self.assertRaises(exception.InvalidVolume,
                                 self.driver.extend_volume, volume, 5)
         self.assertIn('Detach it from every host', str(err))
-        self.client.resize_disk.assert_not_called()
+        self.assertIn('REQ-1', str(err))
         self.client.detach_disk.assert_not_called()
 
     def test_extend_detaches_what_cinder_detached_first(self):
@@ -469,6 +502,7 @@ class TestExtendRevertRetype(fakes.DriverTestCase):
 
     def test_revert(self):
         self.client.get_disk.return_value = fakes.disk()
+        self.client.get_snapshot.return_value = fakes.ebs_snapshot()
         volume = self.volume()
         self.driver.revert_to_snapshot(self.ctxt, volume,
                                        self.snapshot(volume))
@@ -491,12 +525,19 @@ class TestExtendRevertRetype(fakes.DriverTestCase):
     @ddt.unpack
     @ddt.data(
         # (disk multiattach, category, level), new specs, result, modify
+        ((False, 'cloud_essd', 'PL0'),
+         {'ebs:performance_level': 'PL1'},
+         True, {'performance_level': 'PL1', 'category': None}),
+        ((False, 'cloud_essd', 'PL0'), {'ebs:category': 'cloud_auto'},
+         True, {'performance_level': None, 'category': 'cloud_auto'}),
+        # A multi-attach disk keeps its category and level (the
+        # multi-attach guide's restrictions): migrate.
         ((True, 'cloud_essd', 'PL0'),
          {'multiattach': '<is> True', 'ebs:performance_level': 'PL1'},
-         True, {'performance_level': 'PL1', 'category': None}),
+         False, None),
         ((True, 'cloud_essd', 'PL0'),
          {'multiattach': '<is> True', 'ebs:category': 'cloud_auto'},
-         True, {'performance_level': None, 'category': 'cloud_auto'}),
+         False, None),
         ((True, 'cloud_essd', 'PL0'), {'multiattach': '<is> True'},
          True, None),
         # Multi-attach toggles: migrate.

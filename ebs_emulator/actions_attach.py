@@ -44,6 +44,7 @@ from ebs_emulator import categories
 from ebs_emulator import db
 from ebs_emulator import errors
 from ebs_emulator import lookup
+from ebs_emulator import rules
 
 # An NVMe multi-attach disk can be attached to at most 16 instances.
 MAX_INSTANCES_PER_DISK = 16
@@ -66,7 +67,7 @@ def _free_device(session, instance_id):
     for name in DEVICE_NAMES:
         if name not in used:
             return name
-    raise errors.instance_disk_limit()
+    raise rules.ATTACH_INSTANCE_DISKS.error()
 
 
 def attach_disk(request):
@@ -76,30 +77,28 @@ def attach_disk(request):
     instance_id = instance['InstanceId']
     if params.bool('Bootable', default=False):
         if disk.multi_attach:
-            raise errors.EcsError(
-                'InvalidOperation.CanNotAttachMultiAttachDiskAsSystemDisk',
-                'Multi attach disk can not be attached as system disk.', 403)
+            raise rules.ATTACH_MULTI_DATA_ONLY.error()
         raise errors.invalid_parameter(
             'Bootable', 'Only data disks can be attached here.')
     delete_with_instance = params.bool('DeleteWithInstance', default=False)
     if delete_with_instance and disk.multi_attach:
-        raise errors.delete_with_instance_conflict()
+        raise rules.ATTACH_MULTI_NO_DELETE_WITH_INSTANCE.error()
     if (disk.category not in categories.REGIONAL_CATEGORIES and
             instance['ZoneId'] != disk.zone_id):
-        raise errors.not_same_zone()
+        raise rules.ATTACH_SAME_ZONE.error()
     if disk.status != 'Available':
-        raise errors.incorrect_disk_status(
+        raise rules.ATTACH_AVAILABLE.error(
             'The disk is %s; it cannot be attached now.' % disk.status)
     attached_to = {row.instance_id for row in disk.attachments}
     if instance_id in attached_to:
-        raise errors.incorrect_disk_status(
+        raise rules.ATTACH_AVAILABLE.error(
             'The disk is already attached to instance %s.' % instance_id)
     if attached_to and not disk.multi_attach:
-        raise errors.incorrect_disk_status(
+        raise rules.ATTACH_AVAILABLE.error(
             'The current status of the disk does not support this '
             'operation. The expected disk status is Available.')
     if len(attached_to) >= MAX_INSTANCES_PER_DISK:
-        raise errors.attach_limit(
+        raise rules.ATTACH_MAX_INSTANCES.error(
             'The disk is already attached to %d instances, the maximum.'
             % MAX_INSTANCES_PER_DISK)
     request.session.add(db.Attachment(
@@ -115,14 +114,16 @@ def detach_disk(request):
     disk = lookup.get_disk(request)
     instance_id = lookup.get_instance(request)['InstanceId']
     if params.bool('DeleteWithInstance') and disk.multi_attach:
-        raise errors.delete_with_instance_conflict()
+        raise rules.ATTACH_MULTI_NO_DELETE_WITH_INSTANCE.error()
     attachment = request.session.get(db.Attachment, (disk.id, instance_id))
     if attachment is None:
-        raise errors.not_attached()
+        if not disk.attachments:
+            raise rules.DETACH_ALREADY_DETACHED.error()
+        raise rules.DETACH_ATTACHED.error()
     if attachment.state == 'detaching':
-        raise errors.detaching_from_instance()
+        raise rules.DETACH_NOT_TWICE.error()
     if attachment.state != 'attached':
-        raise errors.incorrect_disk_status(
+        raise rules.DETACH_IN_USE.error(
             'The disk is still being attached to instance %s.' % instance_id)
     attachment.state = 'detaching'
     attachment.due_at = request.due()

@@ -11,6 +11,7 @@ from ebs_emulator import ids
 from ebs_emulator import lookup
 from ebs_emulator import paging
 from ebs_emulator import params as params_mod
+from ebs_emulator import rules
 from ebs_emulator import tagging
 from ebs_emulator import views
 
@@ -34,22 +35,30 @@ def _zone_for(request, category):
     if category in categories.REGIONAL_CATEGORIES:
         zone = zone or request.service.zone_id
     elif zone is None:
-        raise errors.missing_parameter('ZoneId')
+        raise rules.CREATE_ZONE.error()
     if zone not in request.service.zones:
-        raise errors.invalid_zone()
+        raise rules.CREATE_ZONE_EXISTS.error()
     return zone
+
+
+def _check_multi_attach_category(request, category):
+    for rule in (rules.CREATE_MULTI_ATTACH_GUIDE,
+                 rules.CREATE_MULTI_ATTACH_ESSD):
+        if (request.applies(rule) and not categories.supports_multi_attach(
+                category, request.service.readings)):
+            raise rule.error()
 
 
 def create_disk(request):
     params = request.params
     lookup.check_region(request)
     token = idempotency.client_token(params)
-    earlier = idempotency.previous_result(request.session, 'CreateDisk',
-                                          token, params)
+    earlier = idempotency.previous_result(request, 'CreateDisk', token)
     if earlier:
         return {'DiskId': earlier, 'OrderId': ''}
 
     if params.has('InstanceId'):
+        # Not an ECS rule: the emulator makes pay-as-you-go disks only.
         raise errors.invalid_parameter(
             'InstanceId', 'Only pay-as-you-go disks are supported: create '
             'the disk in a zone, then call AttachDisk.')
@@ -61,8 +70,8 @@ def create_disk(request):
     multi_attach = params.choice(
         'MultiAttach', ('Enabled', 'Disabled'), default='Disabled',
         error=errors.invalid_multi_attach) == 'Enabled'
-    if multi_attach and not categories.supports_multi_attach(category):
-        raise errors.multi_attach_category()
+    if multi_attach:
+        _check_multi_attach_category(request, category)
     encrypted = params.bool('Encrypted', default=False)
     name, description = _name_and_description(params)
     tags = params.tags()
@@ -71,13 +80,14 @@ def create_disk(request):
     if params.has('SnapshotId'):
         snapshot = lookup.get_snapshot(request)
         if snapshot.status != 'accomplished':
-            raise errors.snapshot_not_ready()
-        # ECS: a disk is never smaller than the snapshot it comes from.
+            raise rules.CREATE_SNAPSHOT_READY.error()
+        if (size is not None and size < snapshot.source_disk_size and
+                request.applies(rules.CREATE_SIZE_BELOW_SNAPSHOT)):
+            raise rules.CREATE_SIZE_BELOW_SNAPSHOT.error()
+        # A disk is never smaller than the snapshot it comes from.
         size = max(size or 0, snapshot.source_disk_size)
     elif size is None:
-        raise errors.EcsError(
-            'MissingParameter', 'The input parameter either "SnapshotId" '
-            'or "Size" should be specified.', 400)
+        raise rules.CREATE_SIZE_OR_SNAPSHOT.error()
     categories.check_size(category, level, size)
 
     disk_id = ids.new_disk_id()
@@ -90,8 +100,7 @@ def create_disk(request):
         source_snapshot_id=snapshot.id if snapshot else ''))
     request.session.flush()
     tagging.set_tags(request.session, 'disk', disk_id, tags, request.now)
-    idempotency.remember(request.session, 'CreateDisk', token, params,
-                         disk_id, request.now)
+    idempotency.remember(request, 'CreateDisk', token, disk_id)
     blocks = request.service.blocks
     if snapshot:
         blocks.restore(disk_id, lookup.snapshot_manifest(
@@ -102,9 +111,13 @@ def create_disk(request):
 
 
 def delete_disk(request):
-    disk = lookup.get_disk(request)
+    disk = lookup.find_disk(request)
+    if disk is None:
+        if request.applies(rules.DELETE_DISK_IGNORED):
+            return {}
+        raise rules.DELETE_DISK_EXISTS.error()
     if views.disk_status(disk) != 'Available':
-        raise errors.incorrect_disk_status(
+        raise rules.DELETE_DISK_AVAILABLE.error(
             'The disk must be Available to be released; it is %s.'
             % views.disk_status(disk))
     tagging.remove_tags(request.session, 'disk', disk.id)
@@ -185,7 +198,8 @@ def describe_disks(request):
     query = (request.session.query(db.Disk)
              .filter(*_disk_filters(request))
              .order_by(db.Disk.created_at, db.Disk.id))
-    page, fields = paging.paginate(request.params, query)
+    page, fields = paging.paginate(request.params, query,
+                                   clamp_results=True)
     tags = tagging.tags_by_resource(request.session, 'disk',
                                     [disk.id for disk in page])
     result = {'Disks': {'Disk': [
@@ -195,27 +209,37 @@ def describe_disks(request):
 
 
 def resize_disk(request):
+    params = request.params
+    token = idempotency.client_token(params)
+    if idempotency.previous_result(request, 'ResizeDisk', token):
+        return {}
     disk = lookup.get_disk(request)
-    new_size = request.params.int('NewSize', required=True, minimum=1)
-    online = request.params.choice(
+    new_size = params.int('NewSize', required=True, minimum=1)
+    online = params.choice(
         'Type', ('offline', 'online'), default='offline') == 'online'
+    if lookup.snapshot_in_progress(request.session, disk.id):
+        raise rules.RESIZE_SNAPSHOT_IN_PROGRESS.error()
     status = views.disk_status(disk)
     if online:
         if status != 'In_use':
-            raise errors.incorrect_disk_status(
+            raise rules.RESIZE_ONLINE_IN_USE.error(
                 'The current status of the resource does not support '
                 'resize online.')
-        if disk.multi_attach:
-            raise errors.multi_attach_no_online_resize()
+        if disk.multi_attach and request.applies(
+                rules.RESIZE_MULTI_ATTACH_ONLINE):
+            raise rules.RESIZE_MULTI_ATTACH_ONLINE.error()
     elif status != 'Available':
+        # Not an ECS rule: the emulator's instances never restart, which
+        # is when ECS applies an offline resize of an attached disk.
         raise errors.incorrect_disk_status(
             'An offline resize needs an Available disk; it is %s.' % status)
     if new_size < disk.size:
-        raise errors.new_size_too_small()
+        raise rules.RESIZE_SMALLER.error()
     if new_size == disk.size:
-        raise errors.new_size_not_bigger()
+        raise rules.RESIZE_BIGGER.error()
     if new_size > categories.max_size(disk.category):
-        raise errors.new_size_too_large()
+        raise rules.RESIZE_MAX.error()
+    idempotency.remember(request, 'ResizeDisk', token, disk.id)
     disk.size = new_size
     request.service.blocks.grow_disk(disk.id, new_size)
     request.service.devices.refresh(disk.id)
@@ -230,14 +254,14 @@ def modify_disk_spec(request):
     if new_category is None and new_level is None:
         raise errors.missing_parameter('DiskCategory')
     if views.disk_status(disk) not in ('Available', 'In_use'):
-        raise errors.incorrect_disk_status()
+        raise rules.SPEC_STATUS.error()
+    if disk.multi_attach:
+        raise rules.SPEC_MULTI_ATTACH.error()
+    if lookup.snapshot_in_progress(request.session, disk.id):
+        raise rules.SPEC_SNAPSHOT_IN_PROGRESS.error()
     category = categories.validate_category(new_category or disk.category)
     if new_level is not None and category != categories.ESSD:
-        raise errors.invalid_parameter(
-            'PerformanceLevel', 'Only cloud_essd disks have performance '
-            'levels.')
-    if disk.multi_attach and not categories.supports_multi_attach(category):
-        raise errors.multi_attach_category()
+        raise rules.SPEC_LEVEL_ESSD.error()
     if new_level is None and category == disk.category:
         new_level = disk.performance_level or None
     level = categories.performance_level_for(category, new_level)
@@ -266,7 +290,7 @@ def modify_disk_attribute(request):
     enable_auto_snapshot = params.bool('EnableAutoSnapshot')
     for disk in disks:
         if delete_with_instance and disk.multi_attach:
-            raise errors.delete_with_instance_conflict()
+            raise rules.ATTRIBUTE_DELETE_WITH_INSTANCE.error()
         if name is not None:
             disk.name = name
         if description is not None:

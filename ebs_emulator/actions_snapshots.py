@@ -3,7 +3,9 @@ ResetDisk.
 
 A snapshot's data is captured when CreateSnapshot is called (a point in
 time); its status then goes progressing -> accomplished after the
-configured delay, like the real service.
+configured delay, like the real service.  A disk that was never attached
+cannot be snapshotted, and a snapshot that existing disks were created
+from is deleted only with ``Force`` (see :mod:`ebs_emulator.rules`).
 """
 
 from ebs_emulator import db
@@ -13,6 +15,7 @@ from ebs_emulator import ids
 from ebs_emulator import lookup
 from ebs_emulator import paging
 from ebs_emulator import params as params_mod
+from ebs_emulator import rules
 from ebs_emulator import tagging
 from ebs_emulator import views
 
@@ -24,7 +27,7 @@ def _snapshot_name(params):
     # ECS reserves names starting with "auto" for automatic snapshots.
     if name is not None and (not params_mod.valid_name(name) or
                              name.startswith('auto')):
-        raise errors.invalid_snapshot_name()
+        raise rules.SNAPSHOT_NAME.error()
     description = params.str('Description')
     if description is not None and not params_mod.valid_description(
             description):
@@ -35,20 +38,20 @@ def _snapshot_name(params):
 def create_snapshot(request):
     params = request.params
     token = idempotency.client_token(params)
-    earlier = idempotency.previous_result(request.session, 'CreateSnapshot',
-                                          token, params)
+    earlier = idempotency.previous_result(request, 'CreateSnapshot', token)
     if earlier:
         return {'SnapshotId': earlier}
     disk = lookup.get_disk(request)
-    if disk.status != 'Available':
-        raise errors.incorrect_disk_status(
-            'The disk is %s; it cannot be snapshotted now.' % disk.status)
     name, description = _snapshot_name(params)
     tags = params.tags()
-    busy = request.session.query(db.Snapshot).filter_by(
-        source_disk_id=disk.id, status='progressing').first()
-    if busy is not None:
-        raise errors.snapshot_in_progress()
+    if disk.status != 'Available':
+        # Creating or ReIniting: neither In_use nor Available.
+        raise rules.SNAPSHOT_STATUS.error(
+            'The disk is %s; it cannot be snapshotted now.' % disk.status)
+    if disk.attached_at is None:
+        raise rules.SNAPSHOT_NEVER_ATTACHED.error()
+    if lookup.snapshot_in_progress(request.session, disk.id):
+        raise rules.SNAPSHOT_ONE_AT_A_TIME.error()
 
     manifest = request.service.blocks.capture(disk.id)
     snapshot_id = ids.new_snapshot_id()
@@ -65,14 +68,21 @@ def create_snapshot(request):
     db.add_chunk_refs(request.session, manifest.values())
     tagging.set_tags(request.session, 'snapshot', snapshot_id, tags,
                      request.now)
-    idempotency.remember(request.session, 'CreateSnapshot', token, params,
-                         snapshot_id, request.now)
+    idempotency.remember(request, 'CreateSnapshot', token, snapshot_id)
     return {'SnapshotId': snapshot_id}
 
 
 def delete_snapshot(request):
-    snapshot = lookup.get_snapshot(request)
-    request.params.bool('Force')    # accepted; deleting is always allowed
+    snapshot = lookup.find_snapshot(request)
+    force = request.params.bool('Force', default=False)
+    if snapshot is None:
+        if request.applies(rules.DELETE_SNAPSHOT_IGNORED):
+            return {}
+        raise rules.DELETE_SNAPSHOT_EXISTS.error()
+    made_disks = request.session.query(db.Disk.id).filter_by(
+        source_snapshot_id=snapshot.id).first()
+    if made_disks is not None and not force:
+        raise rules.DELETE_SNAPSHOT_USED.error()
     rows = request.session.query(db.SnapshotChunk).filter_by(
         snapshot_id=snapshot.id)
     hashes = [row.chunk_hash for row in rows]
@@ -120,11 +130,13 @@ def reset_disk(request):
     disk = lookup.get_disk(request)
     snapshot = lookup.get_snapshot(request)
     if snapshot.source_disk_id != disk.id:
-        raise errors.snapshot_not_from_disk()
+        raise rules.RESET_OWN_SNAPSHOT.error()
     if snapshot.status != 'accomplished':
-        raise errors.snapshot_not_ready()
+        raise rules.RESET_SNAPSHOT_READY.error()
+    if lookup.snapshot_in_progress(request.session, disk.id):
+        raise rules.RESET_NO_SNAPSHOT_IN_PROGRESS.error()
     if views.disk_status(disk) != 'Available':
-        raise errors.incorrect_disk_status(
+        raise rules.RESET_STATUS.error(
             'The disk must be Available to be reset; it is %s.'
             % views.disk_status(disk))
     request.service.blocks.restore(

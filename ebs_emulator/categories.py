@@ -23,7 +23,7 @@ _SIZE_LIMITS = {
 _ESSD_MIN_SIZE = {'PL0': 1, 'PL1': 20, 'PL2': 461, 'PL3': 1261}
 
 CATEGORIES = tuple(sorted(_SIZE_LIMITS))
-# Multi-attach: ESSD, ESSD AutoPL and Regional ESSD only.
+# Multi-attach in the multi-attach guide's reading.
 MULTI_ATTACH_CATEGORIES = ('cloud_essd', 'cloud_auto',
                            'cloud_regional_disk_auto')
 # Regional disks are not bound to one zone of the region.
@@ -58,5 +58,12 @@ def check_size(category, performance_level, size):
         raise errors.performance_level_mismatch()
 
 
-def supports_multi_attach(category):
+def supports_multi_attach(category, readings):
+    """Whether a disk of this category can enable multi-attach.
+
+    Alibaba's pages disagree (see ebs_emulator.rules): the multi-attach
+    guide allows ESSD, ESSD AutoPL and Regional ESSD, CreateDisk ESSD only.
+    """
+    if readings['multi-attach-categories'] == 'createdisk':
+        return category == ESSD
     return category in MULTI_ATTACH_CATEGORIES

@@ -31,6 +31,7 @@ from ebs_emulator import config
 from ebs_emulator import faults
 from ebs_emulator import overlap_report
 from ebs_emulator import resv_report
+from ebs_emulator import rulebook
 from ebs_emulator import server
 from ebs_emulator import service
 from ebs_emulator import signature
@@ -53,10 +54,13 @@ def _build_app(conf):
         conf.state_dir, instances, region_id=conf.region,
         zone_id=conf.zone, transition_delay=conf.transition_delay,
         use_loop_devices=config.use_loop_devices(conf),
-        use_fuse=config.use_fuse(conf))
+        use_fuse=config.use_fuse(conf),
+        readings=config.readings_from_conf(conf))
     LOG.info('Emulating region %s zone %s with %d instances, %d access '
-             'key(s), state in %s', conf.region, conf.zone, len(instances),
-             len(keys), conf.state_dir)
+             'key(s), state in %s; disputed rules read as %s',
+             conf.region, conf.zone, len(instances), len(keys),
+             conf.state_dir, ', '.join('%s=%s' % item for item in
+                                       sorted(svc.readings.items())))
     return server.EmulatorApp(svc, verifier, injector,
                               region_id=conf.region)
 
@@ -102,6 +106,8 @@ def main(argv=None):
         return resv_report.main(argv[1:])
     if argv[:1] == ['overlaps']:
         return overlap_report.main(argv[1:])
+    if argv[:1] == ['rules']:
+        return rulebook.main(argv[1:])
     try:
         conf = config.make_conf(argv)
     except cfg.Error as e:

@@ -11,6 +11,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from ebs_emulator import faults
+from ebs_emulator import rules
 
 
 DEFAULT_REGION = 'emu-region-1'
@@ -69,6 +70,17 @@ emulator_opts = [
                     'libfuse). auto: when the machine allows it, else '
                     'loop devices or files without reservations; yes: '
                     'refuse to start without it.'),
+    cfg.MultiStrOpt('reading', default=[],
+                    help='Where Alibaba\'s pages disagree on a rule, the '
+                         'reading to enforce, as DISPUTE=READING '
+                         '(repeatable; `ebs-emulator rules` lists the '
+                         'disputes and their readings). Unset disputes '
+                         'take their default reading, or their strict one '
+                         'with --strict-readings.'),
+    cfg.BoolOpt('strict-readings', default=False,
+                help='Enforce the strict reading of every disputed rule '
+                     '(those --reading does not set). Also set by the '
+                     'environment variable OS_DEFAULT__STRICT_READINGS.'),
     cfg.IntOpt('max-clock-skew', default=900, min=1,
                help='Accepted difference in seconds between x-acs-date and '
                     'the emulator clock.'),
@@ -175,6 +187,11 @@ def instances_from_conf(conf):
     if conf.instances_file:
         return load_instances(conf.instances_file, conf.zone)
     return default_instances(conf.instances, conf.zone)
+
+
+def readings_from_conf(conf):
+    """The reading of each disputed rule (see ebs_emulator.rules)."""
+    return rules.parse_readings(conf.strict_readings, conf.reading)
 
 
 def _tristate(value):

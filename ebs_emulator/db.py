@@ -48,6 +48,10 @@ class Disk(Base):
     created_at = sa.Column(sa.Float, nullable=False)
     delete_auto_snapshot = sa.Column(sa.Boolean, nullable=False, default=True)
     enable_auto_snapshot = sa.Column(sa.Boolean, nullable=False, default=True)
+    # When an attachment last completed and a detach last ended (None:
+    # never); DescribeDisks' AttachedTime and DetachedTime.
+    attached_at = sa.Column(sa.Float, nullable=True)
+    detached_at = sa.Column(sa.Float, nullable=True)
 
     attachments = orm.relationship(
         'Attachment', order_by='Attachment.attached_at',
@@ -160,8 +164,19 @@ class Database(object):
             'sqlite:///%s' % path, sqlite_fk=True, sqlite_synchronous=True,
             max_retries=0)
         Base.metadata.create_all(self.engine)
-        # Tables of an older state directory get the indexes added since.
+        # Tables of an older state directory get the columns and indexes
+        # added since.
+        inspector = sa.inspect(self.engine)
         for table in Base.metadata.sorted_tables:
+            known = {column['name']
+                     for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in known and column.nullable:
+                    with self.engine.begin() as connection:
+                        connection.execute(sa.text(
+                            'ALTER TABLE %s ADD COLUMN %s %s' % (
+                                table.name, column.name,
+                                column.type.compile(self.engine.dialect))))
             for index in table.indexes:
                 index.create(self.engine, checkfirst=True)
         self._sessions = orm.sessionmaker(bind=self.engine,

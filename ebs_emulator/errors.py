@@ -4,7 +4,8 @@ Every client error leaves the service as an :class:`EcsError`; the HTTP
 layer turns it into the ECS error body ({'Code', 'Message', 'RequestId'})
 with the matching HTTP status.  Codes, messages and statuses follow the
 error tables of the ECS 2014-05-26 API reference (CreateDisk, AttachDisk,
-DetachDisk, ResizeDisk, ResetDisk, CreateSnapshot ...).
+DetachDisk, ResizeDisk, ResetDisk, CreateSnapshot ...); which rule answers
+which error, and the page it comes from, is in :mod:`ebs_emulator.rules`.
 """
 
 
@@ -39,7 +40,12 @@ invalid_region = _error(
     'InvalidRegionId.NotFound', 404, 'The specified RegionId does not exist.')
 invalid_zone = _error(
     'InvalidZoneId.NotFound', 404, 'The specified zone does not exist.')
-# ECS names this one IdempotenceParamNotMatch (CreateImage, RunInstances...).
+# A ClientToken used again with other parameters: the idempotence page and
+# CreateSnapshot's table name IdempotentParameterMismatch (403); the pages
+# of RunInstances, CreateImage and RenewDedicatedHosts name
+# IdempotenceParamNotMatch (400).  See rules.DISPUTES.
+token_mismatch = _error(
+    'IdempotentParameterMismatch', 403, 'The specified clientToken is used.')
 idempotent_mismatch = _error(
     'IdempotenceParamNotMatch', 400,
     'Request uses a client token in a previous request but is not '
@@ -58,6 +64,29 @@ def invalid_parameter(name, why=None):
     if why:
         message = '%s %s' % (message, why)
     return EcsError('InvalidParameter', message, 400)
+
+
+def invalid_parameter_factory(name):
+    """The error factory of an invalid ``name`` (for the rule book)."""
+    def factory(message=None):
+        return invalid_parameter(name, message)
+    factory.code = 'InvalidParameter'
+    factory.http_status = 400
+    factory.__name__ = 'invalid_' + name
+    return factory
+
+
+def missing_parameter_factory(name):
+    """The error factory of a missing ``name`` (for the rule book)."""
+    def factory(message=None):
+        error = missing_parameter(name)
+        if message:
+            error.message = message
+        return error
+    factory.code = 'MissingParameter'
+    factory.http_status = 400
+    factory.__name__ = 'missing_' + name
+    return factory
 
 
 # -- disks --------------------------------------------------------------------
@@ -109,6 +138,23 @@ invalid_multi_attach = _error(
 multi_attach_category = _error(
     'InvalidParameter.DiskCategoryAndMultiAttachNotMatch', 403,
     'The specified disk category does not support multi attach enabled.')
+size_or_snapshot = _error(
+    'MissingParameter', 400,
+    'The input parameter either "SnapshotId" or "Size" should be specified.')
+size_below_snapshot = _error(
+    'InvalidDiskSize.TooSmall', 403,
+    'Specified disk size is less than the size of snapshot.')
+disk_creating_snapshot = _error(
+    'DiskCreatingSnapshot', 403,
+    'The operation is denied due to a snapshot of the specified disk is not '
+    'completed yet.')
+multi_attach_disk = _error(
+    'InvalidOperation.MultiAttachDisk', 403,
+    'Multi attach disk does not support this operation.')
+level_needs_essd = _error(
+    'InvalidPerformanceLevelParam.Mismatch', 400,
+    'The specified parameter PerformanceLevel should be null when '
+    'DiskCategory is not cloud_essd.')
 multi_attach_no_online_resize = _error(
     'InvalidOperation.MultiAttachDiskNotSupportResizeOnline', 403,
     'Multi attach disk does not support resize online.')
@@ -129,6 +175,12 @@ instance_disk_limit = _error(
 delete_with_instance_conflict = _error(
     'DeleteWithInstance.Conflict', 403,
     'Multi attach disk cannot be set to DeleteWithInstance attribute.')
+multi_attach_system_disk = _error(
+    'InvalidOperation.CanNotAttachMultiAttachDiskAsSystemDisk', 403,
+    'Multi attach disk can not be attached as system disk.')
+already_detached = _error(
+    'InvalidDisk.AlreadyDetached', 404,
+    'The specified disk has been detached.')
 not_attached = _error(
     'DependencyViolation', 403,
     'The specified disk has not been attached on the specified instance.')
@@ -146,6 +198,15 @@ snapshot_not_ready = _error(
 snapshot_in_progress = _error(
     'IncorrectDiskStatus.CreatingSnapshot', 403,
     'A previous snapshot creation is in process.')
+snapshot_never_attached = _error(
+    'IncorrectDiskStatus.NeverAttached', 403,
+    'The specified disk has never been attached to any instance.')
+snapshot_created_disk = _error(
+    'SnapshotCreatedDisk', 403,
+    'The snapshot has been used to create disk(s).')
+unfinished_snapshot = _error(
+    'IncorrectDiskStatus.HasUnfinishedSnapshot', 403,
+    'The current disk has unfinished snapshot.')
 invalid_snapshot_name = _error(
     'InvalidSnapshotName.Malformed', 400,
     'Specified snapshot name is not valid.')
@@ -153,7 +214,7 @@ snapshot_not_from_disk = _error(
     'InvalidParameter.Mismatch', 403,
     'The specified snapshot is not created from the specified disk.')
 invalid_snapshot_ids = _error(
-    'InvalidSnapshotIds.Malformed', 400,
+    'InvalidSnapshotIds.Malformed', 403,
     'The amount of specified snapshot Ids exceeds the limit.')
 
 # -- tags ---------------------------------------------------------------------

@@ -1,15 +1,15 @@
-"""ClientToken idempotency for creating actions.
+"""ClientToken idempotency (CreateDisk, CreateSnapshot, ResizeDisk).
 
 A retried request with the same ClientToken and the same parameters gets
-the resource the first request created; the same token with different
-parameters is refused, as ECS does.
+the first request's result and changes nothing; the same token with other
+parameters is refused (rules ``token-same`` and ``token-mismatch``).
 """
 
 import hashlib
 import json
 
 from ebs_emulator import db
-from ebs_emulator import errors
+from ebs_emulator import rules
 
 # Parameters that differ between two sends of one logical request.
 _NOT_COMPARED = frozenset((
@@ -29,24 +29,26 @@ def client_token(params):
     token = params.str('ClientToken')
     if token is not None and (len(token) > MAX_TOKEN_LENGTH or
                               not token.isascii()):
-        raise errors.invalid_parameter('ClientToken')
+        raise rules.TOKEN_FORMAT.error()
     return token
 
 
-def previous_result(session, action, token, params):
-    """The resource id an earlier request with this token created."""
+def previous_result(request, action, token):
+    """The resource id an earlier request with this token answered."""
     if not token:
         return None
-    record = session.get(db.ClientToken, (action, token))
+    record = request.session.get(db.ClientToken, (action, token))
     if record is None:
         return None
-    if record.digest != _digest(params):
-        raise errors.idempotent_mismatch()
+    if record.digest != _digest(request.params):
+        for rule in (rules.TOKEN_MISMATCH, rules.TOKEN_MISMATCH_OLD):
+            if request.applies(rule):
+                raise rule.error()
     return record.resource_id
 
 
-def remember(session, action, token, params, resource_id, now):
+def remember(request, action, token, resource_id):
     if token:
-        session.add(db.ClientToken(action=action, token=token,
-                                   digest=_digest(params),
-                                   resource_id=resource_id, created_at=now))
+        request.session.add(db.ClientToken(
+            action=action, token=token, digest=_digest(request.params),
+            resource_id=resource_id, created_at=request.now))

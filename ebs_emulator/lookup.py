@@ -12,13 +12,31 @@ def check_region(request, required=True):
     return region
 
 
+def find_disk(request, name='DiskId'):
+    """The disk the request names, or None."""
+    return request.session.get(db.Disk, request.params.str(name,
+                                                           required=True))
+
+
 def get_disk(request, name='DiskId'):
-    disk_id = request.params.str(name, required=True)
-    disk = request.session.get(db.Disk, disk_id)
+    disk = find_disk(request, name)
     if disk is None:
         raise errors.disk_not_found(
-            'The specified disk %s does not exist.' % disk_id)
+            'The specified disk %s does not exist.'
+            % request.params.str(name))
     return disk
+
+
+def find_snapshot(request, name='SnapshotId'):
+    """The snapshot the request names, or None."""
+    return request.session.get(db.Snapshot,
+                               request.params.str(name, required=True))
+
+
+def snapshot_in_progress(session, disk_id):
+    """Whether a snapshot of the disk is still being created."""
+    return session.query(db.Snapshot.id).filter_by(
+        source_disk_id=disk_id, status='progressing').first() is not None
 
 
 def get_snapshot(request, name='SnapshotId'):

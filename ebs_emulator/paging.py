@@ -18,16 +18,23 @@ def _decode_token(token):
 
 
 def paginate(params, items, max_page_size=100, max_results=500,
-             token_only=False, default_limit=10):
+             token_only=False, default_limit=10, clamp_results=False):
     """Return (items of the requested page, pagination fields).
 
     :param items: a list, or a database query (counted and sliced by the
         database: only the page is loaded).
+    :param clamp_results: a MaxResults out of [default_limit, max_results]
+        reads as the nearest bound (DescribeDisks) instead of being
+        refused.
     """
     total = items.count() if hasattr(items, 'statement') else len(items)
     if token_only or params.has('NextToken') or params.has('MaxResults'):
-        limit = params.int('MaxResults', default=default_limit, minimum=1,
-                           maximum=max_results)
+        if clamp_results:
+            limit = params.int('MaxResults', default=default_limit)
+            limit = min(max(limit, default_limit), max_results)
+        else:
+            limit = params.int('MaxResults', default=default_limit,
+                               minimum=1, maximum=max_results)
         token = params.str('NextToken')
         start = _decode_token(token) if token else 0
         page = items[start:start + limit]

@@ -28,6 +28,7 @@ from ebs_emulator import devices
 from ebs_emulator import errors
 from ebs_emulator import overlaps
 from ebs_emulator import params as params_mod
+from ebs_emulator import rules
 from ebs_emulator import transitions
 
 LOG = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class Request(object):
         self.after_commit = []
         self.started_transition = False
 
+    def applies(self, rule):
+        """Whether ``rule`` holds under the service's readings."""
+        return rule.applies(self.service.readings)
+
     def due(self):
         """When a transition started by this request completes."""
         self.started_transition = True
@@ -60,8 +65,15 @@ class EmulatorService(object):
 
     def __init__(self, state_dir, instances, region_id='emu-region-1',
                  zone_id='emu-zone-a', transition_delay=0.2,
-                 use_loop_devices=None, use_fuse=None):
+                 use_loop_devices=None, use_fuse=None, readings=None):
+        """Open the state directory and start the transition worker.
+
+        :param readings: the reading of each disputed rule (see
+            :mod:`ebs_emulator.rules`); the defaults when None.
+        """
         self.state_dir = os.path.abspath(state_dir)
+        self.readings = rules.default_readings()
+        self.readings.update(readings or {})
         os.makedirs(self.state_dir, exist_ok=True)
         self.region_id = region_id
         self.zone_id = zone_id
@@ -161,6 +173,7 @@ class EmulatorService(object):
                 'attachments': session.query(db.Attachment).count(),
                 'snapshots': session.query(db.Snapshot).count(),
                 'chunks': session.query(db.Chunk).count(),
+                'readings': dict(self.readings),
                 'use_loop_devices': self.devices.use_loop_devices,
                 'reservations_enforced': self.devices.enforces_reservations,
                 'exposed': self.devices.exposed(),

@@ -50,15 +50,18 @@ def apply_due(service, session, now, after_commit):
         after_commit.append(functools.partial(
             settled, 'attachment', attachment.disk_id,
             attachment.instance_id))
+        disk = session.get(db.Disk, attachment.disk_id)
         if attachment.state == 'attaching':
             service.expose(attachment.disk_id, attachment.instance_id)
             attachment.state = 'attached'
             attachment.due_at = None
+            disk.attached_at = now
         elif attachment.state == 'detaching':
             after_commit.append(functools.partial(
                 service.devices.withdraw, attachment.disk_id,
                 attachment.instance_id))
             session.delete(attachment)
+            disk.detached_at = now
     return _next_due(session)
 
 

@@ -57,7 +57,9 @@ def disk_view(disk, tags):
         'MountInstanceNum': len(visible),
         'InstanceId': single.instance_id if single else '',
         'Device': single.device if single else '',
-        'AttachedTime': ecs_time(single.attached_at) if single else '',
+        # The last attach and detach: never attached, both are empty.
+        'AttachedTime': ecs_time(disk.attached_at),
+        'DetachedTime': ecs_time(disk.detached_at),
         'DeleteWithInstance': bool(single and single.delete_with_instance),
         'Tags': tags_view(tags),
         'SerialNumber': devices.serial_of(disk.id),

@@ -77,7 +77,7 @@ class EmulatorFixture(fixtures.Fixture):
                  num_instances=20, extra_args=(),
                  region_id=config.DEFAULT_REGION,
                  zone_id=config.DEFAULT_ZONE, faults=None,
-                 use_loop_devices='no', fuse_views='no'):
+                 use_loop_devices='no', fuse_views='no', readings=None):
         """Prepare the emulator.
 
         :param instances: list of instance dicts (InstanceId, HostName,
@@ -89,6 +89,9 @@ class EmulatorFixture(fixtures.Fixture):
         :param use_loop_devices: 'auto', 'yes' or 'no'.
         :param fuse_views: 'auto', 'yes' or 'no' (reservation-enforcing
             per-instance views; off by default: tests that need them ask).
+        :param readings: {dispute: reading} of disputed ECS rules (see
+            :mod:`ebs_emulator.rules`); the others as the environment
+            says (``OS_DEFAULT__STRICT_READINGS``), else the defaults.
         """
         super().__init__()
         self.region_id = region_id
@@ -102,6 +105,8 @@ class EmulatorFixture(fixtures.Fixture):
             self._instances_given = True
         self.transition_delay = transition_delay
         self.extra_args = list(extra_args)
+        for dispute, reading in sorted((readings or {}).items()):
+            self.extra_args += ['--reading', '%s=%s' % (dispute, reading)]
         self.initial_faults = faults
         self.use_loop_devices = use_loop_devices
         self.fuse_views = fuse_views

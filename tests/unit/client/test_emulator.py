@@ -59,6 +59,15 @@ class EmulatorTestCase(testtools.TestCase):
             self.client.wait_for_disk_status(disk_id, 'Available')
         return disk_id
 
+    def attach_once(self, disk_id):
+        """ECS snapshots only disks that have been attached before."""
+        instance_id = self.emu.instances[0]['InstanceId']
+        self.client.attach_disk(disk_id, instance_id)
+        self.client.wait_for_attachment(disk_id, instance_id)
+        self.client.detach_disk(disk_id, instance_id)
+        self.client.wait_for_attachment(disk_id, instance_id,
+                                        attached=False)
+
     def disks_of(self, volume_id):
         return self.client.list_disks(tags={VOLUME_TAG: volume_id})
 
@@ -70,6 +79,9 @@ class EmulatorTestCase(testtools.TestCase):
 
 
 class DiskTestCase(EmulatorTestCase):
+
+    # A missing disk's deletion answers NotFound (see ebs_emulator.rules).
+    emulator_kwargs = {'readings': {'delete-missing': 'not-found'}}
 
     def test_create_describe_delete(self):
         volume_id = str(uuid.uuid4())
@@ -132,7 +144,8 @@ class DiskTestCase(EmulatorTestCase):
         self.assertEqual([], self.sleeps)
 
     def test_resize_modify_tags(self):
-        disk_id = self.create_disk()
+        # ECS changes no spec of a multi-attach disk.
+        disk_id = self.create_disk(multi_attach=False)
         self.client.resize_disk(disk_id, 40)
         disk = self.client.wait_for_disk_status(disk_id, 'Available')
         self.assertEqual(40, disk['Size'])
@@ -259,6 +272,7 @@ class SnapshotTestCase(EmulatorTestCase):
 
     def test_snapshot_lifecycle(self):
         disk_id = self.create_disk()
+        self.attach_once(disk_id)
         snapshot_tag = str(uuid.uuid4())
         snapshot_id = self.client.create_snapshot(
             disk_id, 'snap-1', 'snapshot-%s' % snapshot_tag,
@@ -295,12 +309,15 @@ class SnapshotTestCase(EmulatorTestCase):
         clone = self.client.wait_for_disk_status(clone_id, 'Available')
         self.assertEqual(snapshot_id, clone['SourceSnapshotId'])
 
-        self.client.delete_snapshot(snapshot_id)
+        # ECS keeps a snapshot disks were made from unless forced.
+        error = self.assertRaises(exceptions.EBSBackendError,
+                                  self.client.delete_snapshot, snapshot_id)
+        self.assertEqual('SnapshotCreatedDisk', error.code)
+        self.client.delete_snapshot(snapshot_id, force=True)
         self.assertRaises(exceptions.EBSNotFound, self.client.get_snapshot,
                           snapshot_id)
-        error = self.assertRaises(exceptions.EBSNotFound,
-                                  self.client.delete_snapshot, snapshot_id)
-        self.assertTrue(error.code.endswith('.NotFound'))
+        # Deleted again: ignored (the default reading of delete-missing).
+        self.client.delete_snapshot(snapshot_id)
 
 
 class InstanceTestCase(EmulatorTestCase):
@@ -400,6 +417,7 @@ class FaultTestCase(EmulatorTestCase):
 
     def test_lost_create_snapshot_response_makes_one_snapshot(self):
         disk_id = self.create_disk()
+        self.attach_once(disk_id)
         self.emu.set_faults(kind='lost_response',
                             actions=['CreateSnapshot'], count=1)
         snapshot_id = self.client.create_snapshot(disk_id, 'snap',
@@ -428,11 +446,12 @@ class FaultTestCase(EmulatorTestCase):
         disk_id = self.create_disk()
         self.emu.set_faults(kind='lost_response', actions=['DeleteDisk'],
                             count=1)
-        # The repeated call finds the disk gone: the caller sees NotFound,
-        # which a delete treats as done.
-        self.assertRaises(exceptions.EBSNotFound, self.client.delete_disk,
-                          disk_id)
+        # The repeated call finds the disk gone: ECS ignores it (the
+        # default reading of delete-missing) or answers NotFound, which a
+        # delete treats as done (test_emulator.DiskTestCase).
+        self.client.delete_disk(disk_id)
         self.client.wait_for_disk_deleted(disk_id)
+        self.assertEqual(1, self.fired())
 
     def test_service_down(self):
         client = self.make_client(ebs_api_retries=1)

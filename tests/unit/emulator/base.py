@@ -7,6 +7,7 @@ from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_tea_openapi import exceptions as sdk_exceptions
 import testtools
 
+from ebs_emulator import rules
 from tests import emulator_fixture
 
 MIB = 1024 * 1024
@@ -88,8 +89,24 @@ class EmulatorClient(object):
     def delete_disk(self, disk_id):
         self.sdk.delete_disk(ecs_models.DeleteDiskRequest(disk_id=disk_id))
 
+    def attach_once(self, disk_id):
+        """Attach a disk to an instance of its zone and detach it again.
+
+        ECS snapshots only disks that have been attached before.
+        """
+        disk = self.disk(disk_id)
+        if disk['AttachedTime']:
+            return
+        instance_id = next(i['InstanceId'] for i in self.emu.instances
+                           if i['ZoneId'] == disk['ZoneId'])
+        self.attach(disk_id, instance_id)
+        self.detach(disk_id, instance_id)
+
     # -- snapshots ------------------------------------------------------------
-    def create_snapshot(self, disk_id, wait=True, **kw):
+    def create_snapshot(self, disk_id, wait=True, attach_first=True, **kw):
+        """Snapshot a disk (attached once first, unless told not to)."""
+        if attach_first:
+            self.attach_once(disk_id)
         snapshot_id = self.sdk.create_snapshot(
             ecs_models.CreateSnapshotRequest(disk_id=disk_id, **kw)
         ).body.snapshot_id
@@ -154,6 +171,8 @@ class EmulatorTestCase(testtools.TestCase):
     use_loop_devices = 'auto'
     fuse_views = 'no'
     transition_delay = 0.05
+    # The default reading of every disputed rule, whatever the environment.
+    readings = rules.default_readings()
 
     def assertEcsError(self, code, status, func, *args, **kwargs):
         """Assert that an SDK call fails with this ECS code and status."""
@@ -173,7 +192,8 @@ class SharedEmulatorTestCase(EmulatorTestCase,
     def emulator_kwargs(cls):
         return {'use_loop_devices': cls.use_loop_devices,
                 'fuse_views': cls.fuse_views,
-                'transition_delay': cls.transition_delay}
+                'transition_delay': cls.transition_delay,
+                'readings': cls.readings}
 
     def setUp(self):
         super().setUp()
@@ -192,4 +212,5 @@ class OwnEmulatorTestCase(EmulatorTestCase):
         kw.setdefault('use_loop_devices', self.use_loop_devices)
         kw.setdefault('fuse_views', self.fuse_views)
         kw.setdefault('transition_delay', self.transition_delay)
+        kw.setdefault('readings', self.readings)
         return emulator_fixture.EmulatorFixture(**kw)

@@ -161,12 +161,14 @@ class AttachTest(base.SharedEmulatorTestCase):
                             ecs_models.ResizeDiskRequest(
                                 disk_id=disk_id, new_size=4,
                                 type='offline'))
+        # A multi-attach disk resizes online in the default reading of
+        # multi-attach-online-resize (test_rules has both readings).
         multi = self.api.create_disk(multi_attach=True)
         self.api.attach(multi, instance(7))
-        self.assertEcsError(
-            'InvalidOperation.MultiAttachDiskNotSupportResizeOnline', 403,
-            self.api.sdk.resize_disk, ecs_models.ResizeDiskRequest(
-                disk_id=multi, new_size=2, type='online'))
+        self.api.sdk.resize_disk(ecs_models.ResizeDiskRequest(
+            disk_id=multi, new_size=2, type='online'))
+        target = os.path.realpath(self.api.device(multi, instance(7)))
+        self.assertEqual(2 * base.GIB, _block_size(target))
 
 
 class ZoneTest(base.OwnEmulatorTestCase):

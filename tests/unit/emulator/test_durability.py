@@ -61,7 +61,8 @@ class InFlightRestartTest(base.OwnEmulatorTestCase):
         creating = self.api.create_disk(wait=False)
         self.api.attach(attached, 'i-emu0001', wait=False)
         self.api.detach(detached, 'i-emu0002', wait=False)
-        snapshot_id = self.api.create_snapshot(attached, wait=False)
+        snapshot_id = self.api.create_snapshot(detached, wait=False,
+                                               attach_first=False)
         self.assertEqual('Creating', self.api.disk(creating)['Status'])
         self.assertEqual('Attaching', self.api.disk(attached)['Status'])
         self.assertEqual('Detaching', self.api.disk(detached)['Status'])

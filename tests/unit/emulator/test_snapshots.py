@@ -44,9 +44,8 @@ class SnapshotTest(base.SharedEmulatorTestCase):
         delete = self.api.sdk.delete_snapshot
         delete(ecs_models.DeleteSnapshotRequest(snapshot_id=snapshot_id))
         self.assertIsNone(self.api.snapshot(snapshot_id))
-        self.assertEcsError('InvalidSnapshotId.NotFound', 404, delete,
-                            ecs_models.DeleteSnapshotRequest(
-                                snapshot_id=snapshot_id))
+        # The default reading of delete-missing: ignored.
+        delete(ecs_models.DeleteSnapshotRequest(snapshot_id=snapshot_id))
 
     def test_snapshot_errors_and_idempotency(self):
         disk_id = self.api.create_disk()
@@ -58,7 +57,7 @@ class SnapshotTest(base.SharedEmulatorTestCase):
         first = self.api.create_snapshot(disk_id, client_token=token)
         again = self.api.create_snapshot(disk_id, client_token=token)
         self.assertEqual(first, again)
-        self.assertEcsError('IdempotenceParamNotMatch', 400, create,
+        self.assertEcsError('IdempotentParameterMismatch', 403, create,
                             ecs_models.CreateSnapshotRequest(
                                 disk_id=disk_id, client_token=token,
                                 snapshot_name='other'))
@@ -128,7 +127,7 @@ class SnapshotTest(base.SharedEmulatorTestCase):
         self.api.write(disk_id, 'i-emu0004', MIB, second_data)
         second = self.api.create_snapshot(disk_id)
         self.api.sdk.delete_snapshot(
-            ecs_models.DeleteSnapshotRequest(snapshot_id=first))
+            ecs_models.DeleteSnapshotRequest(snapshot_id=first, force=True))
 
         from_second = self.api.create_disk(snapshot_id=second, size=1,
                                            category='cloud_auto', level=None)

@@ -98,19 +98,20 @@ class OriginKeeper(object):
         return source
 
     def users(self, snapshot_id, leaving=None):
-        """What still needs an ECS snapshot, in words (empty: nothing).
+        """What still needs an ECS snapshot, in words.
 
         :param leaving: the id of a Cinder snapshot or of a disk that is
             going away and does not count.
+        :returns: (Cinder snapshots, never-attached disks) that need it.
         """
-        needs = ['Cinder snapshot %s' % ref
-                 for ref in self._snapshot_refs(snapshot_id)
-                 if ref != leaving]
+        snapshots = ['Cinder snapshot %s' % ref
+                     for ref in self._snapshot_refs(snapshot_id)
+                     if ref != leaving]
         disks = self._client.list_disks(source_snapshot_id=snapshot_id)
-        needs += ['disk %s (never attached)' % disk['DiskId']
-                  for disk in disks
-                  if disk.get('DiskId') != leaving and never_attached(disk)]
-        return needs
+        disks = ['disk %s (never attached)' % disk['DiskId']
+                 for disk in disks
+                 if disk.get('DiskId') != leaving and never_attached(disk)]
+        return snapshots, disks
 
     def release(self, snapshot_id, leaving=None):
         """Delete one of the driver's ECS snapshots unless still needed.
@@ -125,11 +126,15 @@ class OriginKeeper(object):
             LOG.info('Snapshot %s was not made by Cinder; leaving it.',
                      snapshot_id)
             return False
-        users = self.users(snapshot_id, leaving)
-        if users:
+        snapshots, disks = self.users(snapshot_id, leaving)
+        if snapshots or disks:
             LOG.info('Keeping snapshot %(snap)s: %(users)s still need it.',
-                     {'snap': snapshot_id, 'users': ', '.join(users)})
-            if not naming.tags_of(snapshot).get(RETAINED_TAG):
+                     {'snap': snapshot_id,
+                      'users': ', '.join(snapshots + disks)})
+            # Only disks: nothing else would release it once they are
+            # attached or gone; the stats' sweep looks at it again.
+            if not snapshots and not naming.tags_of(snapshot).get(
+                    RETAINED_TAG):
                 self._client.tag_snapshot(snapshot_id, {RETAINED_TAG: 'true'})
             return False
         try:

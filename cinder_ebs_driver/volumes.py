@@ -254,7 +254,21 @@ class VolumeOps(object):
             LOG.info('Volume %s has no disk on the backend; nothing to '
                      'delete.', volume.id)
         for disk_id in disk_ids:
+            source = self._source_snapshot(volume, disk_id)
             self.delete_disk(disk_id)
+            if source:
+                # It may have been kept for this disk only (see origins).
+                self._origins.release(source, leaving=disk_id)
+
+    def _source_snapshot(self, volume, disk_id):
+        """The snapshot a clone's or a snapshot's volume was made from."""
+        if not (volume.source_volid or volume.snapshot_id):
+            return None
+        try:
+            disk = self._client.get_disk(disk_id)
+        except ebs_exc.EBSNotFound:
+            return None
+        return disk.get('SourceSnapshotId') or None
 
     def delete_disk(self, disk_id):
         """Delete a disk; a disk that is gone is deleted already.

@@ -314,9 +314,31 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
                             '%s.img' % disk_id)
 
     def write_disk(self, disk_id, data, offset=0):
+        """Write to a disk's data as an instance would.
+
+        On ECS only an instance writes to a disk, and a disk that was
+        never attached cannot be snapshotted (see ebs_emulator.rules):
+        such a disk is first attached to a spare instance, which writes,
+        and detached again.
+        """
+        disk = self.backend_disk(disk_id)
+        if not disk['AttachedTime']:
+            self._attach_to_spare_instance(disk_id)
         with open(self.disk_file(disk_id), 'r+b') as f:
             f.seek(offset)
             f.write(data)
+
+    def _attach_to_spare_instance(self, disk_id):
+        # Not the cinder-volume host's (the last) nor the first hosts'.
+        spare = self.emulator.instances[-2]['InstanceId']
+        self.ecs.attach_disk(ecs_models.AttachDiskRequest(
+            disk_id=disk_id, instance_id=spare))
+        self.wait_for(lambda: spare in self.disk_instances(
+            self.backend_disk(disk_id)), what='the spare instance attach')
+        self.ecs.detach_disk(ecs_models.DetachDiskRequest(
+            disk_id=disk_id, instance_id=spare))
+        self.wait_for(lambda: self.backend_disk(disk_id)['Status'] ==
+                      'Available', what='the spare instance detach')
 
     def read_disk(self, disk_id, length, offset=0):
         with open(self.disk_file(disk_id), 'rb') as f:

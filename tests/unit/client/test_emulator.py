@@ -442,6 +442,24 @@ class FaultTestCase(EmulatorTestCase):
         self.client.wait_for_disk_status(disk_id, 'Available')
         self.assertEqual(2, self.fired())
 
+    def test_lost_resize_response_is_answered_by_its_token(self):
+        # The retry carries the first call's ClientToken: ECS answers it
+        # with the first call's result instead of "not bigger".
+        disk_id = self.create_disk(multi_attach=False)
+        self.emu.set_faults(kind='lost_response', actions=['ResizeDisk'],
+                            count=1)
+        self.client.resize_disk(disk_id, 40)
+        self.assertEqual(40, self.client.get_disk(disk_id)['Size'])
+        self.assertEqual(1, self.fired())
+        self.assertEqual(1, self.emu.call_counts(200)['ResizeDisk'])
+        # The same resize asked for again (a retried extend) is answered
+        # by its token too, with nothing read back.
+        self.client.resize_disk(disk_id, 40)
+        self.assertEqual(0, self.emu.call_counts(403)['ResizeDisk'])
+        # Another resize of the same disk gets another token.
+        self.client.resize_disk(disk_id, 50)
+        self.assertEqual(50, self.client.get_disk(disk_id)['Size'])
+
     def test_lost_delete_response(self):
         disk_id = self.create_disk()
         self.emu.set_faults(kind='lost_response', actions=['DeleteDisk'],

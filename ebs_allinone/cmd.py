@@ -21,7 +21,8 @@ keystone`` puts a private Keystone in front of Cinder (see
 :mod:`ebs_allinone.identity`) and prints how to point the ``openstack``
 CLI at it too.
 Either way, at the end every process, loop device, guest and temporary
-directory it started is gone, which is checked and reported.
+directory it started is gone, which is checked and reported; a service
+that exited is reported with the last lines of its log.
 """
 
 import argparse
@@ -129,6 +130,22 @@ def _install_signal_handlers():
     signal.signal(signal.SIGTERM, _interrupt)
 
 
+def _report_exited(stack, out):
+    """Each service that exited, with the last lines of its log.
+
+    Not those that a step's failure reported already.
+    """
+    said = {reason for _t, _s, _e, reason in out.results}
+    for error in stack.exited():
+        if str(error) in said:
+            continue
+        first, _sep, more = str(error).partition('\n')
+        out.say()
+        out.say(first)
+        if more:
+            out.detail(more)
+
+
 def _shutdown(stack, out):
     """Stop everything; report and return the leftovers."""
     out.say()
@@ -181,6 +198,9 @@ def _run(args, out, stack_mod):
     if interrupted:
         out.say()
         out.say('Interrupted (%s).' % interrupted)
+    failed = not ok and not interrupted
+    if failed:
+        _report_exited(stack, out)
     started = time.monotonic()
     left = _shutdown(stack, out)
     clean = not left

@@ -165,7 +165,8 @@ class AllInOne(object):
         self.pids['cinder'] = self.cinder.pid
         self.api_started()
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
-        return cinder_api.wait_for_backend(admin, progress=progress)
+        return cinder_api.wait_for_backend(admin, progress=progress,
+                                           watch=self.check_children)
 
     def api_started(self):
         """Once cinder-api listens: its URL to the clients, the catalog."""
@@ -207,6 +208,31 @@ class AllInOne(object):
     def describe(self):
         """What ``serve`` says about the topology (its own paragraph)."""
         return ''
+
+    # -- the services' health ---------------------------------------------
+    def children(self):
+        """{name: process.ChildProcess} of the services started."""
+        found = {'ebs-emulator': self.emulator}
+        if self.identity is not None:
+            found.update(self.identity.children())
+        found['cinder'] = self.cinder
+        return {name: child for name, child in found.items()
+                if child is not None}
+
+    def exited(self):
+        """Errors of the services that exited since they started.
+
+        :returns: a :class:`process.ProcessError` for each, with the
+            last lines of its log.
+        """
+        return [error for error in (
+            child.exited() for _name, child in sorted(
+                self.children().items())) if error is not None]
+
+    def check_children(self):
+        """:raises process.ProcessError: a service has exited."""
+        for error in self.exited():
+            raise error
 
     # -- stop -------------------------------------------------------------
     def stop(self):

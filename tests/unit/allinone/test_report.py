@@ -14,6 +14,7 @@ from ebs_allinone import cmd
 from ebs_allinone import demo
 from ebs_allinone import report
 from ebs_allinone import stack as real_stack
+from ebs_emulator import process
 
 
 class ReporterTest(testtools.TestCase):
@@ -53,6 +54,25 @@ class ReporterTest(testtools.TestCase):
                          r'^     FAIL after \d+\.\d\d s: expected 2 '
                          r'attachments, got 1$')
         self.assertFalse(self.out.passed())
+
+    def test_failing_child_step_indents_the_end_of_its_log(self):
+        def fail():
+            with self.out.step('Start Cinder'):
+                raise process.ProcessError(
+                    'cinder-manage db sync exited with status 1; the last '
+                    'lines of its log /run/db-sync.log:\nTraceback\n'
+                    "ModuleNotFoundError: No module named 'pymysql'")
+
+        self.assertRaises(process.ProcessError, fail)
+        self.assertEqual(['      Traceback',
+                          "      ModuleNotFoundError: No module named "
+                          "'pymysql'"], self.lines()[2:])
+        self.assertRegex(self.lines()[1], r'^     FAIL after \d+\.\d\d s: '
+                         r'cinder-manage db sync exited with status 1; the '
+                         r'last lines of its log /run/db-sync.log:$')
+        self.out.summary()
+        # The summary has the first line only.
+        self.assertEqual(1, self.buf.getvalue().count('Traceback'))
 
     def test_failure_without_message_names_the_exception(self):
         def fail():
@@ -173,6 +193,7 @@ class _Stack(object):
         self.hosts = []
         self.stopped = False
         self.leftovers = []
+        self.exited_errors = []
         _Stack.instances.append(self)
 
     def make_dir(self):
@@ -182,6 +203,9 @@ class _Stack(object):
     def start_emulator(self, progress=None):
         progress(0.5)
         raise RuntimeError('ebs-emulator exited with status 2')
+
+    def exited(self):
+        return list(self.exited_errors)
 
     def stop(self):
         self.stopped = True
@@ -254,6 +278,29 @@ class ExitStatusTest(testtools.TestCase):
              self.out.results[-1][3]))
         self.assertIn('NOT CLEAN: process cinder (pid 4242) is still '
                       'running', self.buf.getvalue())
+
+    def test_services_that_exited_are_reported(self):
+        original = _Stack.__init__
+
+        def init(stack, *args, **kwargs):
+            original(stack, *args, **kwargs)
+            stack.exited_errors = [process.ProcessError(
+                'cinder-volume-1 (pid 4242) exited with status 1; the last '
+                'lines of its log /run/cinder-volume-1.log:\n'
+                'ERROR cinder.volume.manager lost the database')]
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'tests.unit.allinone.test_report._Stack.__init__', init))
+        self.assertEqual(cmd.EXIT_FAILED, self._run())
+        lines = self.buf.getvalue().splitlines()
+        first = lines.index('cinder-volume-1 (pid 4242) exited with status '
+                            '1; the last lines of its log '
+                            '/run/cinder-volume-1.log:')
+        self.assertEqual('      ERROR cinder.volume.manager lost the '
+                         'database', lines[first + 1])
+        # Reported before the shutdown.
+        self.assertLess(first, lines.index(
+            'Stopping: compute hosts, Cinder, the emulator...'))
 
 
 class DemoRunTest(testtools.TestCase):

@@ -172,8 +172,8 @@ class ClusterAllInOne(stack.AllInOne):
         ]
         return '\n'.join(lines)
 
-    def stop(self):
+    def stop(self, keep_dir=False):
         # Workers forked after the start count too.
         for service in self.services.values():
             self.pids.update(service.pids())
-        return super().stop()
+        return super().stop(keep_dir)

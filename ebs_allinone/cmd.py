@@ -21,8 +21,9 @@ keystone`` puts a private Keystone in front of Cinder (see
 :mod:`ebs_allinone.identity`) and prints how to point the ``openstack``
 CLI at it too.
 Either way, at the end every process, loop device, guest and temporary
-directory it started is gone, which is checked and reported; a service
-that exited is reported with the last lines of its log.
+directory it started is gone, which is checked and reported; after a
+failure the run's directory stays, with the log of every service, and
+a service that exited is reported with the last lines of its log.
 """
 
 import argparse
@@ -146,16 +147,26 @@ def _report_exited(stack, out):
             out.detail(more)
 
 
-def _shutdown(stack, out):
-    """Stop everything; report and return the leftovers."""
+def _shutdown(stack, out, failed=False):
+    """Stop everything; report and return the leftovers.
+
+    :param failed: the run failed: keep its directory, for the logs.
+    """
     out.say()
     out.say('Stopping: compute hosts, Cinder, the emulator...')
-    left = stack.stop()
+    left = stack.stop(keep_dir=failed)
     if left:
         out.say('NOT CLEAN: %s' % '; '.join(left))
+        if stack.dir_kept:
+            out.say('Run directory kept: %s' % stack.dir)
         return left
-    where = ('state kept in %s' % stack.dir) if stack.given_dir else (
-        'temporary directory removed')
+    if stack.given_dir:
+        where = 'state kept in %s' % stack.dir
+    elif stack.dir_kept:
+        where = 'the run directory, with every service\'s log, is kept: %s' % (
+            stack.dir)
+    else:
+        where = 'temporary directory removed'
     out.say('Clean shutdown: every process and loop device started is '
             'gone, %s.' % where)
     return left
@@ -202,13 +213,15 @@ def _run(args, out, stack_mod):
     if failed:
         _report_exited(stack, out)
     started = time.monotonic()
-    left = _shutdown(stack, out)
+    left = _shutdown(stack, out, failed=failed)
     clean = not left
     if args.command in ('demo', 'failover'):
         out.results.append(('Clean shutdown', report.PASS if clean
                             else report.FAIL, time.monotonic() - started,
                             '; '.join(left)))
         ok = out.summary() and ok
+        if failed and stack.dir_kept and not stack.given_dir:
+            out.say('Logs of this run: %s' % stack.dir)
     if interrupted and args.command in ('demo', 'failover'):
         return EXIT_INTERRUPTED
     # An interrupt is how serve ends.

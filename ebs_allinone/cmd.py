@@ -24,6 +24,8 @@ Either way, at the end every process, loop device, guest and temporary
 directory it started is gone, which is checked and reported; after a
 failure the run's directory stays, with the log of every service, and
 a service that exited is reported with the last lines of its log.
+An option whose dependencies are not installed is refused at once with
+what to install (see :mod:`ebs_allinone.prerequisites`).
 """
 
 import argparse
@@ -246,6 +248,12 @@ def main(argv=None):
         print('ebs-allinone: --auth %s: with --topology single only'
               % args.auth, file=sys.stderr)
         return EXIT_USAGE
+    from ebs_allinone import prerequisites
+    missing = prerequisites.missing(getattr(args, 'topology', 'single'),
+                                    getattr(args, 'auth', 'noauth'))
+    if missing:
+        print('ebs-allinone: %s' % missing, file=sys.stderr)
+        return EXIT_FAILED
     _setup_logging(args.debug)
     _install_signal_handlers()
     return _run(args, report.Reporter(), stack_mod)

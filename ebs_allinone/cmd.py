@@ -78,7 +78,8 @@ def _parser(stack_mod):
     for command in (demo, failover, serve):
         command.add_argument(
             '--state-dir', help='keep all state there, and keep it at the '
-            'end (default: a temporary directory, removed at the end)')
+            'end (default: a temporary directory, removed at the end '
+            'unless the run failed)')
         command.add_argument(
             '--hosts', type=int, default=stack_mod.MIN_HOSTS,
             help='simulated compute hosts, %d to %d (default %%(default)s)'

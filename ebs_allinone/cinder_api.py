@@ -50,14 +50,18 @@ def volume_endpoint(url, project_id=cinder_config.PROJECT_ID):
 
 
 def wait_for(check, what, timeout=WAIT_TIMEOUT, progress=None,
-             interval=0.1):
+             interval=0.1, watch=None):
     """Call ``check()`` until it returns something true; return that.
 
     :param progress: called with the seconds waited so far.
+    :param watch: called before each check; raises to stop waiting (a
+        service the wait depends on has exited).
     :raises WaitTimeout: after ``timeout`` seconds.
     """
     start = time.monotonic()
     while True:
+        if watch is not None:
+            watch()
         result = check()
         if result:
             return result
@@ -118,9 +122,11 @@ def wait_for_deleted(manager, resource_id, timeout=WAIT_TIMEOUT,
              progress)
 
 
-def wait_for_backend(cinder, timeout=WAIT_TIMEOUT, progress=None):
+def wait_for_backend(cinder, timeout=WAIT_TIMEOUT, progress=None,
+                     watch=None):
     """Wait until the scheduler knows a pool that can multi-attach.
 
+    :param watch: see :func:`wait_for`.
     :returns: the pool's name.
     """
     def check():
@@ -130,4 +136,4 @@ def wait_for_backend(cinder, timeout=WAIT_TIMEOUT, progress=None):
                 return pool.name
         return None
     return wait_for(check, 'a multi-attach pool in the scheduler', timeout,
-                    progress, interval=0.5)
+                    progress, interval=0.5, watch=watch)

@@ -7,7 +7,6 @@ not the service, so stopping and killing work on the process group.
 
 import os
 import signal
-import subprocess
 import sys
 
 from ebs_allinone import process_groups
@@ -27,14 +26,16 @@ def command(name):
 
 
 def db_sync(config_files, log_path):
-    """``cinder-manage db sync`` with ``config_files``."""
+    """``cinder-manage db sync`` with ``config_files``.
+
+    :raises process.ProcessError: it failed; the message ends with the
+        last lines of its output (``log_path``).
+    """
     argv = [command('cinder-manage')]
     for path in config_files:
         argv += ['--config-file', path]
-    with open(log_path, 'ab') as out:
-        subprocess.run(argv + ['db', 'sync'], stdin=subprocess.DEVNULL,
-                       stdout=out, stderr=subprocess.STDOUT, check=True,
-                       timeout=300)
+    process.run('cinder-manage db sync', argv + ['db', 'sync'], log_path,
+                timeout=300)
 
 
 class CinderService(process.ChildProcess):

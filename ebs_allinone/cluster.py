@@ -117,7 +117,8 @@ class ClusterAllInOne(stack.AllInOne):
         self.api_started()
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
         self.wait_for_volume_services(admin, progress)
-        return cinder_api.wait_for_backend(admin, progress=progress)
+        return cinder_api.wait_for_backend(admin, progress=progress,
+                                           watch=self.check_children)
 
     def volume_services(self):
         return {name: service for name, service in self.services.items()
@@ -135,7 +136,21 @@ class ClusterAllInOne(stack.AllInOne):
             return wanted <= up
         cinder_api.wait_for(check, 'both volume services up in cluster %s'
                             % cluster_config.CLUSTER, progress=progress,
-                            interval=0.5)
+                            interval=0.5, watch=self.check_children)
+
+    def children(self):
+        found = super().children()
+        # cinder-api is among the services.
+        found.pop('cinder', None)
+        if self.rabbitmq is not None:
+            found['epmd'] = self.rabbitmq.epmd
+            found['rabbitmq-server'] = self.rabbitmq.server
+        if self.mariadb is not None:
+            found['mariadbd'] = self.mariadb.server
+        found['etcd'] = self.etcd
+        found.update(self.services)
+        return {name: child for name, child in found.items()
+                if child is not None}
 
     def describe(self):
         lines = ['', 'Cinder cluster %s (state and logs in %s):' % (
@@ -157,8 +172,8 @@ class ClusterAllInOne(stack.AllInOne):
         ]
         return '\n'.join(lines)
 
-    def stop(self):
+    def stop(self, keep_dir=False):
         # Workers forked after the start count too.
         for service in self.services.values():
             self.pids.update(service.pids())
-        return super().stop()
+        return super().stop(keep_dir)

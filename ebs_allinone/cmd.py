@@ -21,7 +21,11 @@ keystone`` puts a private Keystone in front of Cinder (see
 :mod:`ebs_allinone.identity`) and prints how to point the ``openstack``
 CLI at it too.
 Either way, at the end every process, loop device, guest and temporary
-directory it started is gone, which is checked and reported.
+directory it started is gone, which is checked and reported; after a
+failure the run's directory stays, with the log of every service, and
+a service that exited is reported with the last lines of its log.
+An option whose dependencies are not installed is refused at once with
+what to install (see :mod:`ebs_allinone.prerequisites`).
 """
 
 import argparse
@@ -74,7 +78,8 @@ def _parser(stack_mod):
     for command in (demo, failover, serve):
         command.add_argument(
             '--state-dir', help='keep all state there, and keep it at the '
-            'end (default: a temporary directory, removed at the end)')
+            'end (default: a temporary directory, removed at the end '
+            'unless the run failed)')
         command.add_argument(
             '--hosts', type=int, default=stack_mod.MIN_HOSTS,
             help='simulated compute hosts, %d to %d (default %%(default)s)'
@@ -129,16 +134,42 @@ def _install_signal_handlers():
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-def _shutdown(stack, out):
-    """Stop everything; report and return the leftovers."""
+def _report_exited(stack, out):
+    """Each service that exited, with the last lines of its log.
+
+    Not those that a step's failure reported already.
+    """
+    said = {reason for _t, _s, _e, reason in out.results}
+    for error in stack.exited():
+        if str(error) in said:
+            continue
+        first, _sep, more = str(error).partition('\n')
+        out.say()
+        out.say(first)
+        if more:
+            out.detail(more)
+
+
+def _shutdown(stack, out, failed=False):
+    """Stop everything; report and return the leftovers.
+
+    :param failed: the run failed: keep its directory, for the logs.
+    """
     out.say()
     out.say('Stopping: compute hosts, Cinder, the emulator...')
-    left = stack.stop()
+    left = stack.stop(keep_dir=failed)
     if left:
         out.say('NOT CLEAN: %s' % '; '.join(left))
+        if stack.dir_kept:
+            out.say('Run directory kept: %s' % stack.dir)
         return left
-    where = ('state kept in %s' % stack.dir) if stack.given_dir else (
-        'temporary directory removed')
+    if stack.given_dir:
+        where = 'state kept in %s' % stack.dir
+    elif stack.dir_kept:
+        where = 'the run directory, with every service\'s log, is kept: %s' % (
+            stack.dir)
+    else:
+        where = 'temporary directory removed'
     out.say('Clean shutdown: every process and loop device started is '
             'gone, %s.' % where)
     return left
@@ -181,14 +212,19 @@ def _run(args, out, stack_mod):
     if interrupted:
         out.say()
         out.say('Interrupted (%s).' % interrupted)
+    failed = not ok and not interrupted
+    if failed:
+        _report_exited(stack, out)
     started = time.monotonic()
-    left = _shutdown(stack, out)
+    left = _shutdown(stack, out, failed=failed)
     clean = not left
     if args.command in ('demo', 'failover'):
         out.results.append(('Clean shutdown', report.PASS if clean
                             else report.FAIL, time.monotonic() - started,
                             '; '.join(left)))
         ok = out.summary() and ok
+        if failed and stack.dir_kept and not stack.given_dir:
+            out.say('Logs of this run: %s' % stack.dir)
     if interrupted and args.command in ('demo', 'failover'):
         return EXIT_INTERRUPTED
     # An interrupt is how serve ends.
@@ -213,6 +249,12 @@ def main(argv=None):
         print('ebs-allinone: --auth %s: with --topology single only'
               % args.auth, file=sys.stderr)
         return EXIT_USAGE
+    from ebs_allinone import prerequisites
+    missing = prerequisites.missing(getattr(args, 'topology', 'single'),
+                                    getattr(args, 'auth', 'noauth'))
+    if missing:
+        print('ebs-allinone: %s' % missing, file=sys.stderr)
+        return EXIT_FAILED
     _setup_logging(args.debug)
     _install_signal_handlers()
     return _run(args, report.Reporter(), stack_mod)

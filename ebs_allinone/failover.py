@@ -94,8 +94,9 @@ class LeaseAgentProcess(object):
                 return self.state()
             if self.proc.poll() is not None:
                 raise FailoverError('the lease agent of %s exited with %s '
-                                    'before becoming %s: %s' % (
-                                        self.host, self.proc.returncode,
+                                    'before becoming %s; %s' % (
+                                        self.host, process.exit_status(
+                                            self.proc.returncode),
                                         wanted, self.log_tail()))
             time.sleep(0.02)
         raise FailoverError('the lease agent of %s is %s, not %s, after '
@@ -109,12 +110,10 @@ class LeaseAgentProcess(object):
             raise FailoverError('the lease agent of %s did not exit within '
                                 '%ds' % (self.host, timeout))
 
-    def log_tail(self, size=2000):
-        try:
-            with open(self.log_path, errors='replace') as f:
-                return f.read()[-size:]
-        except OSError:
-            return ''
+    def log_tail(self):
+        """``the last lines of its log PATH:`` and those lines."""
+        return 'the last lines of its log %s:\n%s' % (
+            self.log_path, '\n'.join(process.last_lines(self.log_path)))
 
     def stop(self):
         """SIGTERM (a primary hands over); SIGCONT first if frozen."""
@@ -196,7 +195,7 @@ class Failover(object):
             while accepted(self._counts(standby)) <= before:
                 if time.monotonic() > deadline:
                     raise FailoverError(
-                        '%s did not take over within %.0fs: %s' % (
+                        '%s did not take over within %.0fs; %s' % (
                             standby.name, deadline - frozen_at,
                             standby.agent.log_tail()))
                 time.sleep(POLL)

@@ -51,6 +51,9 @@ class NoAuth(object):
     def stop(self):
         pass
 
+    def children(self):
+        return {}
+
     def configure_cinder(self, conf):
         """cinder.conf is noauth already (see cinder_config)."""
 
@@ -103,6 +106,12 @@ class Keystone(object):
                 self.servers.stop()
         finally:
             self.keystone.stop()
+
+    def children(self):
+        """{name: process.ChildProcess} of the servers started."""
+        found = {'keystone': self.keystone.server,
+                 'servers-api': self.servers}
+        return {name: child for name, child in found.items() if child}
 
     def configure_cinder(self, conf):
         """keystonemiddleware in cinder-api, service tokens required."""

@@ -25,7 +25,6 @@ import grp
 import os
 import pwd
 import secrets
-import subprocess
 import sys
 
 from keystoneauth1.identity import v3
@@ -117,14 +116,16 @@ class Keystone(object):
         return os.path.join(self.dir, *parts)
 
     def manage(self, *args):
-        """``keystone-manage --config-file keystone.conf ARGS``."""
-        with open(self.path('keystone-manage.log'), 'ab') as out:
-            subprocess.run(
-                [_script('keystone-manage'), '--config-file',
-                 self.config_file] + list(args),
-                stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, check=True,
-                timeout=MANAGE_TIMEOUT)
+        """``keystone-manage --config-file keystone.conf ARGS``.
+
+        :raises process.ProcessError: it failed (with the end of its
+            log).
+        """
+        process.run('keystone-manage %s' % args[0],
+                    [_script('keystone-manage'), '--config-file',
+                     self.config_file] + list(args),
+                    self.path('keystone-manage.log'),
+                    timeout=MANAGE_TIMEOUT)
 
     def set_up(self):
         """Database, keys and the bootstrap admin, with keystone-manage."""

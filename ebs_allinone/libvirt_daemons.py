@@ -169,8 +169,12 @@ class LibvirtDaemons(object):
         deadline = time.monotonic() + self.start_timeout
         while not os.path.exists(path):
             if self.procs[name].poll() is not None:
-                raise RuntimeError('%s exited with %s: %s' % (
-                    name, self.procs[name].returncode, self.read_log(name)))
+                # The private tree goes at the stop: the lines, not paths.
+                raise process.ProcessError(
+                    '%s exited with %s; the last lines of its logs:\n%s' % (
+                        name, process.exit_status(
+                            self.procs[name].returncode),
+                        '\n'.join(self.log_lines(name))))
             if time.monotonic() > deadline:
                 raise RuntimeError('%s did not create %s' % (name, path))
             time.sleep(0.05)
@@ -179,17 +183,27 @@ class LibvirtDaemons(object):
     def pids(self):
         return {name: proc.pid for name, proc in self.procs.items()}
 
+    def _log_paths(self, name):
+        return (os.path.join(self.log_dir, name + '.log'),
+                os.path.join(self.root, name + '.out'))
+
     def read_log(self, name):
         """The daemon's own log and its output, for failure reports."""
         text = ''
-        for path in (os.path.join(self.log_dir, name + '.log'),
-                     os.path.join(self.root, name + '.out')):
+        for path in self._log_paths(name):
             try:
                 with open(path, errors='replace') as f:
                     text += f.read()
             except OSError:
                 pass
         return text
+
+    def log_lines(self, name, count=process.LOG_LINES):
+        """The last lines of the daemon's own log and of its output."""
+        lines = []
+        for path in self._log_paths(name):
+            lines += process.last_lines(path, count)
+        return lines[-count:]
 
     def domain_log(self, domain_name):
         path = os.path.join(self.log_dir, 'qemu', domain_name + '.log')

@@ -9,7 +9,6 @@ a random password, for Cinder.
 
 import os
 import secrets
-import subprocess
 
 from ebs_allinone import ports
 from ebs_emulator import process
@@ -70,21 +69,18 @@ class MariaDB(object):
                        ports.LOOPBACK, self.port, self.path('mysqld.sock')))
 
     def _client(self, sql):
-        subprocess.run(
-            [CLIENT, '--defaults-file=%s' % self.defaults_file, '-u', 'root',
-             '-e', sql], check=True, capture_output=True, text=True,
-            timeout=60)
+        process.run(CLIENT, [CLIENT, '--defaults-file=%s' % self.defaults_file,
+                             '-u', 'root', '-e', sql],
+                    self.path('client.log'), timeout=60)
 
     def start(self, progress=None):
         os.makedirs(self.dir, exist_ok=True)
         self._write_defaults()
-        with open(self.path('install-db.log'), 'ab') as out:
-            subprocess.run(
-                [INSTALL_DB, '--defaults-file=%s' % self.defaults_file,
-                 '--auth-root-authentication-method=normal',
-                 '--skip-test-db'],
-                stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, check=True, timeout=120)
+        process.run(INSTALL_DB,
+                    [INSTALL_DB, '--defaults-file=%s' % self.defaults_file,
+                     '--auth-root-authentication-method=normal',
+                     '--skip-test-db'],
+                    self.path('install-db.log'), timeout=120)
         self.server = process.ChildProcess(
             'mariadbd', [SERVER, '--defaults-file=%s' % self.defaults_file],
             self.path('mariadbd.log'), READY, start_timeout=START_TIMEOUT)

@@ -64,7 +64,11 @@ class Reporter(object):
             elapsed = time.monotonic() - start
             reason = str(exc) or exc.__class__.__name__
             self.results.append((title, FAIL, elapsed, reason))
-            self.say('     FAIL after %.2f s: %s' % (elapsed, reason))
+            # A child's failure: the first line, then the end of its log.
+            first, _sep, more = reason.partition('\n')
+            self.say('     FAIL after %.2f s: %s' % (elapsed, first))
+            if more:
+                self.detail(more)
             raise
         elapsed = time.monotonic() - start
         self.results.append((title, PASS, elapsed, ''))

@@ -11,7 +11,9 @@ Layout of the run's directory (a temporary one unless given)::
     hosts/<name>/    each simulated compute host's libvirtd and guest
 
 Every start registers its stop; :meth:`AllInOne.stop` runs them in reverse
-order and then looks for leftovers.
+order and then looks for leftovers. A temporary directory is removed at
+the end unless the run failed (``stop(keep_dir=True)``): then it stays,
+with the logs of every service.
 """
 
 import contextlib
@@ -97,6 +99,7 @@ class AllInOne(object):
         self.pids = {}
         self.auth = auth
         self.identity = None
+        self.keep_dir = False
         self._stack = contextlib.ExitStack()
 
     # -- start ------------------------------------------------------------
@@ -106,8 +109,17 @@ class AllInOne(object):
             os.makedirs(self.dir, exist_ok=True)
         else:
             self.dir = tempfile.mkdtemp(prefix='ebs-allinone-')
-            self._stack.callback(shutil.rmtree, self.dir, True)
+            self._stack.callback(self._remove_dir)
         return self.dir
+
+    def _remove_dir(self):
+        if not self.keep_dir:
+            shutil.rmtree(self.dir, True)
+
+    @property
+    def dir_kept(self):
+        """Whether the run's directory stays after :meth:`stop`."""
+        return self.dir is not None and bool(self.given_dir or self.keep_dir)
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -165,7 +177,8 @@ class AllInOne(object):
         self.pids['cinder'] = self.cinder.pid
         self.api_started()
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
-        return cinder_api.wait_for_backend(admin, progress=progress)
+        return cinder_api.wait_for_backend(admin, progress=progress,
+                                           watch=self.check_children)
 
     def api_started(self):
         """Once cinder-api listens: its URL to the clients, the catalog."""
@@ -208,9 +221,39 @@ class AllInOne(object):
         """What ``serve`` says about the topology (its own paragraph)."""
         return ''
 
+    # -- the services' health ---------------------------------------------
+    def children(self):
+        """{name: process.ChildProcess} of the services started."""
+        found = {'ebs-emulator': self.emulator}
+        if self.identity is not None:
+            found.update(self.identity.children())
+        found['cinder'] = self.cinder
+        return {name: child for name, child in found.items()
+                if child is not None}
+
+    def exited(self):
+        """Errors of the services that exited since they started.
+
+        :returns: a :class:`process.ProcessError` for each, with the
+            last lines of its log.
+        """
+        return [error for error in (
+            child.exited() for _name, child in sorted(
+                self.children().items())) if error is not None]
+
+    def check_children(self):
+        """:raises process.ProcessError: a service has exited."""
+        for error in self.exited():
+            raise error
+
     # -- stop -------------------------------------------------------------
-    def stop(self):
-        """Stop everything started, in reverse order; return leftovers."""
+    def stop(self, keep_dir=False):
+        """Stop everything started, in reverse order; return leftovers.
+
+        :param keep_dir: keep a temporary run directory too (after a
+            failure: the services' logs are there).
+        """
+        self.keep_dir = self.keep_dir or keep_dir
         for host in self.hosts:
             for what, pid in host.pids().items():
                 self.pids['%s %s' % (host.name, what)] = pid
@@ -221,7 +264,7 @@ class AllInOne(object):
         if self.dir is None:
             return []
         return leftovers.find(self.pids, self.dir,
-                              directory_must_go=not self.given_dir)
+                              directory_must_go=not self.dir_kept)
 
 
 def _device_host(stack, name, instance_id):

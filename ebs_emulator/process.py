@@ -2,8 +2,14 @@
 
 :class:`ChildProcess` runs a command in its own session with its output in
 a log file, waits for the line that says it is ready, and stops exactly
-that process by its PID. :class:`EmulatorProcess` is the ``ebs-emulator``
+that process by its PID. :func:`run` runs a command to its end with its
+output in a log file. :class:`EmulatorProcess` is the ``ebs-emulator``
 command on a free loopback port.
+
+When a child fails (exits while starting, exits later, exits with an
+error status, runs too long), the :class:`ProcessError` says so on its
+first line, with the log's path, and gives the last lines of what the
+child wrote to its log.
 
 A process that has exited may stay unreaped for a while, so exit is judged
 from ``State:`` in ``/proc/PID/status`` (``Z`` counts as gone), never from
@@ -29,12 +35,96 @@ LOG = logging.getLogger(__name__)
 
 START_TIMEOUT = 60
 STOP_TIMEOUT = 30
-LOG_TAIL = 8192
+RUN_TIMEOUT = 300
+# Lines of a failed child's log in the error, read from at most this
+# many bytes at the end of the log.
+LOG_LINES = 20
+TAIL_BYTES = 65536
+# A line of ^ and ~ under a traceback's code (after a log prefix).
+_MARKERS = re.compile(r'(^|\s)[\^~]+$')
 _PR_SET_PDEATHSIG = 1
 
 
 class ProcessError(Exception):
-    """A child process did not start or did not stop."""
+    """A child process failed: it did not start, exited or did not stop."""
+
+
+def log_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def last_lines(path, count=LOG_LINES, offset=0):
+    """The last ``count`` lines of a file, from ``offset`` on.
+
+    Blank lines and the ``^^^^`` markers under the code in Python's
+    tracebacks do not count. Reads at most the last ``TAIL_BYTES``
+    bytes; a missing file has no lines.
+    """
+    start = max(offset, log_size(path) - TAIL_BYTES)
+    try:
+        with open(path, 'rb') as f:
+            f.seek(start)
+            text = f.read().decode('utf-8', 'replace')
+    except OSError:
+        return []
+    lines = [line.rstrip() for line in text.splitlines()]
+    if start > offset and lines:
+        # The first line read may be the end of a longer one.
+        lines = lines[1:]
+    return [line for line in lines
+            if line.strip() and not _MARKERS.search(line)][-count:]
+
+
+def error_with_log(what, log_path, offset=0, count=LOG_LINES):
+    """A :class:`ProcessError`: ``what``, then the end of the child's log.
+
+    :param what: the first line, such as ``cinder-manage exited with
+        status 1``.
+    :param offset: where in the log this run of the child began.
+    """
+    lines = last_lines(log_path, count, offset)
+    if not lines:
+        return ProcessError('%s; nothing in its log %s' % (what, log_path))
+    return ProcessError('%s; the last lines of its log %s:\n%s' % (
+        what, log_path, '\n'.join(lines)))
+
+
+def exit_status(returncode):
+    """``status 1`` or ``signal SIGKILL``, from a Popen return code."""
+    if returncode is not None and returncode < 0:
+        try:
+            return 'signal %s' % signal.Signals(-returncode).name
+        except ValueError:
+            return 'signal %d' % -returncode
+    return 'status %s' % returncode
+
+
+def run(name, argv, log_path, timeout=RUN_TIMEOUT, env=None):
+    """Run a command to its end; its output is appended to ``log_path``.
+
+    :param name: for messages (``cinder-manage db sync``).
+    :raises ProcessError: the command could not be run, exited with a
+        status other than 0, or ran longer than ``timeout`` seconds (it
+        is killed then); see :func:`error_with_log`.
+    """
+    offset = log_size(log_path)
+    with open(log_path, 'ab') as out:
+        try:
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                  stderr=subprocess.STDOUT, env=env,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise error_with_log('%s did not finish within %ds'
+                                 % (name, timeout), log_path, offset)
+        except OSError as exc:
+            raise ProcessError('%s could not be run: %s' % (name, exc))
+    if done.returncode:
+        raise error_with_log('%s exited with %s' % (
+            name, exit_status(done.returncode)), log_path, offset)
+    LOG.debug('%s finished', name)
 
 
 def process_gone(pid):
@@ -114,6 +204,8 @@ class ChildProcess(object):
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.process = None
+        # Where the log of the current (or last) start begins.
+        self.log_offset = 0
 
     @property
     def pid(self):
@@ -132,7 +224,7 @@ class ChildProcess(object):
         """
         if self.running():
             raise ProcessError('%s is already running' % self.name)
-        offset = self._log_size()
+        offset = self.log_offset = self._log_size()
         with open(self.log_path, 'ab') as out:
             self.process = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=out,
@@ -146,20 +238,48 @@ class ChildProcess(object):
             match = self.ready_pattern.search(self._read_log(offset))
             if match:
                 return match
-            if self.process.poll() is not None:
+            status = self.process.poll()
+            if status is not None:
                 self.process = None
-                raise ProcessError('%s exited while starting; log tail:\n%s'
-                                   % (self.name, self.log_tail()))
+                raise self.failure('exited while starting (%s)'
+                                   % exit_status(status))
             now = time.monotonic()
             if now - started > self.start_timeout:
                 self.stop()
-                raise ProcessError('%s did not start within %ds; log tail:'
-                                   '\n%s' % (self.name, self.start_timeout,
-                                             self.log_tail()))
+                raise self.failure('did not start within %ds'
+                                   % self.start_timeout)
             if progress is not None and now >= next_report:
                 progress(now - started)
                 next_report = now + 0.5
             time.sleep(0.05)
+
+    def failure(self, what):
+        """A :class:`ProcessError`: ``name what``, then its log's end.
+
+        Only the lines the child logged since its last start.
+        """
+        return error_with_log('%s %s' % (self.name, what), self.log_path,
+                              self.log_offset)
+
+    def exited(self):
+        """Whether the child started and has exited since (not stopped).
+
+        :returns: a :class:`ProcessError` saying so, or None.
+        """
+        process = self.process
+        if process is None or process.poll() is None:
+            return None
+        return self.failure('(pid %d) exited with %s' % (
+            process.pid, exit_status(process.returncode)))
+
+    def check(self):
+        """Raise the error of :meth:`exited`, if any.
+
+        :raises ProcessError: the child has exited.
+        """
+        error = self.exited()
+        if error is not None:
+            raise error
 
     def stop(self):
         """SIGTERM, then SIGKILL after ``stop_timeout``; wait for the exit.
@@ -171,10 +291,7 @@ class ChildProcess(object):
             stop_process(process, self.name, self.stop_timeout)
 
     def _log_size(self):
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
+        return log_size(self.log_path)
 
     def _read_log(self, offset=0):
         try:
@@ -183,9 +300,6 @@ class ChildProcess(object):
                 return f.read().decode('utf-8', 'replace')
         except OSError:
             return ''
-
-    def log_tail(self, size=LOG_TAIL):
-        return self._read_log(max(0, self._log_size() - size))
 
 
 class EmulatorProcess(ChildProcess):

@@ -4,16 +4,20 @@ exit status a failed step leads to."""
 import io
 import os
 import re
+import shutil
 import signal
+import sys
 import time
 
 import fixtures
 import testtools
 
+from ebs_allinone import cluster
 from ebs_allinone import cmd
 from ebs_allinone import demo
 from ebs_allinone import report
 from ebs_allinone import stack as real_stack
+from ebs_emulator import process
 
 
 class ReporterTest(testtools.TestCase):
@@ -53,6 +57,25 @@ class ReporterTest(testtools.TestCase):
                          r'^     FAIL after \d+\.\d\d s: expected 2 '
                          r'attachments, got 1$')
         self.assertFalse(self.out.passed())
+
+    def test_failing_child_step_indents_the_end_of_its_log(self):
+        def fail():
+            with self.out.step('Start Cinder'):
+                raise process.ProcessError(
+                    'cinder-manage db sync exited with status 1; the last '
+                    'lines of its log /run/db-sync.log:\nTraceback\n'
+                    "ModuleNotFoundError: No module named 'pymysql'")
+
+        self.assertRaises(process.ProcessError, fail)
+        self.assertEqual(['      Traceback',
+                          "      ModuleNotFoundError: No module named "
+                          "'pymysql'"], self.lines()[2:])
+        self.assertRegex(self.lines()[1], r'^     FAIL after \d+\.\d\d s: '
+                         r'cinder-manage db sync exited with status 1; the '
+                         r'last lines of its log /run/db-sync.log:$')
+        self.out.summary()
+        # The summary has the first line only.
+        self.assertEqual(1, self.buf.getvalue().count('Traceback'))
 
     def test_failure_without_message_names_the_exception(self):
         def fail():
@@ -172,8 +195,14 @@ class _Stack(object):
         self.dir = state_dir
         self.hosts = []
         self.stopped = False
+        self.kept = False
         self.leftovers = []
+        self.exited_errors = []
         _Stack.instances.append(self)
+
+    @property
+    def dir_kept(self):
+        return bool(self.given_dir or self.kept)
 
     def make_dir(self):
         os.makedirs(self.dir, exist_ok=True)
@@ -183,8 +212,12 @@ class _Stack(object):
         progress(0.5)
         raise RuntimeError('ebs-emulator exited with status 2')
 
-    def stop(self):
+    def exited(self):
+        return list(self.exited_errors)
+
+    def stop(self, keep_dir=False):
         self.stopped = True
+        self.kept = keep_dir
         return list(self.leftovers)
 
 
@@ -239,9 +272,9 @@ class ExitStatusTest(testtools.TestCase):
     def test_leftovers_fail_the_shutdown_step(self):
         original = _Stack.stop
 
-        def stop(stack):
+        def stop(stack, keep_dir=False):
             stack.leftovers = ['process cinder (pid 4242) is still running']
-            return original(stack)
+            return original(stack, keep_dir)
 
         self.useFixture(fixtures.MonkeyPatch(
             'tests.unit.allinone.test_report._Stack.stop', stop))
@@ -254,6 +287,92 @@ class ExitStatusTest(testtools.TestCase):
              self.out.results[-1][3]))
         self.assertIn('NOT CLEAN: process cinder (pid 4242) is still '
                       'running', self.buf.getvalue())
+
+    def test_services_that_exited_are_reported(self):
+        original = _Stack.__init__
+
+        def init(stack, *args, **kwargs):
+            original(stack, *args, **kwargs)
+            stack.exited_errors = [process.ProcessError(
+                'cinder-volume-1 (pid 4242) exited with status 1; the last '
+                'lines of its log /run/cinder-volume-1.log:\n'
+                'ERROR cinder.volume.manager lost the database')]
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'tests.unit.allinone.test_report._Stack.__init__', init))
+        self.assertEqual(cmd.EXIT_FAILED, self._run())
+        lines = self.buf.getvalue().splitlines()
+        first = lines.index('cinder-volume-1 (pid 4242) exited with status '
+                            '1; the last lines of its log '
+                            '/run/cinder-volume-1.log:')
+        self.assertEqual('      ERROR cinder.volume.manager lost the '
+                         'database', lines[first + 1])
+        # Reported before the shutdown.
+        self.assertLess(first, lines.index(
+            'Stopping: compute hosts, Cinder, the emulator...'))
+
+
+class _EmulatorFails(real_stack.AllInOne):
+    """The real stack; its emulator is a child that fails to start."""
+
+    def start_emulator(self, progress=None):
+        self.emulator = process.ChildProcess(
+            'ebs-emulator', [sys.executable, '-c',
+                             'print("cannot open the state directory"); '
+                             'raise SystemExit(2)'],
+            self.path('emulator.log'), 'listening')
+        self._stack.callback(self.emulator.stop)
+        self.emulator.start(progress)
+
+
+class _FailingStackModule(_StackModule):
+    AllInOne = _EmulatorFails
+
+
+class RunDirectoryTest(testtools.TestCase):
+    """A failed run keeps its temporary directory, with the logs."""
+
+    def setUp(self):
+        super().setUp()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.addCleanup(signal.signal, signum, signal.getsignal(signum))
+        self.buf = io.StringIO()
+        self.out = report.Reporter(out=self.buf, progress_every=0)
+
+    def test_failed_run_keeps_its_directory_and_says_where(self):
+        args = cmd._parser(_FailingStackModule).parse_args(
+            ['demo', '--no-guests'])
+        rc = cmd._run(args, self.out, _FailingStackModule)
+        text = self.buf.getvalue()
+        run_dir = re.search(r'is kept: (\S+)\.$', text, re.M).group(1)
+        self.addCleanup(shutil.rmtree, run_dir, True)
+        self.assertEqual(cmd.EXIT_FAILED, rc)
+        log = os.path.join(run_dir, 'emulator.log')
+        self.assertIn('FAIL after', text)
+        self.assertIn('ebs-emulator exited while starting (status 2); the '
+                      'last lines of its log %s:\n'
+                      '      cannot open the state directory\n' % log, text)
+        self.assertTrue(os.path.isfile(log))
+        self.assertEqual('Logs of this run: %s' % run_dir,
+                         text.splitlines()[-1])
+        # Every process is gone all the same.
+        self.assertEqual(('Clean shutdown', report.PASS),
+                         self.out.results[-1][:2])
+
+    def test_each_topology_keeps_its_directory_on_request(self):
+        for stack_class in (real_stack.AllInOne, cluster.ClusterAllInOne):
+            kept = stack_class()
+            kept.make_dir()
+            self.addCleanup(shutil.rmtree, kept.dir, True)
+            self.assertEqual([], kept.stop(keep_dir=True))
+            self.assertTrue(os.path.isdir(kept.dir), stack_class)
+            self.assertTrue(kept.dir_kept)
+            removed = stack_class()
+            removed.make_dir()
+            self.addCleanup(shutil.rmtree, removed.dir, True)
+            self.assertEqual([], removed.stop())
+            self.assertFalse(os.path.exists(removed.dir), stack_class)
+            self.assertFalse(removed.dir_kept)
 
 
 class DemoRunTest(testtools.TestCase):

@@ -321,14 +321,18 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
         such a disk is first attached to a spare instance, which writes,
         and detached again.
         """
-        disk = self.backend_disk(disk_id)
-        if not disk['AttachedTime']:
-            self._attach_to_spare_instance(disk_id)
+        self.attach_once(disk_id)
         with open(self.disk_file(disk_id), 'r+b') as f:
             f.seek(offset)
             f.write(data)
 
-    def _attach_to_spare_instance(self, disk_id):
+    def attach_once(self, disk_id):
+        """Attach a disk never attached to a spare instance, and detach it.
+
+        ECS snapshots only disks that were attached before.
+        """
+        if self.backend_disk(disk_id)['AttachedTime']:
+            return
         # Not the cinder-volume host's (the last) nor the first hosts'.
         spare = self.emulator.instances[-2]['InstanceId']
         self.ecs.attach_disk(ecs_models.AttachDiskRequest(

@@ -130,6 +130,7 @@ class TestBackendFaults(BadInputTestBase):
 
     def test_lost_snapshot_response_makes_one_snapshot(self):
         volume = self.create_volume(size=1)
+        self.attach_once(self.volume_disk(volume['id'])['DiskId'])
         self.emulator.set_faults(kind='lost_response',
                                  actions=['CreateSnapshot'], count=1)
         snapshot = self.create_snapshot(volume['id'])

@@ -29,6 +29,7 @@ class TestManage(cinder_harness.EBSFunctionalTestBase):
         self.ecs.delete_disk(ecs_models.DeleteDiskRequest(disk_id=disk_id))
 
     def sdk_snapshot(self, disk_id):
+        self.attach_once(disk_id)
         request = ecs_models.CreateSnapshotRequest(
             disk_id=disk_id, snapshot_name='outside-snap-%s' %
             uuid.uuid4().hex[:6])

@@ -35,28 +35,37 @@ class TestSnapshotsAndClones(cinder_harness.EBSFunctionalTestBase):
             self.assertEqual(MARK, self.read_disk(new_disk['DiskId'],
                                                   len(MARK), OFFSET))
 
-        # A snapshot with dependent volumes is deleted in EBS too (the
-        # volumes are full disks).
+        # The ECS snapshot outlives the Cinder one while volumes made from
+        # it were never attached: a snapshot or clone of them needs it.
         self.delete_snapshot(snapshot['id'])
-        self.assertEqual([], self.backend_snapshots())
+        self.assertEqual([ebs_snaps[0]['SnapshotId']],
+                         [s['SnapshotId'] for s in self.backend_snapshots()])
         for vol in (same, larger, volume):
             self.delete_volume(vol['id'])
+        self.assertEqual([], self.backend_snapshots())
 
-    def test_clone_leaves_no_snapshot(self):
+    def test_clone_keeps_its_snapshot_only_while_needed(self):
         source = self.create_volume(size=1)
         src_disk = self.volume_disk(source['id'])
         self.write_disk(src_disk['DiskId'], MARK, OFFSET)
         clone = self.create_volume(size=1, source_volid=source['id'])
         larger = self.create_volume(size=2, source_volid=source['id'])
-        self.assertEqual([], self.backend_snapshots())
         for vol, size in ((clone, 1), (larger, 2)):
             disk = self.volume_disk(vol['id'])
             self.assertEqual(size, disk['Size'])
             self.assertNotEqual(src_disk['DiskId'], disk['DiskId'])
             self.assertEqual(MARK, self.read_disk(disk['DiskId'], len(MARK),
                                                   OFFSET))
+        # Each clone's snapshot stays while its clone, never attached,
+        # may be snapshotted or cloned itself; tagged for the sweep.
+        kept = self.backend_snapshots()
+        self.assertEqual(2, len(kept))
+        for snap in kept:
+            tags = {t['TagKey'] for t in snap['Tags']['Tag']}
+            self.assertIn('cinder-retained', tags)
         for vol in (clone, larger, source):
             self.delete_volume(vol['id'])
+        self.assertEqual([], self.backend_snapshots())
 
     def test_failed_clone_removes_its_snapshot(self):
         source = self.create_volume(size=1)
@@ -114,38 +123,6 @@ class TestExtend(cinder_harness.EBSFunctionalTestBase):
         # Cinder told Nova to grow the disk in the guest.
         self.nova_extend.assert_called_once()
         self.delete_attachment(attachment['id'])
-        self.delete_volume(volume['id'])
-
-    def test_extend_in_use_multiattach_refused(self):
-        """ECS cannot resize an attached multi-attach disk."""
-        vtype = self.create_type(multiattach=True)
-        volume = self.create_volume(size=1, volume_type=vtype['id'])
-        attachments = [self.create_attachment(volume['id'], self.connector(n))
-                       for n in (0, 1)]
-        self.volume_action(volume['id'], 'os-extend', {'new_size': 2},
-                           version='3.42')
-        volume = self.wait_volume(volume['id'], 'error_extending',
-                                  done=lambda v: v['status'] != 'extending')
-        self.assertEqual(1, volume['size'])
-        disk = self.volume_disk(volume['id'])
-        self.assertEqual(1, disk['Size'])
-        self.assertEqual(['i-emu0000', 'i-emu0001'],
-                         self.disk_instances(disk))
-        self.nova_extend.assert_not_called()
-        messages = self.user_messages(volume['id'])
-        self.assertNotEqual([], messages)
-        self.assertIn('extend', messages[0]['user_message'])
-
-        # Detached from every host, the same disk extends offline.
-        self.volume_action(volume['id'], 'os-reset_status',
-                           {'status': 'in-use'})
-        for attachment in attachments:
-            self.delete_attachment(attachment['id'])
-        self.wait_volume(volume['id'], 'available')
-        self.volume_action(volume['id'], 'os-extend', {'new_size': 2})
-        volume = self.wait_volume(volume['id'], 'available',
-                                  done=lambda v: v['status'] != 'extending')
-        self.assertEqual(2, self.volume_disk(volume['id'])['Size'])
         self.delete_volume(volume['id'])
 
 

@@ -36,6 +36,7 @@ DESCRIBE_SNAPSHOTS = 'https://alibabacloud.com/help/doc-detail/25526.htm'
 RESET_DISK = 'https://alibabacloud.com/help/en/ecs/api-resetdisk'
 DESCRIBE_INSTANCES = 'https://www.alibabacloud.com/help/doc-detail/25506.html'
 TAG_RESOURCES = 'https://www.alibabacloud.com/help/doc-detail/110424.html'
+UNTAG_RESOURCES = 'https://alibabacloud.com/help/tc/ecs/api-untagresources'
 IDEMPOTENCE = 'https://alibabacloud.com/help/en/doc-detail/25693.html'
 THROTTLING = 'https://www.alibabacloud.com/help/doc-detail/437902.htm'
 MULTI_ATTACH_GUIDE = ('https://www.alibabacloud.com/help/en/ecs/user-guide/'
@@ -482,6 +483,16 @@ TAG_QUOTA = _rule(
 TAG_DUPLICATE = _rule(
     'tag-duplicate', 'TagResources', 'No key twice in one request.',
     TAG_RESOURCES, errors.duplicate_tag_key)
+
+UNTAG_RESOURCE_TYPE = _rule(
+    'untag-resource-type', 'UntagResources',
+    'ResourceType is one the page lists (disk, snapshot, instance ...); '
+    'answered as TagResources does.', UNTAG_RESOURCES,
+    errors.invalid_resource_type)
+UNTAG_RESOURCE_EXISTS = _rule(
+    'untag-resource-exists', 'UntagResources',
+    'Every ResourceId exists; answered as TagResources does.',
+    UNTAG_RESOURCES, errors.resource_not_found)
 
 BY_KEY = collections.OrderedDict((rule.key, rule) for rule in RULES)
 

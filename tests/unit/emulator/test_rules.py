@@ -776,6 +776,28 @@ def _tag_duplicate(test):
     refused(test, rules.TAG_DUPLICATE, test.api.sdk.tag_resources, request)
 
 
+def _untag(resource_type, resource_id):
+    return ecs_models.UntagResourcesRequest(
+        resource_type=resource_type, resource_id=[resource_id],
+        tag_key=['k'])
+
+
+@case(rules.UNTAG_RESOURCE_TYPE)
+def _untag_resource_type(test):
+    request = _untag('spaceship', 'd-x')
+    request.region_id = test.api.region
+    refused(test, rules.UNTAG_RESOURCE_TYPE, test.api.sdk.untag_resources,
+            request)
+
+
+@case(rules.UNTAG_RESOURCE_EXISTS)
+def _untag_resource_exists(test):
+    request = _untag('disk', 'd-nothere')
+    request.region_id = test.api.region
+    refused(test, rules.UNTAG_RESOURCE_EXISTS, test.api.sdk.untag_resources,
+            request)
+
+
 # -- the test classes --------------------------------------------------------
 
 class _RulesTestCase(base.SharedEmulatorTestCase):

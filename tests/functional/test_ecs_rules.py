@@ -9,10 +9,13 @@ of multi-attach volumes (ECS changes neither their category nor their
 performance level).
 """
 
+import os
+
 from cinder import context
 from cinder import objects
 
 from cinder_ebs_driver import origins
+from ebs_emulator import rules
 from tests.functional import cinder_harness
 
 MARK = b'written-by-an-instance-once'
@@ -23,6 +26,17 @@ def provider_id(snapshot_id):
     """The snapshot's provider_id in Cinder's database."""
     return objects.Snapshot.get_by_id(context.get_admin_context(),
                                       snapshot_id).provider_id
+
+
+class TestReadings(cinder_harness.EBSFunctionalTestBase):
+
+    def test_readings_follow_the_environment(self):
+        """``tox -e strict`` really runs the emulator strictly."""
+        strict = os.environ.get('OS_DEFAULT__STRICT_READINGS', '').lower()
+        expected = (rules.strict_readings() if strict in ('1', 'true')
+                    else rules.default_readings())
+        self.assertEqual(expected,
+                         self.emulator.get_state()['service']['readings'])
 
 
 class TestNeverAttached(cinder_harness.EBSFunctionalTestBase):

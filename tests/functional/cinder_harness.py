@@ -552,6 +552,15 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
                              {action: body}, version=version,
                              expect=expect)[1]
 
+    def retype(self, volume_id, vtype, policy='never'):
+        """Retype a volume; answer it once the retype (or migration) ended."""
+        self.volume_action(volume_id, 'os-retype',
+                           {'new_type': vtype['id'],
+                            'migration_policy': policy})
+        return self.wait_volume(volume_id, done=lambda v: v['status'] in (
+            'available', 'in-use', 'error') and not v.get(
+                'migration_status') in ('starting', 'migrating'))
+
     def user_messages(self, resource_id):
         _, data = self.api_call('GET', '/messages', version='3.3',
                                 expect=200)

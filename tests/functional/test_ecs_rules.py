@@ -265,19 +265,11 @@ class TestRetypeMultiattach(cinder_harness.EBSFunctionalTestBase):
                                extra_specs={'ebs:performance_level': 'PL1'})
         return pl0, pl1
 
-    def _retype(self, volume_id, vtype, policy):
-        self.volume_action(volume_id, 'os-retype',
-                           {'new_type': vtype['id'],
-                            'migration_policy': policy})
-        return self.wait_volume(volume_id, done=lambda v: v['status'] in (
-            'available', 'in-use', 'error') and not v.get(
-                'migration_status') in ('starting', 'migrating'))
-
     def test_level_change_without_migration_refused(self):
         pl0, pl1 = self._types()
         volume = self.create_volume(size=20, volume_type=pl0['id'])
         disk = self.volume_disk(volume['id'])
-        volume = self._retype(volume['id'], pl1, 'never')
+        volume = self.retype(volume['id'], pl1, 'never')
         self.assertEqual(('available', pl0['name']),
                          (volume['status'], volume['volume_type']))
         after = self.volume_disk(volume['id'])
@@ -292,7 +284,7 @@ class TestRetypeMultiattach(cinder_harness.EBSFunctionalTestBase):
         disk = self.volume_disk(volume['id'])
         self.write_disk(disk['DiskId'], MARK, OFFSET)
         self.allow_host_copy()
-        volume = self._retype(volume['id'], pl1, 'on-demand')
+        volume = self.retype(volume['id'], pl1, 'on-demand')
         self.assertEqual(('available', pl1['name']),
                          (volume['status'], volume['volume_type']))
         self.wait_for(lambda: len(self.backend_disks()) == 1,

@@ -128,21 +128,13 @@ class TestExtend(cinder_harness.EBSFunctionalTestBase):
 
 class TestRetype(cinder_harness.EBSFunctionalTestBase):
 
-    def _retype(self, volume_id, vtype, policy='never'):
-        self.volume_action(volume_id, 'os-retype',
-                           {'new_type': vtype['id'],
-                            'migration_policy': policy})
-        return self.wait_volume(volume_id, done=lambda v: v['status'] in (
-            'available', 'in-use', 'error') and not v.get(
-                'migration_status') in ('starting', 'migrating'))
-
     def test_retype_performance_level_in_place(self):
         pl0 = self.create_type(extra_specs={'ebs:performance_level': 'PL0'})
         pl1 = self.create_type(extra_specs={'ebs:performance_level': 'PL1'})
         volume = self.create_volume(size=20, volume_type=pl0['id'])
         disk = self.volume_disk(volume['id'])
         self.assertEqual('PL0', disk['PerformanceLevel'])
-        volume = self._retype(volume['id'], pl1)
+        volume = self.retype(volume['id'], pl1)
         self.assertEqual(pl1['name'], volume['volume_type'])
         after = self.volume_disk(volume['id'])
         self.assertEqual(disk['DiskId'], after['DiskId'])
@@ -155,7 +147,7 @@ class TestRetype(cinder_harness.EBSFunctionalTestBase):
         volume = self.create_volume(size=1, volume_type=essd['id'])
         attachment = self.create_attachment(volume['id'], self.connector(2))
         disk = self.volume_disk(volume['id'])
-        volume = self._retype(volume['id'], auto)
+        volume = self.retype(volume['id'], auto)
         self.assertEqual(auto['name'], volume['volume_type'])
         self.assertEqual('in-use', volume['status'])
         after = self.volume_disk(volume['id'])
@@ -169,7 +161,7 @@ class TestRetype(cinder_harness.EBSFunctionalTestBase):
         shared = self.create_type(multiattach=True)
         volume = self.create_volume(size=1, volume_type=plain['id'])
         disk = self.volume_disk(volume['id'])
-        volume = self._retype(volume['id'], shared, policy='never')
+        volume = self.retype(volume['id'], shared, policy='never')
         # The driver cannot toggle multi-attach in place (it returns False)
         # and migration is not allowed: Cinder refuses the retype, and the
         # volume keeps its type and its single-attach disk.
@@ -203,7 +195,7 @@ class TestRetype(cinder_harness.EBSFunctionalTestBase):
         disk = self.volume_disk(volume['id'])
         self.write_disk(disk['DiskId'], MARK, OFFSET)
         self.allow_host_copy()
-        volume = self._retype(volume['id'], shared, policy='on-demand')
+        volume = self.retype(volume['id'], shared, policy='on-demand')
         self.assertEqual('available', volume['status'], volume)
         self.assertEqual(shared['name'], volume['volume_type'])
         self.assertTrue(volume['multiattach'])

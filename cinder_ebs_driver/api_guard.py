@@ -12,7 +12,10 @@
   attachments at 3.44 and gates multi-attach itself (compute API 2.60 and
   the hypervisor's support).
 * At every microversion, a multi-attach volume type cannot get an
-  encryption type, and an encrypted type cannot be made multi-attach.
+  encryption type, and an encrypted type cannot be made multi-attach; and a
+  retype between a multi-attach and a single-attach type needs
+  ``migration_policy`` ``on-demand`` (EBS fixes multi-attach when a disk is
+  created, so only a migration can do it).
 
 Enable it in the ``[composite:openstack_volume_api_v3]`` pipelines of
 cinder-api's api-paste.ini, after the auth/context middleware (``noauth`` or
@@ -35,6 +38,7 @@ from cinder_ebs_driver import api_guard_rules as rules
 LOG = logging.getLogger(__name__)
 
 CONTEXT_KEY = 'cinder.context'
+RETYPE_ACTION = 'os-retype'
 #: Volume actions that start another attachment (legacy attach flow).
 ATTACH_ACTIONS = frozenset(['os-reserve', 'os-attach'])
 #: Option of earlier versions, now ignored (see filter_factory).
@@ -81,10 +85,16 @@ def evaluate(shape, context, body, version):
         action = classify.action_name(body)
         if action not in classify.GUARDED_ACTIONS:
             return None
-        if action in ATTACH_ACTIONS and rules.is_service_request(context):
-            return None
-        return rules.check_volume_action(context, shape.resource_id, body,
-                                         version)
+        service_attach = (action in ATTACH_ACTIONS and
+                          rules.is_service_request(context))
+        refusal = None
+        if classify.below_multiattach(version) and not service_attach:
+            refusal = rules.check_volume_action(context, shape.resource_id,
+                                                body, version)
+        if not refusal and action == RETYPE_ACTION:
+            refusal = rules.check_retype_migration(
+                context, shape.resource_id, body[action])
+        return refusal
     if kind == classify.ATTACHMENT_CREATE:
         if rules.is_service_request(context):
             return None
@@ -104,6 +114,9 @@ def evaluate(shape, context, body, version):
 def is_guarded_at(shape, version):
     """Whether the shape's rule applies at this microversion."""
     if shape.kind in classify.TYPE_KINDS:
+        return True
+    if shape.kind == classify.VOLUME_ACTION:
+        # A retype's migration policy is checked at every microversion.
         return True
     if not classify.below_multiattach(version):
         return False

@@ -187,6 +187,34 @@ def check_retype(context, volume_id, action_body, version):
     return None
 
 
+def check_retype_migration(context, volume_id, action_body):
+    """os-retype at any microversion: a multi-attach toggle must migrate.
+
+    EBS fixes multi-attach when a disk is created, so such a retype is a
+    migration to a new disk. With ``migration_policy`` ``never`` (the
+    default) Cinder 29 refuses it only after it set the volume's
+    ``multiattach`` flag, which it does not restore: the volume then keeps
+    its old type with the new flag. Refused here before anything changes.
+    """
+    if not isinstance(action_body, dict):
+        return None
+    new_type = action_body.get('new_type')
+    if not new_type or not isinstance(new_type, str):
+        return None
+    if (action_body.get('migration_policy') or 'never') != 'never':
+        return None
+    volume = objects.Volume.get_by_id(context, volume_id)
+    target = volume_types.get_by_name_or_id(context.elevated(), new_type)
+    if bool(volume.multiattach) == _type_is_multiattach(target):
+        return None
+    return _("Retyping volume %(volume)s %(direction)s a multi-attach volume "
+             "type needs a new disk (EBS fixes multi-attach when a disk is "
+             "created): retype it with migration_policy on-demand.") % {
+                 'volume': volume.id,
+                 'direction': (_('from') if volume.multiattach
+                               else _('to'))}
+
+
 def check_reserve(context, volume_id, version):
     """Legacy os-reserve below 3.50: first step of another attachment."""
     volume = objects.Volume.get_by_id(context, volume_id)

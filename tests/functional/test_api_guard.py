@@ -224,16 +224,30 @@ class APIGuardTest(_GuardTestBase):
 
         multi = self._create_volume(mtype['id'])
         path = 'volumes/%s/action' % multi['id']
-        from_multi = {'os-retype': {'new_type': plain['name']}}
+        from_multi = {'os-retype': {'new_type': plain['name'],
+                                    'migration_policy': 'on-demand'}}
         self._assert_refused(*self._call('POST', path, from_multi, BELOW))
-        self._ok('POST', path, from_multi, AT)
 
     def test_retype_at_350_reaches_cinder(self):
+        mtype = self._create_type(specs=MULTIATTACH)
+        other = self._create_type(specs=MULTIATTACH)
+        volume = self._create_volume(mtype['id'])
+        self._ok('POST', 'volumes/%s/action' % volume['id'],
+                 {'os-retype': {'new_type': other['id']}}, AT)
+
+    def test_multiattach_toggle_without_migration_refused(self):
+        """At every microversion: Cinder would set the flag, then fail."""
         plain = self._create_type()
         mtype = self._create_type(specs=MULTIATTACH)
         volume = self._create_volume(plain['id'])
-        self._ok('POST', 'volumes/%s/action' % volume['id'],
-                 {'os-retype': {'new_type': mtype['id']}}, AT)
+        path = 'volumes/%s/action' % volume['id']
+        for body in ({'new_type': mtype['id']},
+                     {'new_type': mtype['id'], 'migration_policy': 'never'}):
+            status, result = self._call('POST', path, {'os-retype': body},
+                                        AT)
+            self.assertEqual(400, status, result)
+            self.assertIn('migration_policy on-demand',
+                          result['badRequest']['message'])
 
     # Attachments -------------------------------------------------------------
 

@@ -162,7 +162,9 @@ class TestRetype(cinder_harness.EBSFunctionalTestBase):
         volume = self.create_volume(size=1, volume_type=plain['id'])
         disk = self.volume_disk(volume['id'])
         volume = self.retype(volume['id'], shared, policy='never')
-        # The driver cannot toggle multi-attach in place (it returns False)
+        # Without the API guard in cinder-api's pipeline (this harness has
+        # none; with it, the retype is refused up front: test_api_guard):
+        # the driver cannot toggle multi-attach in place (it returns False)
         # and migration is not allowed: Cinder refuses the retype, and the
         # volume keeps its type and its single-attach disk.
         self.assertEqual('available', volume['status'])

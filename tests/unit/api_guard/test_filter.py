@@ -38,7 +38,7 @@ class _FilterTestBase(base.BaseTestCase):
         for name in ('check_volume_create', 'check_volume_manage',
                      'check_volume_action', 'check_attachment_create',
                      'check_encryption_create', 'check_extra_specs_create',
-                     'check_extra_spec_update'):
+                     'check_extra_spec_update', 'check_retype_migration'):
             self.checks[name] = self.useFixture(fixtures.MockPatchObject(
                 rules, name, return_value=None)).mock
 
@@ -103,8 +103,22 @@ class FilterTest(_FilterTestBase):
                 response = self._request(method, path, body, version)
                 self.assertEqual(202, response.status_int, path)
                 self.assertEqual(body, response.json_body)
-        for check in self.checks.values():
-            check.assert_not_called()
+        for name, check in self.checks.items():
+            if name != 'check_retype_migration':
+                check.assert_not_called()
+
+    def test_retype_migration_policy_at_every_version(self):
+        self._refuse('check_retype_migration', 'use on-demand')
+        body = {'os-retype': {'new_type': 'x'}}
+        for version in ('volume 3.0', 'volume 3.50', 'volume latest'):
+            response = self._request('POST', '/volumes/%s/action' % VOL,
+                                     body, version)
+            self.assertEqual(400, response.status_int, version)
+            self.assertIn('use on-demand', response.text)
+        # The 3.50 rule is asked first, below 3.50 only.
+        self.assertEqual(1, self.checks['check_volume_action'].call_count)
+        self.checks['check_retype_migration'].assert_called_with(
+            self.context, VOL, {'new_type': 'x'})
 
     def test_body_still_reaches_cinder(self):
         body = {'volume': {'size': 1, 'name': 'x' * 100}}

@@ -175,6 +175,29 @@ class VolumeActionTest(RulesTestBase):
             self.assertIsNone(self._action({'os-retype': inner},
                                            _volume(True)))
 
+    def test_retype_toggle_needs_a_migration_at_any_version(self):
+        def check(action_body, volume):
+            self.objects.Volume.get_by_id.return_value = volume
+            return rules.check_retype_migration(self.context, 'vol-1',
+                                                action_body)
+        plain_volume = _volume(False, type_id='type-plain')
+        for body in ({'new_type': 'multi'},
+                     {'new_type': 'multi', 'migration_policy': 'never'},
+                     {'new_type': 'multi', 'migration_policy': None}):
+            message = check(body, plain_volume)
+            self.assertIn('migration_policy on-demand', message)
+            self.assertIn(' to a multi-attach', message)
+        self.assertIn(' from a multi-attach', check(
+            {'new_type': 'plain'}, _volume(True)))
+        # A migration may toggle it; no toggle is nothing to refuse.
+        self.assertIsNone(check({'new_type': 'multi',
+                                 'migration_policy': 'on-demand'},
+                                plain_volume))
+        self.assertIsNone(check({'new_type': 'plain'}, plain_volume))
+        self.assertIsNone(check({'new_type': 'multi'}, _volume(True)))
+        for inner in (None, {}, {'new_type': None}, {'new_type': 5}):
+            self.assertIsNone(check(inner, _volume(True)))
+
     def test_reserve(self):
         self.assertIsNone(self._action({'os-reserve': None}, _volume(True)))
         self.assertIn('3.50', self._action(

@@ -17,6 +17,7 @@ import time
 import tenacity
 
 from cinder_ebs_driver import exceptions
+from cinder_ebs_driver.i18n import _
 
 # Upper bound of one wait between two attempts of an API call, seconds.
 MAX_RETRY_INTERVAL = 30.0
@@ -104,7 +105,11 @@ def poll(fetch, done, interval, timeout, waited_for, describe=str,
          sleep=None, first_delay=0.0, max_interval=None):
     """Call ``fetch()`` until ``done(result)``; return that result.
 
-    :param fetch: reads the current state; its exceptions propagate.
+    :param fetch: reads the current state. A read that failed for a
+        passing reason (a retryable backend error: throttling, HTTP 5xx,
+        no answer, after the call's own retries) counts as "not there
+        yet": the call that started the change was accepted, so the wait
+        goes on until ``timeout``. Other exceptions propagate.
     :param done: predicate on what ``fetch`` returned.
     :param interval: first wait between two reads, seconds.
     :param timeout: seconds after which to give up.
@@ -126,7 +131,8 @@ def poll(fetch, done, interval, timeout, waited_for, describe=str,
         (sleep or time.sleep)(first_delay)
     remaining = float(timeout) - first_delay
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_result(lambda result: not done(result)),
+        retry=(tenacity.retry_if_result(lambda result: not done(result)) |
+               tenacity.retry_if_exception(_passing_failure)),
         stop=tenacity.stop_after_delay(remaining),
         wait=wait_for_poll(interval, remaining,
                            max_interval=max_interval),
@@ -134,5 +140,16 @@ def poll(fetch, done, interval, timeout, waited_for, describe=str,
     try:
         return retrying(fetch)
     except tenacity.RetryError as error:
-        last = error.last_attempt.result()
-        raise exceptions.EBSTimeout(waited_for, describe(last), total)
+        last = error.last_attempt
+        if last.failed:
+            state = _('the last read failed: %s') % getattr(
+                last.exception(), 'msg', last.exception())
+        else:
+            state = describe(last.result())
+        raise exceptions.EBSTimeout(waited_for, state, total)
+
+
+def _passing_failure(error):
+    """A failed read that a later read may get past."""
+    return (isinstance(error, exceptions.EBSBackendError)
+            and error.retryable)

@@ -155,6 +155,54 @@ class TestBackendFaults(BadInputTestBase):
         self.delete_volume(volume['id'])
 
 
+class TestFailedPolls(BadInputTestBase):
+    """Reads of a change's progress fail after ECS accepted the change.
+
+    Each read below is refused three times in a row (an HTTP 500, a
+    throttling answer, a lost answer): more than one call's retries
+    (``ebs_api_retries`` is 2 here). The attach or detach was accepted
+    and ECS completes it, so the driver keeps reading until the state
+    timeout instead of failing an operation that happened.
+    """
+
+    def _fail_next_reads(self):
+        self.emulator.set_faults([
+            {'kind': 'error', 'actions': ['DescribeDisks'], 'count': 1},
+            {'kind': 'throttle', 'actions': ['DescribeDisks'], 'count': 1},
+            {'kind': 'lost_response', 'actions': ['DescribeDisks'],
+             'count': 1}])
+
+    def _fired(self):
+        return sum(rule['fired'] for rule in self.emulator.get_faults())
+
+    def test_detach_completes(self):
+        volume = self.create_volume(size=1)
+        attachment = self.create_attachment(volume['id'], self.connector(0))
+        self._fail_next_reads()
+        self.delete_attachment(attachment['id'])
+        self.assertEqual(3, self._fired())
+        self.emulator.clear_faults()
+        self.wait_volume(volume['id'], 'available')
+        self.assertEqual([], self.get_attachments(volume['id']))
+        self.assertEqual([], self.disk_instances(
+            self.volume_disk(volume['id'])))
+        self.delete_volume(volume['id'])
+
+    def test_attach_completes(self):
+        volume = self.create_volume(size=1)
+        self._fail_next_reads()
+        attachment = self.create_attachment(volume['id'], self.connector(0))
+        self.assertEqual(3, self._fired())
+        self.emulator.clear_faults()
+        self.assertEqual(['attached'], [
+            a['status'] for a in self.get_attachments(volume['id'])])
+        self.assertEqual(['i-emu0000'], self.disk_instances(
+            self.volume_disk(volume['id'])))
+        self.delete_attachment(attachment['id'])
+        self.wait_volume(volume['id'], 'available')
+        self.delete_volume(volume['id'])
+
+
 class TestStateTimeout(BadInputTestBase):
     """The backend is slower than ``ebs_state_timeout``."""
 

@@ -227,3 +227,34 @@ class PollTestCase(testtools.TestCase):
         self.assertRaises(exceptions.EBSNotFound, backoff.poll, fetch,
                           bool, 1, 10, 'x', sleep=self.clock.sleep)
         self.assertEqual([], self.clock.sleeps)
+
+    def test_passing_read_failures_do_not_end_the_wait(self):
+        # The change was accepted: a throttled or failed read of its
+        # progress is no answer about it (issue: a detach reported failed
+        # while ECS finished it).
+        answers = [exceptions.EBSThrottled(code='Throttling'),
+                   exceptions.EBSServerError(code='InternalError',
+                                             http_status=500),
+                   exceptions.EBSConnectionError(),
+                   'creating', 'ready']
+
+        def fetch():
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        self.assertEqual('ready', backoff.poll(
+            fetch, lambda s: s == 'ready', 1.0, 60, 'x',
+            sleep=self.clock.sleep))
+        self.assertEqual([], answers)
+
+    def test_reads_failing_until_the_timeout(self):
+        def fetch():
+            raise exceptions.EBSThrottled(code='Throttling',
+                                          error_message='flow control')
+        error = self.assertRaises(
+            exceptions.EBSTimeout, backoff.poll, fetch, bool, 1.0, 10,
+            'the thing', sleep=self.clock.sleep)
+        self.assertIn('the last read failed', error.last_state)
+        self.assertIn('Throttling', error.last_state)
+        self.assertEqual(10.0, sum(self.clock.sleeps))

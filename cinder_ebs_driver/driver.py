@@ -39,6 +39,7 @@ from cinder_ebs_driver import manage
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import options
 from cinder_ebs_driver import origins
+from cinder_ebs_driver import reconcile
 from cinder_ebs_driver import snapshots
 from cinder_ebs_driver import stats
 from cinder_ebs_driver import volumes
@@ -81,6 +82,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._volumes = None
         self._snapshots = None
         self._origins = None
+        self._reconciler = None
         self._manage = None
         self._attacher = None
         self._releaser = None
@@ -100,7 +102,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self.set_client(ebs_client.EBSClient(self.configuration))
 
     def set_client(self, client, attachment_records=None,
-                   snapshot_refs=None):
+                   snapshot_refs=None, volume_state=None):
         """Use a backend client (do_setup's; tests pass a mock).
 
         :param attachment_records: ``attachment_records(volume_id)``
@@ -109,6 +111,9 @@ class EBSVolumeDriver(driver.VolumeDriver):
         :param snapshot_refs: ``snapshot_refs(ecs_snapshot_id)`` answers
             the ids of the Cinder snapshots recording an ECS snapshot;
             Cinder's database by default.
+        :param volume_state: ``volume_state(volume_id)`` answers a
+            volume's (status, migration_status), or None; Cinder's
+            database by default.
         """
         conf = self.configuration
         self.client = client
@@ -116,6 +121,10 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._hosts = host_mapping.HostMapper(client, conf)
         self._releaser = host_release.HostReleaser(
             self._attacher, client, conf, records=attachment_records)
+        self._reconciler = reconcile.Reconciler(
+            self._releaser, self._hosts,
+            attachment_records or host_release.attachment_records,
+            volume_state=volume_state)
         self._origins = origins.OriginKeeper(client, snapshot_refs)
         self._volumes = volumes.VolumeOps(client, conf, self._attacher,
                                           self._origins)
@@ -177,10 +186,18 @@ class EBSVolumeDriver(driver.VolumeDriver):
             return self._stats
 
     def _update_volume_stats(self):
-        data = stats.build(self.client, self.configuration,
-                           self._backend_name(), self.VERSION)
+        disks = stats.cinder_disks(self.client)
+        data = stats.build(self.configuration, disks, self._backend_name(),
+                           self.VERSION)
         self._stats = data
         self._stats_time = time.monotonic()
+        if self.configuration.safe_get('ebs_reconcile_attachments'):
+            try:
+                self._reconciler.reconcile(disks)
+            except Exception:
+                LOG.exception('Reconciling the backend\'s attachments with '
+                              'Cinder\'s records failed; the next listing '
+                              'tries again.')
         try:
             self._origins.sweep()
         except exception.VolumeBackendAPIException as err:

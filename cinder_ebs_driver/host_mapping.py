@@ -37,6 +37,7 @@ class HostMapper(object):
         self._client = client
         self._conf = conf
         self._serials = None
+        self._names = None
         self._lock = threading.Lock()
 
     def _explicit_map(self):
@@ -44,12 +45,16 @@ class HostMapper(object):
 
     def _refresh(self):
         serials = {}
+        names = {}
         for instance in self._client.list_instances():
             serial = (instance.get('SerialNumber') or '').strip().lower()
             if serial and instance.get('InstanceId'):
                 serials[serial] = instance['InstanceId']
+            if instance.get('HostName') and instance.get('InstanceId'):
+                names[instance['InstanceId']] = instance['HostName']
         with self._lock:
             self._serials = serials
+            self._names = names
         LOG.debug('Loaded the serial numbers of %d ECS instances.',
                   len(serials))
         return serials
@@ -60,6 +65,22 @@ class HostMapper(object):
         if serials is None or serial not in serials:
             serials = self._refresh()
         return serials.get(serial)
+
+    def host_of(self, instance_id):
+        """The compute host name of an instance, or None if unknown.
+
+        From ``ebs_host_instance_map``, else the instance's HostName
+        (which the connector of a host whose instance is found by its
+        serial number names as ``host``, the OS host name).
+        """
+        for host, mapped in self._explicit_map().items():
+            if mapped == instance_id:
+                return host
+        names = self._names
+        if names is None or instance_id not in names:
+            self._refresh()
+            names = self._names
+        return names.get(instance_id)
 
     def instance_for(self, connector):
         """Return the instance id of the connector's host.

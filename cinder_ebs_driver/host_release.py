@@ -68,7 +68,7 @@ def stop_all():
         releaser.stop()
 
 
-def _attachment_records(volume_id):
+def attachment_records(volume_id):
     """The volume's attachment records (but detached ones), as dicts.
 
     Read from Cinder's database API rather than as versioned objects:
@@ -116,7 +116,7 @@ class HostReleaser(object):
                  start=None):
         self._attacher = attacher
         self._client = client
-        self._records = records or _attachment_records
+        self._records = records or attachment_records
         self._stopped = threading.Event()
         self._sleep = sleep or self._stopped.wait
         self._start = start or self._start_thread

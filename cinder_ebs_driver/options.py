@@ -120,6 +120,17 @@ disk_opts = [
                       'refresh list again. Keep it below '
                       'backend_stats_polling_interval; 0 lists the disks '
                       'on every refresh.')),
+    cfg.BoolOpt('ebs_reconcile_attachments',
+                default=True,
+                help=_('With each listing of the backend\'s disks (the '
+                       'statistics refresh, at start-up and then '
+                       'periodically), detach a disk from an instance '
+                       'that no attachment record of its volume accounts '
+                       'for: what a volume service that died during an '
+                       'attach or a detach left behind. Only volumes that '
+                       'are available or in-use and not migrating are '
+                       'looked at, and a host is left alone while a '
+                       'recent reservation may be an attach to it.')),
     cfg.FloatOpt('ebs_state_poll_interval',
                  default=1.0,
                  min=0.01,

@@ -63,11 +63,15 @@ def add_provisioned(data, conf, delta_gb):
             pool['free_capacity_gb'] = max(capacity - provisioned, 0)
 
 
-def build(client, conf, backend_name, driver_version):
-    """Return the stats dict of the backend (one DescribeDisks listing)."""
+def cinder_disks(client):
+    """The backend's disks that carry Cinder's tag (one listing)."""
+    return client.list_disks(tags={naming.VOLUME_TAG: None})
+
+
+def build(conf, disks, backend_name, driver_version):
+    """Return the stats dict of the backend from its Cinder disks."""
     zone = conf.safe_get('ebs_zone_id')
-    provisioned = provisioned_gb(
-        client.list_disks(tags={naming.VOLUME_TAG: None}), zone)
+    provisioned = provisioned_gb(disks, zone)
     capacity = conf.safe_get('ebs_pool_capacity_gb') or 0
     if capacity:
         total, free = capacity, max(capacity - provisioned, 0)

@@ -11,6 +11,7 @@ performance level).
 
 import os
 
+from alibabacloud_ecs20140526 import models as ecs_models
 from cinder import context
 from cinder import objects
 
@@ -295,4 +296,56 @@ class TestRetypeMultiattach(cinder_harness.EBSFunctionalTestBase):
                          (after['PerformanceLevel'], after['MultiAttach']))
         self.assertEqual(MARK, self.read_disk(after['DiskId'], len(MARK),
                                               OFFSET))
+        self.delete_volume(volume['id'])
+
+
+class TestReconcile(cinder_harness.EBSFunctionalTestBase):
+    """What a dead volume service left attached is detached."""
+
+    DRIVER_FLAGS = {'ebs_stats_min_interval': 0}
+
+    def _leak(self, disk_id, index):
+        """Attach as a service that died before Cinder recorded it."""
+        instance_id = self.instance(index)['InstanceId']
+        self.ecs.attach_disk(ecs_models.AttachDiskRequest(
+            disk_id=disk_id, instance_id=instance_id))
+        self.wait_for(lambda: instance_id in self.disk_instances(
+            self.backend_disk(disk_id)), what='the leaked attach')
+
+    def _reconcile(self):
+        self.volume.manager.driver.get_volume_stats(refresh=True)
+
+    def test_single_attach_volume_attaches_elsewhere_after(self):
+        volume = self.create_volume(size=1)
+        disk_id = self.volume_disk(volume['id'])['DiskId']
+        self._leak(disk_id, 3)
+        # ECS refuses a second instance while the leak holds the disk.
+        status, body = self.create_attachment(volume['id'],
+                                              self.connector(0), expect=None)
+        self.assertGreaterEqual(status, 400, body)
+        for attachment in self.get_attachments(volume['id']):
+            self.delete_attachment(attachment['id'])
+        self.wait_volume(volume['id'], 'available')
+        self._reconcile()
+        self.assertEqual([], self.disk_instances(self.backend_disk(disk_id)))
+        attachment = self.create_attachment(volume['id'], self.connector(0))
+        self.assertEqual(['i-emu0000'],
+                         self.disk_instances(self.backend_disk(disk_id)))
+        self.delete_attachment(attachment['id'])
+        self.wait_volume(volume['id'], 'available')
+        self.delete_volume(volume['id'])
+
+    def test_multiattach_leak_detached_recorded_hosts_kept(self):
+        vtype = self.create_type(multiattach=True)
+        volume = self.create_volume(size=1, volume_type=vtype['id'])
+        disk_id = self.volume_disk(volume['id'])['DiskId']
+        attachments = [self.create_attachment(volume['id'], self.connector(n))
+                       for n in (0, 1)]
+        self._leak(disk_id, 4)
+        self._reconcile()
+        self.assertEqual(['i-emu0000', 'i-emu0001'],
+                         self.disk_instances(self.backend_disk(disk_id)))
+        for attachment in attachments:
+            self.delete_attachment(attachment['id'])
+        self.wait_volume(volume['id'], 'available')
         self.delete_volume(volume['id'])

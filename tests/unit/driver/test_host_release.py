@@ -241,7 +241,7 @@ class TestAttachmentRecords(fakes.DriverTestCase):
                 attached_host=host,
                 connector={'host': host} if host else None).create()
 
-        records = host_release._attachment_records(volume.id)
+        records = host_release.attachment_records(volume.id)
 
         # Detached records are left out; the connector is a dict again.
         self.assertEqual([('attached', HOST), ('reserved', None)],

@@ -109,7 +109,8 @@ class Reconciler(object):
         self._records = records
         self._volume_state = volume_state or _volume_state
 
-    def _instance_of(self, record):
+    def instance_of(self, record):
+        """The instance of an attachment record's host."""
         connector = attachments.field(record, 'connector')
         if connector:
             return self._hosts.instance_for(connector)
@@ -130,13 +131,17 @@ class Reconciler(object):
             if not volume_id or not settled(self._volume_state(volume_id)):
                 continue
             leaks = unaccounted(disk, self._records(volume_id),
-                                self._instance_of)
+                                self.instance_of)
             for instance_id in leaks or ():
-                if self._repair(volume_id, disk['DiskId'], instance_id):
+                if self.repair(volume_id, disk['DiskId'], instance_id):
                     detached.append((disk['DiskId'], instance_id))
         return detached
 
-    def _repair(self, volume_id, disk_id, instance_id):
+    def repair(self, volume_id, disk_id, instance_id):
+        """Detach the disk from the instance if no record needs it there.
+
+        :returns: True when it was detached.
+        """
         host = self._hosts.host_of(instance_id)
         if host is None:
             LOG.warning('Disk %(disk)s of volume %(vol)s is attached to '

@@ -1,0 +1,176 @@
+"""Every mismatch between Cinder and ECS for one backend, and safe repairs.
+
+What ``ebs-cinder-reconcile`` reports (see :mod:`.reconcile_cmd`):
+
+``disk-missing``
+    a volume whose disk ECS does not have;
+``attached-without-record``
+    a disk attached to an instance that no attachment record of its
+    volume accounts for (repair: detach it, as the periodic
+    reconciliation does, see :mod:`.reconcile`);
+``record-without-attachment``
+    an ``attached`` record whose host's instance ECS does not list (the
+    guest's disk is gone: detach it in Nova, or ``cinder
+    attachment-delete``);
+``stuck-extending``
+    a volume left ``extending`` by a dead service (repair: the size ECS
+    reports and the volume's former status, ``in-use`` when it has
+    attachments);
+``orphan-disk``
+    a disk tagged with a volume id that Cinder does not have (reported
+    only: never deleted, it may hold data);
+``leftover-snapshot``
+    an ECS snapshot made for a Cinder snapshot that no longer exists and
+    that nothing else needs (reported; the statistics' sweep deletes
+    those it retained itself).
+
+A repair never deletes data.
+"""
+
+import collections
+
+from cinder import context as cinder_context
+from cinder import exception
+from cinder import objects
+from cinder.volume import volume_utils
+from oslo_log import log as logging
+
+from cinder_ebs_driver import client as ebs_client
+from cinder_ebs_driver import naming
+from cinder_ebs_driver import origins
+from cinder_ebs_driver import reconcile
+
+LOG = logging.getLogger(__name__)
+
+Mismatch = collections.namedtuple(
+    'Mismatch', ['kind', 'volume_id', 'disk_id', 'detail', 'repaired'])
+
+EXTENDING = 'extending'
+
+
+def backend_volumes(ctxt, backend_host):
+    """The Cinder volumes (not deleted) of a backend.
+
+    :param backend_host: ``host@backend`` of its volume service, or the
+        ``cluster@backend`` of its cluster.
+    """
+    found = []
+    for volume in objects.VolumeList.get_all(ctxt):
+        if backend_host in (
+                volume_utils.extract_host(volume.host or '', 'backend'),
+                volume_utils.extract_host(volume.cluster_name or '',
+                                          'backend')):
+            found.append(volume)
+    return found
+
+
+class Checker(object):
+    """Compares one backend's Cinder records with what ECS holds.
+
+    :param client: the backend's
+        :class:`~cinder_ebs_driver.client.EBSClient`.
+    :param reconciler: the :class:`~cinder_ebs_driver.reconcile.Reconciler`
+        that detaches leaked attachments.
+    :param hosts: the :class:`~cinder_ebs_driver.host_mapping.HostMapper`.
+    """
+
+    def __init__(self, client, reconciler, hosts):
+        self._client = client
+        self._reconciler = reconciler
+        self._hosts = hosts
+
+    def check(self, backend_host, repair=False, ctxt=None):
+        """Every mismatch of the backend; with ``repair``, the safe fixes.
+
+        :param backend_host: see :func:`backend_volumes`.
+        :returns: a list of :class:`Mismatch`.
+        """
+        ctxt = ctxt or cinder_context.get_admin_context()
+        volumes = backend_volumes(ctxt, backend_host)
+        disks = {disk['DiskId']: disk for disk in
+                 self._client.list_disks(tags={naming.VOLUME_TAG: None})}
+        found = []
+        for volume in volumes:
+            found.extend(self._check_volume(volume, disks, repair))
+        known = {volume.id for volume in
+                 objects.VolumeList.get_all(ctxt)}
+        for disk in disks.values():
+            volume_id = naming.tags_of(disk).get(naming.VOLUME_TAG)
+            if volume_id not in known:
+                found.append(Mismatch(
+                    'orphan-disk', volume_id, disk['DiskId'],
+                    'tagged with a volume Cinder does not have', False))
+        found.extend(self._leftover_snapshots(ctxt))
+        return found
+
+    def _check_volume(self, volume, disks, repair):
+        disk = disks.get(volume.provider_id) if volume.provider_id else None
+        if disk is None:
+            if volume.provider_id and volume.status not in ('creating',
+                                                            'error'):
+                return [Mismatch('disk-missing', volume.id,
+                                 volume.provider_id,
+                                 'ECS has no such disk', False)]
+            return []
+        found = []
+        if volume.status == EXTENDING:
+            found.append(self._stuck_extend(volume, disk, repair))
+        records = [record for record in volume.volume_attachment or []]
+        leaks = reconcile.unaccounted(disk, records, self._instance_of)
+        for instance_id in leaks or ():
+            repaired = bool(repair and self._reconciler.repair(
+                volume.id, disk['DiskId'], instance_id))
+            found.append(Mismatch(
+                'attached-without-record', volume.id, disk['DiskId'],
+                'attached to instance %s' % instance_id, repaired))
+        listed = set(ebs_client.attached_instance_ids(disk))
+        for record in records:
+            if record.attach_status != 'attached':
+                continue
+            try:
+                instance_id = self._instance_of(record)
+            except exception.InvalidConnectorException:
+                continue
+            if instance_id not in listed:
+                found.append(Mismatch(
+                    'record-without-attachment', volume.id, disk['DiskId'],
+                    'attachment %s on %s (instance %s)' % (
+                        record.id, record.attached_host, instance_id),
+                    False))
+        return found
+
+    def _instance_of(self, record):
+        return self._reconciler.instance_of(record)
+
+    @staticmethod
+    def _stuck_extend(volume, disk, repair):
+        size = int(disk.get('Size') or volume.size)
+        status = 'in-use' if any(
+            a.attach_status == 'attached'
+            for a in volume.volume_attachment or []) else 'available'
+        detail = 'ECS reports %d GiB, Cinder %d GiB' % (size, volume.size)
+        if repair:
+            volume.update({'size': max(size, volume.size), 'status': status})
+            volume.save()
+            LOG.warning('Repaired: volume %(vol)s was left extending; it is '
+                        '%(status)s with the %(size)d GiB ECS reports.',
+                        {'vol': volume.id, 'status': status, 'size': size})
+        return Mismatch('stuck-extending', volume.id, disk['DiskId'],
+                        detail, bool(repair))
+
+    def _leftover_snapshots(self, ctxt):
+        found = []
+        for snapshot in self._client.list_snapshots(
+                tags={naming.SNAPSHOT_TAG: None}):
+            tags = naming.tags_of(snapshot)
+            if tags.get(origins.RETAINED_TAG):
+                continue
+            try:
+                objects.Snapshot.get_by_id(ctxt, tags[naming.SNAPSHOT_TAG])
+            except exception.SnapshotNotFound:
+                found.append(Mismatch(
+                    'leftover-snapshot', None, snapshot.get('SourceDiskId'),
+                    'snapshot %s of Cinder snapshot %s, which Cinder does '
+                    'not have' % (snapshot['SnapshotId'],
+                                  tags[naming.SNAPSHOT_TAG]), False))
+        return found

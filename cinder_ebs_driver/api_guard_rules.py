@@ -25,6 +25,9 @@ MULTIATTACH_KEY = 'multiattach'
 # type is multi-attach here exactly when its volumes would be.
 MULTIATTACH_TRUE = '<is> True'
 
+# The extra specs of a disk's category and performance level, which ECS
+# never changes for a multi-attach disk.
+DISK_SPEC_KEYS = ('ebs:category', 'ebs:performance_level')
 # An attachment in this state no longer uses the volume.
 _DETACHED = 'detached'
 
@@ -188,13 +191,16 @@ def check_retype(context, volume_id, action_body, version):
 
 
 def check_retype_migration(context, volume_id, action_body):
-    """os-retype at any microversion: a multi-attach toggle must migrate.
+    """os-retype at any microversion: what needs a new disk must migrate.
 
-    EBS fixes multi-attach when a disk is created, so such a retype is a
-    migration to a new disk. With ``migration_policy`` ``never`` (the
-    default) Cinder 29 refuses it only after it set the volume's
-    ``multiattach`` flag, which it does not restore: the volume then keeps
-    its old type with the new flag. Refused here before anything changes.
+    EBS fixes multi-attach when a disk is created, so a retype that turns
+    it on or off is a migration to a new disk. With ``migration_policy``
+    ``never`` (the default) Cinder 29 refuses it only after it set the
+    volume's ``multiattach`` flag, which it does not restore: the volume
+    then keeps its old type with the new flag. Nor does EBS change a
+    multi-attach disk's category or performance level: a retype between
+    types that both set one of them, differently, migrates too. Both are
+    refused here before anything changes, with the rule in the message.
     """
     if not isinstance(action_body, dict):
         return None
@@ -205,14 +211,34 @@ def check_retype_migration(context, volume_id, action_body):
         return None
     volume = objects.Volume.get_by_id(context, volume_id)
     target = volume_types.get_by_name_or_id(context.elevated(), new_type)
-    if bool(volume.multiattach) == _type_is_multiattach(target):
-        return None
-    return _("Retyping volume %(volume)s %(direction)s a multi-attach volume "
-             "type needs a new disk (EBS fixes multi-attach when a disk is "
-             "created): retype it with migration_policy on-demand.") % {
-                 'volume': volume.id,
-                 'direction': (_('from') if volume.multiattach
-                               else _('to'))}
+    if bool(volume.multiattach) != _type_is_multiattach(target):
+        return _("Retyping volume %(volume)s %(direction)s a multi-attach "
+                 "volume type needs a new disk (EBS fixes multi-attach when "
+                 "a disk is created): retype it with migration_policy "
+                 "on-demand.") % {
+                     'volume': volume.id,
+                     'direction': (_('from') if volume.multiattach
+                                   else _('to'))}
+    if volume.multiattach and volume.volume_type_id:
+        current = volume_types.get_volume_type(context.elevated(),
+                                               volume.volume_type_id)
+        changed = _changed_disk_specs(current, target)
+        if changed:
+            return _("Volume %(volume)s is multi-attach, and EBS does not "
+                     "change a multi-attach disk's %(what)s (the "
+                     "multi-attach guide's restrictions): retype it with "
+                     "migration_policy on-demand, which moves it to a new "
+                     "disk.") % {'volume': volume.id,
+                                 'what': ', '.join(changed)}
+    return None
+
+
+def _changed_disk_specs(current, target):
+    """The EBS extra specs both types set, to different values."""
+    old = current.get('extra_specs') or {}
+    new = target.get('extra_specs') or {}
+    return [key for key in DISK_SPEC_KEYS
+            if old.get(key) and new.get(key) and old[key] != new[key]]
 
 
 def check_reserve(context, volume_id, version):

@@ -235,6 +235,19 @@ class APIGuardTest(_GuardTestBase):
         self._ok('POST', 'volumes/%s/action' % volume['id'],
                  {'os-retype': {'new_type': other['id']}}, AT)
 
+    def test_multiattach_level_change_without_migration_refused(self):
+        pl0 = self._create_type(specs=dict(
+            MULTIATTACH, **{'ebs:performance_level': 'PL0'}))
+        pl1 = self._create_type(specs=dict(
+            MULTIATTACH, **{'ebs:performance_level': 'PL1'}))
+        volume = self._create_volume(pl0['id'])
+        status, result = self._call(
+            'POST', 'volumes/%s/action' % volume['id'],
+            {'os-retype': {'new_type': pl1['id']}}, AT)
+        self.assertEqual(400, status, result)
+        self.assertIn('ebs:performance_level',
+                      result['badRequest']['message'])
+
     def test_multiattach_toggle_without_migration_refused(self):
         """At every microversion: Cinder would set the flag, then fail."""
         plain = self._create_type()

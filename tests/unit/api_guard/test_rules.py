@@ -198,6 +198,29 @@ class VolumeActionTest(RulesTestBase):
         for inner in (None, {}, {'new_type': None}, {'new_type': 5}):
             self.assertIsNone(check(inner, _volume(True)))
 
+    def test_multiattach_disk_spec_change_needs_a_migration(self):
+        pl0 = {'id': 'type-pl0', 'name': 'pl0', 'extra_specs': {
+            'multiattach': '<is> True', 'ebs:performance_level': 'PL0'}}
+        pl1 = {'id': 'type-pl1', 'name': 'pl1', 'extra_specs': {
+            'multiattach': '<is> True', 'ebs:performance_level': 'PL1',
+            'ebs:category': 'cloud_essd'}}
+        self.types.update({'pl0': pl0, 'type-pl0': pl0, 'pl1': pl1,
+                           'type-pl1': pl1})
+
+        def check(body, volume):
+            self.objects.Volume.get_by_id.return_value = volume
+            return rules.check_retype_migration(self.context, 'vol-1', body)
+        message = check({'new_type': 'pl1'}, _volume(True, type_id='type-pl0'))
+        self.assertIn('ebs:performance_level', message)
+        self.assertIn('migration_policy on-demand', message)
+        self.assertIsNone(check({'new_type': 'pl1',
+                                 'migration_policy': 'on-demand'},
+                                _volume(True, type_id='type-pl0')))
+        # A spec one type leaves to the backend's default is not known to
+        # differ: Cinder and the driver decide.
+        self.assertIsNone(check({'new_type': 'multi'},
+                                _volume(True, type_id='type-pl1')))
+
     def test_reserve(self):
         self.assertIsNone(self._action({'os-reserve': None}, _volume(True)))
         self.assertIn('3.50', self._action(

@@ -42,6 +42,11 @@ def is_never_attached_refusal(error):
     return getattr(error, 'code', None) == NEVER_ATTACHED
 
 
+def describe(origin):
+    """An origin in words, for the logs."""
+    return 'an empty disk' if origin == EMPTY else 'snapshot %s' % origin
+
+
 def never_attached(disk):
     """Whether a DescribeDisks item shows no attachment ever."""
     return not (disk.get('AttachedTime') or disk.get('DetachedTime')

@@ -80,8 +80,7 @@ class SnapshotOps(object):
                  'snapshot it; Cinder snapshot %(snap)s records %(origin)s, '
                  'which holds the same data.',
                  {'disk': disk_id, 'snap': snapshot.id,
-                  'origin': ('an empty disk' if origin == origins.EMPTY
-                             else 'snapshot %s' % origin)})
+                  'origin': origins.describe(origin)})
         return {'provider_id': origin}
 
     def _remove_orphans(self, snapshot):

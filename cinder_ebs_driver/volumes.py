@@ -236,8 +236,7 @@ class VolumeOps(object):
                  'so ECS cannot snapshot it; cloning it to %(vol)s from '
                  '%(origin)s, which holds the same data.',
                  {'disk': src_disk, 'src': src_vref.id, 'vol': volume.id,
-                  'origin': ('an empty disk' if origin == origins.EMPTY
-                             else 'snapshot %s' % origin)})
+                  'origin': origins.describe(origin)})
         if origin == origins.EMPTY:
             return self.create(volume)
         disk_id, disk = self._create_disk(volume, spec, volume.size,

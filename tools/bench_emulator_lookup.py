@@ -83,6 +83,8 @@ def main(argv):
         with service.db.session() as session:
             disk = session.query(db.Disk).one()
             disk.status, disk.due_at = 'Available', None
+            # ECS snapshots only disks that were attached before.
+            disk.attached_at = disk.detached_at = time.time()
             disk_id = disk.id
         snapshot_id = service.call('CreateSnapshot', {'DiskId': disk_id})[
             'SnapshotId']

@@ -166,21 +166,36 @@ def _attach_message(volume, version):
                  'volume': volume.id, 'version': _version_string(version)}
 
 
-def check_retype(context, volume_id, action_body, version):
-    """os-retype below 3.50: refuse a retype to or from multi-attach."""
+def _new_type_name(action_body):
+    """The type an os-retype body names, or None when malformed."""
     if not isinstance(action_body, dict):
         return None
     new_type = action_body.get('new_type')
     if not new_type or not isinstance(new_type, str):
         return None
+    return new_type
+
+
+def _retype_sides(context, volume_id, new_type):
+    """(volume, its current type or None, the new type) of a retype."""
     volume = objects.Volume.get_by_id(context, volume_id)
-    # Cinder resolves the new type with an elevated context.
+    # Cinder resolves the types with an elevated context.
     target = volume_types.get_by_name_or_id(context.elevated(), new_type)
-    source_multiattach = bool(volume.multiattach)
-    if not source_multiattach and volume.volume_type_id:
+    current = None
+    if volume.volume_type_id:
         current = volume_types.get_volume_type(context.elevated(),
                                                volume.volume_type_id)
-        source_multiattach = _type_is_multiattach(current)
+    return volume, current, target
+
+
+def check_retype(context, volume_id, action_body, version):
+    """os-retype below 3.50: refuse a retype to or from multi-attach."""
+    new_type = _new_type_name(action_body)
+    if new_type is None:
+        return None
+    volume, current, target = _retype_sides(context, volume_id, new_type)
+    source_multiattach = bool(volume.multiattach) or bool(
+        current and _type_is_multiattach(current))
     if source_multiattach or _type_is_multiattach(target):
         return _("Retyping volume %(volume)s to or from a multi-attach "
                  "volume type requires volume API microversion 3.50 or "
@@ -202,15 +217,12 @@ def check_retype_migration(context, volume_id, action_body):
     types that both set one of them, differently, migrates too. Both are
     refused here before anything changes, with the rule in the message.
     """
-    if not isinstance(action_body, dict):
-        return None
-    new_type = action_body.get('new_type')
-    if not new_type or not isinstance(new_type, str):
+    new_type = _new_type_name(action_body)
+    if new_type is None:
         return None
     if (action_body.get('migration_policy') or 'never') != 'never':
         return None
-    volume = objects.Volume.get_by_id(context, volume_id)
-    target = volume_types.get_by_name_or_id(context.elevated(), new_type)
+    volume, current, target = _retype_sides(context, volume_id, new_type)
     if bool(volume.multiattach) != _type_is_multiattach(target):
         return _("Retyping volume %(volume)s %(direction)s a multi-attach "
                  "volume type needs a new disk (EBS fixes multi-attach when "
@@ -219,17 +231,15 @@ def check_retype_migration(context, volume_id, action_body):
                      'volume': volume.id,
                      'direction': (_('from') if volume.multiattach
                                    else _('to'))}
-    if volume.multiattach and volume.volume_type_id:
-        current = volume_types.get_volume_type(context.elevated(),
-                                               volume.volume_type_id)
-        changed = _changed_disk_specs(current, target)
-        if changed:
-            return _("Volume %(volume)s is multi-attach, and EBS does not "
-                     "change a multi-attach disk's %(what)s (the "
-                     "multi-attach guide's restrictions): retype it with "
-                     "migration_policy on-demand, which moves it to a new "
-                     "disk.") % {'volume': volume.id,
-                                 'what': ', '.join(changed)}
+    changed = (_changed_disk_specs(current, target)
+               if volume.multiattach and current else [])
+    if changed:
+        return _("Volume %(volume)s is multi-attach, and EBS does not "
+                 "change a multi-attach disk's %(what)s (the "
+                 "multi-attach guide's restrictions): retype it with "
+                 "migration_policy on-demand, which moves it to a new "
+                 "disk.") % {'volume': volume.id,
+                             'what': ', '.join(changed)}
     return None
 
 

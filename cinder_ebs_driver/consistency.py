@@ -35,6 +35,7 @@ from cinder import objects
 from cinder.volume import volume_utils
 from oslo_log import log as logging
 
+from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import origins
@@ -48,14 +49,14 @@ Mismatch = collections.namedtuple(
 EXTENDING = 'extending'
 
 
-def backend_volumes(ctxt, backend_host):
-    """The Cinder volumes (not deleted) of a backend.
+def backend_volumes(volumes, backend_host):
+    """The volumes of a backend among ``volumes``.
 
     :param backend_host: ``host@backend`` of its volume service, or the
         ``cluster@backend`` of its cluster.
     """
     found = []
-    for volume in objects.VolumeList.get_all(ctxt):
+    for volume in volumes:
         if backend_host in (
                 volume_utils.extract_host(volume.host or '', 'backend'),
                 volume_utils.extract_host(volume.cluster_name or '',
@@ -70,14 +71,12 @@ class Checker(object):
     :param client: the backend's
         :class:`~cinder_ebs_driver.client.EBSClient`.
     :param reconciler: the :class:`~cinder_ebs_driver.reconcile.Reconciler`
-        that detaches leaked attachments.
-    :param hosts: the :class:`~cinder_ebs_driver.host_mapping.HostMapper`.
+        that maps records to instances and detaches leaked attachments.
     """
 
-    def __init__(self, client, reconciler, hosts):
+    def __init__(self, client, reconciler):
         self._client = client
         self._reconciler = reconciler
-        self._hosts = hosts
 
     def check(self, backend_host, repair=False, ctxt=None):
         """Every mismatch of the backend; with ``repair``, the safe fixes.
@@ -86,14 +85,13 @@ class Checker(object):
         :returns: a list of :class:`Mismatch`.
         """
         ctxt = ctxt or cinder_context.get_admin_context()
-        volumes = backend_volumes(ctxt, backend_host)
+        volumes = objects.VolumeList.get_all(ctxt)
         disks = {disk['DiskId']: disk for disk in
                  self._client.list_disks(tags={naming.VOLUME_TAG: None})}
         found = []
-        for volume in volumes:
+        for volume in backend_volumes(volumes, backend_host):
             found.extend(self._check_volume(volume, disks, repair))
-        known = {volume.id for volume in
-                 objects.VolumeList.get_all(ctxt)}
+        known = {volume.id for volume in volumes}
         for disk in disks.values():
             volume_id = naming.tags_of(disk).get(naming.VOLUME_TAG)
             if volume_id not in known:
@@ -115,8 +113,9 @@ class Checker(object):
         found = []
         if volume.status == EXTENDING:
             found.append(self._stuck_extend(volume, disk, repair))
-        records = [record for record in volume.volume_attachment or []]
-        leaks = reconcile.unaccounted(disk, records, self._instance_of)
+        records = list(volume.volume_attachment or [])
+        leaks = reconcile.unaccounted(disk, records,
+                                      self._reconciler.instance_of)
         for instance_id in leaks or ():
             repaired = bool(repair and self._reconciler.repair(
                 volume.id, disk['DiskId'], instance_id))
@@ -125,10 +124,10 @@ class Checker(object):
                 'attached to instance %s' % instance_id, repaired))
         listed = set(ebs_client.attached_instance_ids(disk))
         for record in records:
-            if record.attach_status != 'attached':
+            if record.attach_status != attachments.ATTACHED:
                 continue
             try:
-                instance_id = self._instance_of(record)
+                instance_id = self._reconciler.instance_of(record)
             except exception.InvalidConnectorException:
                 continue
             if instance_id not in listed:
@@ -139,14 +138,11 @@ class Checker(object):
                     False))
         return found
 
-    def _instance_of(self, record):
-        return self._reconciler.instance_of(record)
-
     @staticmethod
     def _stuck_extend(volume, disk, repair):
         size = int(disk.get('Size') or volume.size)
         status = 'in-use' if any(
-            a.attach_status == 'attached'
+            a.attach_status == attachments.ATTACHED
             for a in volume.volume_attachment or []) else 'available'
         detail = 'ECS reports %d GiB, Cinder %d GiB' % (size, volume.size)
         if repair:

@@ -122,9 +122,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._releaser = host_release.HostReleaser(
             self._attacher, client, conf, records=attachment_records)
         self._reconciler = reconcile.Reconciler(
-            self._releaser, self._hosts,
-            attachment_records or host_release.attachment_records,
-            volume_state=volume_state)
+            self._releaser, self._hosts, volume_state=volume_state)
         self._origins = origins.OriginKeeper(client, snapshot_refs)
         self._volumes = volumes.VolumeOps(client, conf, self._attacher,
                                           self._origins)

@@ -127,6 +127,10 @@ class HostReleaser(object):
         self._lock = threading.Lock()
         _RELEASERS.add(self)
 
+    def records(self, volume_id):
+        """The volume's attachment records (see the ``records`` param)."""
+        return list(self._records(volume_id))
+
     def stop(self):
         """End the re-checks waiting to run; schedule none any more."""
         self._stopped.set()
@@ -208,7 +212,7 @@ class HostReleaser(object):
             ``'in-flight'`` when a recent reservation may be an attach to
             it, None when nothing needs the disk there.
         """
-        records = list(self._records(volume_id))
+        records = self.records(volume_id)
         held = sum(1 for record in records
                    if attachments.holds_host(record, host))
         if held > terminating:

@@ -95,18 +95,17 @@ class Reconciler(object):
     """Detaches what Cinder's attachment records do not account for.
 
     :param releaser: the
-        :class:`~cinder_ebs_driver.host_release.HostReleaser` that checks
-        a host under its locks and detaches.
+        :class:`~cinder_ebs_driver.host_release.HostReleaser` that reads
+        the attachment records, checks a host under its locks and
+        detaches.
     :param hosts: the :class:`~cinder_ebs_driver.host_mapping.HostMapper`.
-    :param records: ``records(volume_id)``: a volume's attachment records.
     :param volume_state: ``volume_state(volume_id)``: (status,
         migration_status), or None for a volume Cinder does not have.
     """
 
-    def __init__(self, releaser, hosts, records, volume_state=None):
+    def __init__(self, releaser, hosts, volume_state=None):
         self._releaser = releaser
         self._hosts = hosts
-        self._records = records
         self._volume_state = volume_state or _volume_state
 
     def instance_of(self, record):
@@ -130,7 +129,7 @@ class Reconciler(object):
             volume_id = naming.tags_of(disk).get(naming.VOLUME_TAG)
             if not volume_id or not settled(self._volume_state(volume_id)):
                 continue
-            leaks = unaccounted(disk, self._records(volume_id),
+            leaks = unaccounted(disk, self._releaser.records(volume_id),
                                 self.instance_of)
             for instance_id in leaks or ():
                 if self.repair(volume_id, disk['DiskId'], instance_id):

@@ -57,9 +57,8 @@ def checker_for(conf):
     attacher = attachments.Attacher(client, conf)
     hosts = host_mapping.HostMapper(client, conf)
     releaser = host_release.HostReleaser(attacher, client, conf)
-    reconciler = reconcile.Reconciler(releaser, hosts,
-                                      host_release.attachment_records)
-    return consistency.Checker(client, reconciler, hosts)
+    return consistency.Checker(client, reconcile.Reconciler(releaser,
+                                                            hosts))
 
 
 def report(mismatches, out):

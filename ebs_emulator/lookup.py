@@ -27,24 +27,24 @@ def get_disk(request, name='DiskId'):
     return disk
 
 
-def find_snapshot(request, name='SnapshotId'):
-    """The snapshot the request names, or None."""
-    return request.session.get(db.Snapshot,
-                               request.params.str(name, required=True))
-
-
 def snapshot_in_progress(session, disk_id):
     """Whether a snapshot of the disk is still being created."""
     return session.query(db.Snapshot.id).filter_by(
         source_disk_id=disk_id, status='progressing').first() is not None
 
 
+def find_snapshot(request, name='SnapshotId'):
+    """The snapshot the request names, or None."""
+    return request.session.get(db.Snapshot,
+                               request.params.str(name, required=True))
+
+
 def get_snapshot(request, name='SnapshotId'):
-    snapshot_id = request.params.str(name, required=True)
-    snapshot = request.session.get(db.Snapshot, snapshot_id)
+    snapshot = find_snapshot(request, name)
     if snapshot is None:
         raise errors.snapshot_not_found(
-            'The specified SnapshotId %s does not exist.' % snapshot_id)
+            'The specified SnapshotId %s does not exist.'
+            % request.params.str(name))
     return snapshot
 
 

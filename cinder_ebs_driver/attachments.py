@@ -38,6 +38,19 @@ ATTACH_LIMIT_CODE = 'DiskAttachedNumberExceeded'
 REMEMBERED_ATTACHMENTS = 4096
 
 
+class AttachedElsewhere(exception.InvalidVolume):
+    """A single-attach disk is attached to other instances on the backend.
+
+    :ivar instances: the ids of the instances ECS lists for the disk.
+    :ivar reason: the refusal's text.
+    """
+
+    def __init__(self, instances=(), reason=''):
+        self.instances = list(instances)
+        self.reason = reason
+        super().__init__(reason=reason)
+
+
 def field(attachment, name):
     """A field of an attachment, given as an object or as a dict."""
     if isinstance(attachment, dict):
@@ -228,8 +241,7 @@ class Attacher(object):
                      'it cannot be attached to %(inst)s too.') %
                    {'vol': volume.id, 'disk': disk_id,
                     'other': ', '.join(instances), 'inst': instance_id})
-            LOG.error(msg)
-            raise exception.InvalidVolume(reason=msg)
+            raise AttachedElsewhere(instances, reason=msg)
         max_hosts = self._max_hosts()
         if len(instances) >= max_hosts:
             raise self._too_many_hosts(volume, disk_id, len(instances),

@@ -315,18 +315,19 @@ class EBSVolumeDriver(driver.VolumeDriver):
         A second attachment on a host where the volume is attached reads
         the disk and sends nothing more. With ``ebs_max_attach_hosts``
         below 16 the volume-wide lock is held too, since the count of
-        hosts then decides whether to send AttachDisk.
+        hosts then decides whether to send AttachDisk. A single-attach
+        disk that a dead attach left on another instance is detached from
+        it first (:meth:`Reconciler.free_for_attach
+        <cinder_ebs_driver.reconcile.Reconciler.free_for_attach>`).
         """
         instance_id = self._hosts.instance_for(connector)
         disk_id = self._volumes.disk_id(volume)
         host = host_mapping.connector_host(connector)
-        names = attach_locks.attach_lock_names(
-            volume, host, self._attacher.counts_hosts())
-        with attach_locks.held(names):
-            self._attacher.attach(
-                volume, disk_id, instance_id,
-                maybe_attached=attachments.host_holds_connection(volume,
-                                                                 host))
+        try:
+            self._attach(volume, disk_id, instance_id, host)
+        except attachments.AttachedElsewhere as refusal:
+            self._free_for_attach(volume, disk_id, refusal)
+            self._attach(volume, disk_id, instance_id, host)
         info = connection.build(
             volume, disk_id, instance_id, connector,
             self.configuration.ebs_device_path_template)
@@ -335,6 +336,44 @@ class EBSVolumeDriver(driver.VolumeDriver):
                  {'vol': volume.id, 'host': connector.get('host'),
                   'inst': instance_id, 'path': info['data']['device_path']})
         return info
+
+    def _attach(self, volume, disk_id, instance_id, host):
+        names = attach_locks.attach_lock_names(
+            volume, host, self._attacher.counts_hosts())
+        with attach_locks.held(names):
+            self._attacher.attach(
+                volume, disk_id, instance_id,
+                maybe_attached=attachments.host_holds_connection(volume,
+                                                                 host))
+
+    def _free_for_attach(self, volume, disk_id, refusal):
+        """Detach what a dead attach left, or raise ``refusal`` explained.
+
+        :raises InvalidVolume: the disk is attached where Cinder has an
+            attachment, an attach may be in flight, or an instance's host
+            is unknown.
+        """
+        left = self._reconciler.free_for_attach(volume.id, disk_id,
+                                                refusal.instances)
+        if not left:
+            return
+        advice = {
+            'kept': _('an attachment of the volume in Cinder is on that '
+                      'host: detach the volume there first'),
+            'in-flight': _('another attach of the volume may be in flight: '
+                           'try again once it ended'),
+            'unknown-host': _('no host is known for that instance: map it '
+                              '(ebs_host_instance_map) or detach the disk '
+                              'from it, then run ebs-cinder-reconcile '
+                              '--repair'),
+        }
+        msg = (_('%(refusal)s Why it stays there: %(why)s.') %
+               {'refusal': refusal.reason,
+                'why': '; '.join('%s: %s' % (instance, advice[verdict])
+                                 for instance, verdict in sorted(
+                                     left.items()))})
+        LOG.error(msg)
+        raise attachments.AttachedElsewhere(left, reason=msg)
 
     def terminate_connection(self, volume, connector, **kwargs):
         """Detach from the host once no attachment there needs the disk.

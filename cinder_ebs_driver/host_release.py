@@ -201,13 +201,16 @@ class HostReleaser(object):
                 return verdict
             gap = min(gap * 2, LONGEST_RECHECK_GAP)
 
-    def host_needed(self, volume_id, host, terminating=0):
+    def host_needed(self, volume_id, host, terminating=0, attaching=0):
         """Whether the volume's records, read afresh, need it on ``host``.
 
         :param terminating: how many of the records on the host are being
             terminated by the caller (and are not needed any more): Cinder
             keeps an attachment's record, still holding its host, until
             ``terminate_connection`` returned.
+        :param attaching: how many recent reservations are the caller's own
+            attach to another host (Cinder records its connector only after
+            ``initialize_connection`` returned).
         :returns: ``'kept'`` when another attachment holds the host,
             ``'in-flight'`` when a recent reservation may be an attach to
             it, None when nothing needs the disk there.
@@ -218,21 +221,25 @@ class HostReleaser(object):
         if held > terminating:
             return 'kept'
         now = timeutils.utcnow()
-        if any(_may_be_in_flight(record, self._max_in_flight_age, now)
-               for record in records):
+        in_flight = sum(1 for record in records
+                        if _may_be_in_flight(record, self._max_in_flight_age,
+                                             now))
+        if in_flight > attaching:
             return 'in-flight'
         return None
 
-    def release_if_unused(self, volume_id, host, disk_id, instance_id):
+    def release_if_unused(self, volume_id, host, disk_id, instance_id,
+                          attaching=0):
         """Detach the disk from the host if no attachment needs it there.
 
         The caller holds the (volume, host) lock and the volume's lock.
+        ``attaching`` is as for :meth:`host_needed`.
 
         :returns: ``'kept'`` (an attachment holds the host),
             ``'in-flight'`` (an attach may be under way: look again),
             ``'detached'`` or ``'not-attached'``.
         """
-        verdict = self.host_needed(volume_id, host)
+        verdict = self.host_needed(volume_id, host, attaching=attaching)
         if verdict is not None:
             return verdict
         try:

@@ -141,6 +141,35 @@ class Reconciler(object):
 
         :returns: True when it was detached.
         """
+        return self._release(volume_id, disk_id, instance_id) == 'detached'
+
+    def free_for_attach(self, volume_id, disk_id, instances):
+        """Detach a single-attach disk from instances a dead attach left.
+
+        An attach found the disk attached to ``instances``. When none of
+        the volume's records holds their hosts and no reservation but the
+        caller's own may be an attach in flight, the attach that put the
+        disk there is dead (its volume service died after AttachDisk) and
+        the disk is detached from them.
+
+        :returns: {instance id: verdict} for the instances the disk is
+            still attached to: ``'kept'`` (a record holds the host),
+            ``'in-flight'`` (another attach may be under way) or
+            ``'unknown-host'``; empty when it is attached nowhere now.
+        """
+        left = {}
+        for instance_id in instances:
+            verdict = self._release(volume_id, disk_id, instance_id,
+                                    attaching=1)
+            if verdict not in ('detached', 'not-attached'):
+                left[instance_id] = verdict
+        return left
+
+    def _release(self, volume_id, disk_id, instance_id, attaching=0):
+        """release_if_unused under the instance's host locks.
+
+        :returns: its verdict, or ``'unknown-host'``.
+        """
         host = self._hosts.host_of(instance_id)
         if host is None:
             LOG.warning('Disk %(disk)s of volume %(vol)s is attached to '
@@ -150,12 +179,12 @@ class Reconciler(object):
                         'HostName): left attached.',
                         {'disk': disk_id, 'vol': volume_id,
                          'inst': instance_id})
-            return False
+            return 'unknown-host'
         names = attach_locks.attach_lock_names(_Volume(volume_id), host,
                                                counts_hosts=True)
         with attach_locks.held(names):
-            verdict = self._releaser.release_if_unused(volume_id, host,
-                                                       disk_id, instance_id)
+            verdict = self._releaser.release_if_unused(
+                volume_id, host, disk_id, instance_id, attaching=attaching)
         if verdict == 'detached':
             LOG.warning('Reconciled: disk %(disk)s of volume %(vol)s was '
                         'attached to instance %(inst)s (host %(host)s), '
@@ -163,5 +192,4 @@ class Reconciler(object):
                         'detached it.',
                         {'disk': disk_id, 'vol': volume_id,
                          'inst': instance_id, 'host': host})
-            return True
-        return False
+        return verdict

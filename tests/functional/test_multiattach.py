@@ -1,8 +1,10 @@
 """Multi-attach through Cinder's attachments API, checked on the backend."""
 
 from concurrent import futures
+import time
 
 from tests.functional import cinder_harness
+from tests.functional import cpu_load
 
 MAX_HOSTS = 16
 
@@ -116,18 +118,29 @@ class TestMultiAttach(cinder_harness.EBSFunctionalTestBase):
         terminated its connection, so each termination may still see the
         other attachment and keep the host's connection.
         """
+        self._delete_pairs_at_once(rounds=3)
+
+    def test_two_attachments_deleted_at_once_on_a_saturated_cpu(self):
+        """The same with every CPU kept busy by other processes."""
+        self.useFixture(cpu_load.SaturatedCPU())
+        self._delete_pairs_at_once(rounds=2)
+
+    def _delete_pairs_at_once(self, rounds):
         volume = self._volume()
         disk_id = self._disk_id(volume)
-        for _round in range(3):
+        for _round in range(rounds):
             pair = [self.create_attachment(volume['id'], self.connector(0))
                     for _ in range(2)]
             with futures.ThreadPoolExecutor(len(pair)) as pool:
                 list(pool.map(self.delete_attachment,
                               [a['id'] for a in pair]))
             self.assertEqual([], self.get_attachments(volume['id']))
+            started = time.monotonic()
             self.wait_for(
                 lambda: not self.disk_instances(self.backend_disk(disk_id)),
                 what='disk %s to be detached from host-0' % disk_id)
+            print('host-0 released %.1f s after both attachments were '
+                  'deleted' % (time.monotonic() - started))
         self.wait_volume(volume['id'], 'available')
         self.delete_volume(volume['id'])
 

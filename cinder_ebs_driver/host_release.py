@@ -24,6 +24,11 @@ own lock:
   after ``initialize_connection`` returned): look again later;
 * otherwise the disk is detached from the host's instance, if ECS still
   lists it there.
+
+The re-checks live in the volume service's memory and die with it: they
+only make the release prompt. The reconciliation
+(:mod:`cinder_ebs_driver.reconcile`), which needs no memory, detaches what
+a lost re-check would have at the service's next listing of its disks.
 """
 
 import datetime

@@ -34,6 +34,8 @@ ATTACHED = 'attached'
 # and refuses one more with this code.
 ECS_MAX_INSTANCES_PER_DISK = 16
 ATTACH_LIMIT_CODE = 'DiskAttachedNumberExceeded'
+# ECS attaches a zonal disk only to instances of its zone.
+OTHER_ZONE_CODE = 'ResourcesNotInSameZone'
 # How many (disk, instance) attachments an Attacher remembers having made.
 REMEMBERED_ATTACHMENTS = 4096
 
@@ -209,6 +211,18 @@ class Attacher(object):
                                        ECS_MAX_INSTANCES_PER_DISK,
                                        ECS_MAX_INSTANCES_PER_DISK)
         disk = self._client.get_disk(disk_id)
+        if error.code == OTHER_ZONE_CODE:
+            msg = (_('Volume %(vol)s (disk %(disk)s) is in zone %(zone)s; '
+                     'ECS attaches it only to instances of that zone, and '
+                     'instance %(inst)s is not (%(code)s, request '
+                     '%(request)s). Attach it from a host of zone '
+                     '%(zone)s, or create the volume in the availability '
+                     'zone of the host.') %
+                   {'vol': volume.id, 'disk': disk_id,
+                    'zone': disk.get('ZoneId'), 'inst': instance_id,
+                    'code': error.code, 'request': error.request_id})
+            LOG.error(msg)
+            raise exception.InvalidVolume(reason=msg)
         if self._refusal_reason(volume, disk, instance_id) is None:
             raise error
 

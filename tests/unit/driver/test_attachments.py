@@ -191,12 +191,12 @@ class TestAttacher(fakes.DriverTestCase):
 
     def test_refusal_for_another_reason_propagates(self):
         self.client.attach_disk.side_effect = ebs_exc.EBSBackendError(
-            code='ResourcesNotInSameZone')
+            code='InstanceDiskLimitExceeded')
         self.client.get_disk.return_value = fakes.disk(instances=['i-0'])
         err = self.assertRaises(ebs_exc.EBSBackendError,
                                 self.attacher.attach, self.vol,
                                 fakes.DISK_ID, 'i-1')
-        self.assertEqual('ResourcesNotInSameZone', err.code)
+        self.assertEqual('InstanceDiskLimitExceeded', err.code)
         self.client.detach_disk.assert_not_called()
 
     def test_host_limit_option(self):
@@ -222,6 +222,19 @@ class TestAttacher(fakes.DriverTestCase):
                                 fakes.DISK_ID, 'i-1')
         self.assertIn('not a multi-attach disk', str(err))
         self.client.wait_for_attachment.assert_not_called()
+
+    def test_instance_of_another_zone(self):
+        self.client.attach_disk.side_effect = ebs_exc.EBSBackendError(
+            code='ResourcesNotInSameZone', request_id='req-9',
+            http_status=403)
+        self.client.get_disk.return_value = fakes.disk(zone='zone-a')
+        err = self.assertRaises(exception.InvalidVolume,
+                                self.attacher.attach, self.vol,
+                                fakes.DISK_ID, 'i-1')
+        self.assertIn('is in zone zone-a', str(err))
+        self.assertIn('request req-9', str(err))
+        self.client.wait_for_attachment.assert_not_called()
+        self.client.detach_disk.assert_not_called()
 
     def test_attach_timeout_detaches_again(self):
         self.client.get_disk.return_value = fakes.disk()

@@ -4,7 +4,8 @@ The element is the one Nova's libvirt driver builds for
 ``driver_volume_type: 'local'`` (``LibvirtVolumeDriver``): ``<driver
 name='qemu' type='raw' cache='none'/>`` (``discard='unmap'`` when the
 connection asks for it), no ``io`` attribute (QEMU's default I/O mode),
-``<shareable/>`` for multi-attach volumes. The one difference: a regular
+``<shareable/>`` for multi-attach volumes, ``<iotune>`` from the front-end
+QoS specs Cinder puts in the connection. The one difference: a regular
 file is given as ``type='file'``, where Nova always says ``type='block'``.
 
 Every value is placed in the document by the XML library, never by string
@@ -43,6 +44,15 @@ _CONTROL_RE = re.compile('[\x00-\x1f\x7f-\x9f]')
 
 SOURCE_BLOCK = 'block'
 SOURCE_FILE = 'file'
+
+#: The front-end QoS keys Nova's libvirt driver copies from
+#: ``connection_info['data']['qos_specs']`` into ``<iotune>``, in the
+#: order it writes them (``LibvirtConfigGuestDisk``); others are ignored.
+IOTUNE_KEYS = ('read_bytes_sec', 'read_iops_sec', 'write_bytes_sec',
+               'write_iops_sec', 'total_bytes_sec', 'total_iops_sec',
+               'read_bytes_sec_max', 'write_bytes_sec_max',
+               'total_bytes_sec_max', 'read_iops_sec_max',
+               'write_iops_sec_max', 'total_iops_sec_max', 'size_iops_sec')
 
 
 def _flag(value):
@@ -108,6 +118,55 @@ def _check_text(name, value):
     if _CONTROL_RE.search(value):
         raise ValueError('%s contains control characters: %r'
                          % (name, value))
+
+
+def iotune_values(data):
+    """The ``<iotune>`` children for a connection's ``qos_specs``.
+
+    Cinder puts the volume type's front-end QoS specs there (``_per_gb``
+    keys already multiplied by the size). Keys Nova does not copy are
+    ignored, as Nova does. Values libvirt or QEMU would refuse at attach
+    time are refused here: a value that is not a non-negative integer, a
+    total limit along with a read or write one of the same kind, a burst
+    (``_max``) without its base limit.
+
+    :returns: a list of (key, value as a string), in Nova's order.
+    :raises ValueError: as above, or ``qos_specs`` not a dict.
+    """
+    specs = data.get('qos_specs')
+    if not specs:
+        return []
+    if not isinstance(specs, dict):
+        raise ValueError("connection_info['data']['qos_specs'] must be a "
+                         "dict, got %r" % type(specs).__name__)
+    values = []
+    for key in IOTUNE_KEYS:
+        value = specs.get(key)
+        if value is None:
+            continue
+        text = str(value).strip()
+        if (isinstance(value, bool) or not text.isascii()
+                or not text.isdigit()):
+            raise ValueError('QoS spec %s must be a non-negative integer, '
+                             'got %r' % (key, value))
+        values.append((key, str(int(text))))
+    given = {key for key, _value in values}
+    for kind in ('bytes_sec', 'iops_sec'):
+        for suffix in ('', '_max'):
+            total = 'total_%s%s' % (kind, suffix)
+            split = [side + '_%s%s' % (kind, suffix)
+                     for side in ('read', 'write')
+                     if side + '_%s%s' % (kind, suffix) in given]
+            if total in given and split:
+                raise ValueError('QoS spec %s cannot be combined with %s '
+                                 '(libvirt refuses it)'
+                                 % (total, ', '.join(split)))
+    for key in given:
+        if key.endswith('_max') and key[:-len('_max')] not in given:
+            raise ValueError('QoS spec %s needs %s too (QEMU refuses a '
+                             'burst without its base limit)'
+                             % (key, key[:-len('_max')]))
+    return values
 
 
 def _validate(connection_info, target_dev, bus):
@@ -181,6 +240,11 @@ def build_disk_element(connection_info, target_dev, bus='virtio'):
     if is_multiattach(connection_info):
         etree.SubElement(disk, 'shareable')
     etree.SubElement(disk, 'serial').text = serial
+    iotune = iotune_values(data)
+    if iotune:
+        tune = etree.SubElement(disk, 'iotune')
+        for key, value in iotune:
+            etree.SubElement(tune, key).text = value
     etree.SubElement(disk, 'alias', name='ua-' + vol_id)
     return disk
 
@@ -191,7 +255,8 @@ def build_disk_xml(connection_info, target_dev, bus='virtio'):
     :param connection_info: the volume's connection info, ``{
         'driver_volume_type': 'local', 'serial': <volume id>, 'data': {
         'device_path': ..., 'volume_id': ..., 'disk_id': ...,
-        'access_mode': 'rw'|'ro', 'discard': bool, 'multiattach': bool}}``
+        'access_mode': 'rw'|'ro', 'discard': bool, 'multiattach': bool,
+        'qos_specs': {front-end QoS keys}}}``
         (``multiattach`` may also be at the top level, where Nova puts it).
     :param target_dev: the guest device name, e.g. ``vdb``.
     :param bus: the target bus, ``virtio`` by default.

@@ -310,7 +310,7 @@ class LocalVolumes(VolumeAPI):
     is registered with its device path and whether it is multi-attach; an
     attachment's connection info is ``{'driver_volume_type': 'local',
     'data': {'device_path', 'volume_id', 'access_mode', 'multiattach',
-    'discard': False}}``.
+    'discard': False}}``, plus ``qos_specs`` when the volume has some.
 
     :param state_file: keep the volumes and attachments in this JSON file
         (shared by processes, e.g. successive CLI calls); in memory when
@@ -341,12 +341,19 @@ class LocalVolumes(VolumeAPI):
                 return result
 
     # -- registration ----------------------------------------------------
-    def add_volume(self, volume_id, device_path, multiattach=False):
-        """Serve ``device_path`` as volume ``volume_id``."""
+    def add_volume(self, volume_id, device_path, multiattach=False,
+                   qos_specs=None):
+        """Serve ``device_path`` as volume ``volume_id``.
+
+        :param qos_specs: front-end QoS specs given in its connection info,
+            as Cinder gives a volume type's.
+        """
         def update(state):
             state['volumes'][volume_id] = {
                 'device_path': device_path,
                 'multiattach': bool(multiattach)}
+            if qos_specs:
+                state['volumes'][volume_id]['qos_specs'] = dict(qos_specs)
         self._transaction(update)
 
     def remove_volume(self, volume_id):
@@ -432,6 +439,8 @@ class LocalVolumes(VolumeAPI):
                              'access_mode': att.get('mode', 'rw'),
                              'multiattach': vol['multiattach'],
                              'discard': False}}
+            if vol.get('qos_specs'):
+                info['data']['qos_specs'] = dict(vol['qos_specs'])
             att['host'] = connector.get('host')
             att['status'] = 'attaching'
             att['connection_info'] = info

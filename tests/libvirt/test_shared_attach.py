@@ -11,6 +11,8 @@ from nova_shim import volume_api
 from tests.libvirt import base
 from tests.libvirt import guests
 
+QOS_SPECS = {'total_iops_sec': 20000, 'total_bytes_sec': 500 * 1024 * 1024}
+
 
 def _live_disk(guest, volume_id):
     found = attach.find_volume_disk(guest.domain.XMLDesc(0), volume_id)
@@ -33,7 +35,10 @@ class SharedVolumeTest(base.LibvirtTestCase):
         volume_id = uuidutils.generate_uuid()
         record = 'EBS-RECORD-' + uuidutils.generate_uuid(dashed=False)
         vol = self.loop_volume('shared')
-        self.volumes.add_volume(volume_id, vol.path, multiattach=True)
+        # Front-end QoS limits far above what the guests do: QEMU must
+        # accept the <iotune> live.
+        self.volumes.add_volume(volume_id, vol.path, multiattach=True,
+                                qos_specs=QOS_SPECS)
         writer, reader = self.start_guests(('writer', volume_id, record),
                                            ('reader', volume_id, record))
 
@@ -54,6 +59,9 @@ class SharedVolumeTest(base.LibvirtTestCase):
             self.assertEqual(vol.path, node.find('source').get('dev'))
             self.assertEqual(volume_id, node.findtext('serial'))
             self.assertEqual('ua-' + volume_id, node.find('alias').get('name'))
+            self.assertEqual(
+                {key: str(value) for key, value in QOS_SPECS.items()},
+                {child.tag: child.text for child in node.find('iotune')})
             # CONFIG as well as LIVE: the persistent definition has it too.
             self.assertIsNotNone(attach.find_volume_disk(
                 guest.domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE),

@@ -346,3 +346,54 @@ class SchemaTestCase(block_fixtures.TestCase):
             _assert_valid(self, disk.build_disk_xml(info, dev, bus))
             count += 1
         self.assertEqual(48, count)
+
+    def test_front_end_qos_validates_against_schema(self):
+        info = connection_info(self.block_node(), multiattach=True,
+                               qos_specs={'total_iops_sec': '500',
+                                          'total_iops_sec_max': '900',
+                                          'read_bytes_sec': '1048576'})
+        _assert_valid(self, disk.build_disk_xml(info, 'vdb'))
+
+
+class IotuneTestCase(block_fixtures.TestCase):
+    """<iotune> from front-end QoS specs, and what libvirt would refuse."""
+
+    def test_values_in_novas_order(self):
+        self.assertEqual(
+            [('write_bytes_sec', '10'), ('total_iops_sec', '7'),
+             ('size_iops_sec', '4096')],
+            disk.iotune_values({'qos_specs': {
+                'size_iops_sec': 4096, 'total_iops_sec': ' 7 ',
+                'write_bytes_sec': '10', 'consumer': 'front-end',
+                'total_iops_sec_per_gb': '3'}}))
+
+    def test_no_specs(self):
+        for data in ({}, {'qos_specs': None}, {'qos_specs': {}}):
+            self.assertEqual([], disk.iotune_values(data))
+
+    def test_refusals(self):
+        cases = [
+            ({'total_iops_sec': '-1'}, 'non-negative integer'),
+            ({'total_iops_sec': '1.5'}, 'non-negative integer'),
+            ({'total_iops_sec': True}, 'non-negative integer'),
+            ({'total_iops_sec': '1e3'}, 'non-negative integer'),
+            ({'total_iops_sec': '\u00b2'}, 'non-negative integer'),
+            ({'total_bytes_sec': '1', 'read_bytes_sec': '1'},
+             'cannot be combined with read_bytes_sec'),
+            ({'total_iops_sec': '1', 'total_iops_sec_max': '2',
+              'write_iops_sec': '1', 'write_iops_sec_max': '2'},
+             'cannot be combined'),
+            ({'total_iops_sec_max': '2'}, 'needs total_iops_sec'),
+        ]
+        for specs, message in cases:
+            err = self.assertRaises(ValueError, disk.iotune_values,
+                                    {'qos_specs': specs})
+            self.assertIn(message, str(err), specs)
+        self.assertRaises(ValueError, disk.iotune_values,
+                          {'qos_specs': ['total_iops_sec']})
+
+    def test_read_and_write_limits_of_different_kinds_combine(self):
+        # total bytes with read / write IOPS is fine for libvirt.
+        self.assertEqual(3, len(disk.iotune_values({'qos_specs': {
+            'total_bytes_sec': '5', 'read_iops_sec': '1',
+            'write_iops_sec': '2'}})))

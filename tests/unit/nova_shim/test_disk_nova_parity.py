@@ -36,6 +36,16 @@ CASES = {
                      'virtio'),
     'no_volume_id': ('block', {'volume_id': None}, False, 'vde', 'virtio'),
     'file': ('file', {}, True, 'vdf', 'virtio'),
+    # Front-end QoS specs as Cinder passes them (strings), with a key Nova
+    # does not copy.
+    'qos_total': ('block', {'qos_specs': {
+        'total_iops_sec': '2000', 'total_bytes_sec': '104857600',
+        'total_iops_sec_max': '4000', 'size_iops_sec': '4096',
+        'consumer': 'front-end'}}, True, 'vdg', 'virtio'),
+    'qos_split': ('block', {'qos_specs': {
+        'write_bytes_sec': 52428800, 'read_iops_sec': 800,
+        'write_iops_sec': 300, 'read_bytes_sec': 73400320,
+        'read_bytes_sec_max': 146800640}}, False, 'vdh', 'virtio'),
 }
 
 
@@ -122,7 +132,15 @@ class NovaParityTestCase(testtools.TestCase):
             self.assertEqual(nova.find(flag) is not None,
                              ours.find(flag) is not None, flag)
         self.assertIsNone(ours.find('driver').get('io'))
+        self.assertEqual(self._iotune(nova), self._iotune(ours))
         return ours, nova
+
+    @staticmethod
+    def _iotune(element):
+        tune = element.find('iotune')
+        if tune is None:
+            return None
+        return [(child.tag, child.text) for child in tune]
 
     def test_local_type_is_nova_volume_driver(self):
         self.assertEqual(
@@ -159,6 +177,21 @@ class NovaParityTestCase(testtools.TestCase):
         ours, nova = self._compare('no_volume_id')
         self.assertEqual('ua-' + test_disk.VOLUME_ID,
                          nova.find('alias').get('name'))
+
+    def test_front_end_qos(self):
+        ours, nova = self._compare('qos_total')
+        self.assertEqual(
+            [('total_bytes_sec', '104857600'), ('total_iops_sec', '2000'),
+             ('total_iops_sec_max', '4000'), ('size_iops_sec', '4096')],
+            self._iotune(nova))
+
+    def test_front_end_qos_read_write(self):
+        ours, nova = self._compare('qos_split')
+        self.assertEqual(5, len(self._iotune(nova)))
+
+    def test_no_qos_no_iotune(self):
+        ours, nova = self._compare('plain')
+        self.assertIsNone(nova.find('iotune'))
 
     def test_regular_file_differs_on_purpose(self):
         # Nova's 'local' driver always says type='block' (QEMU would refuse

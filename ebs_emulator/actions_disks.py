@@ -11,6 +11,7 @@ from ebs_emulator import ids
 from ebs_emulator import lookup
 from ebs_emulator import paging
 from ebs_emulator import params as params_mod
+from ebs_emulator import performance
 from ebs_emulator import rules
 from ebs_emulator import tagging
 from ebs_emulator import views
@@ -89,6 +90,8 @@ def create_disk(request):
     elif size is None:
         raise rules.CREATE_SIZE_OR_SNAPSHOT.error()
     categories.check_size(category, level, size)
+    provisioned_iops, bursting = _performance_options(
+        request, category, size, multi_attach)
 
     disk_id = ids.new_disk_id()
     request.session.add(db.Disk(
@@ -97,7 +100,8 @@ def create_disk(request):
         category=category, performance_level=level,
         multi_attach=multi_attach, encrypted=encrypted, status='Creating',
         due_at=request.due(), created_at=request.now,
-        source_snapshot_id=snapshot.id if snapshot else ''))
+        source_snapshot_id=snapshot.id if snapshot else '',
+        provisioned_iops=provisioned_iops, bursting_enabled=bursting))
     request.session.flush()
     tagging.set_tags(request.session, 'disk', disk_id, tags, request.now)
     idempotency.remember(request, 'CreateDisk', token, disk_id)
@@ -108,6 +112,33 @@ def create_disk(request):
     else:
         blocks.create_disk(disk_id, size)
     return {'DiskId': disk_id, 'OrderId': ''}
+
+
+def _performance_options(request, category, size, multi_attach):
+    """CreateDisk's ProvisionedIops and BurstingEnabled, checked.
+
+    :returns: (provisioned IOPS, bursting) for an AutoPL disk, else
+        (None, None).
+    """
+    params = request.params
+    provisioned = params.int('ProvisionedIops', minimum=0,
+                             error=rules.CREATE_PROVISIONED_LIMIT.error)
+    bursting = params.bool('BurstingEnabled')
+    if category != performance.AUTOPL:
+        if provisioned is not None:
+            raise rules.CREATE_PROVISIONED_CATEGORY.error()
+        if bursting is not None:
+            raise rules.CREATE_BURSTING_CATEGORY.error()
+        return None, None
+    if provisioned and provisioned > performance.max_provisioned_iops(
+            size, request.service.readings):
+        raise rules.CREATE_PROVISIONED_LIMIT.error()
+    if bursting:
+        if multi_attach:
+            raise rules.CREATE_BURSTING_MULTI_ATTACH.error()
+        if size <= performance.SMALLEST_TUNABLE_SIZE:
+            raise rules.CREATE_BURSTING_SIZE.error()
+    return provisioned or 0, bool(bursting)
 
 
 def delete_disk(request):
@@ -203,7 +234,9 @@ def describe_disks(request):
     tags = tagging.tags_by_resource(request.session, 'disk',
                                     [disk.id for disk in page])
     result = {'Disks': {'Disk': [
-        views.disk_view(disk, tags.get(disk.id, [])) for disk in page]}}
+        views.disk_view(disk, tags.get(disk.id, []),
+                        request.service.readings)
+        for disk in page]}}
     result.update(fields)
     return result
 

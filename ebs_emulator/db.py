@@ -52,6 +52,9 @@ class Disk(Base):
     # never); DescribeDisks' AttachedTime and DetachedTime.
     attached_at = sa.Column(sa.Float, nullable=True)
     detached_at = sa.Column(sa.Float, nullable=True)
+    # ESSD AutoPL only (None for other categories).
+    provisioned_iops = sa.Column(sa.Integer, nullable=True)
+    bursting_enabled = sa.Column(sa.Boolean, nullable=True)
 
     attachments = orm.relationship(
         'Attachment', order_by='Attachment.attached_at',

@@ -138,6 +138,21 @@ invalid_multi_attach = _error(
 multi_attach_category = _error(
     'InvalidParameter.DiskCategoryAndMultiAttachNotMatch', 403,
     'The specified disk category does not support multi attach enabled.')
+provisioned_iops_category = _error(
+    'ProvisionedIopsForDiskCategoryUnsupported', 400,
+    'The specified disk category does not support provisioned iops.')
+provisioned_iops_limit = _error(
+    'InvalidProvisionedIops.LimitExceed', 400,
+    'The provisioned iops exceeds the limit.')
+bursting_category = _error(
+    'BurstingEnabledForDiskCategoryUnsupported', 400,
+    'The specified disk category does not support bursting enabled.')
+bursting_multi_attach = _error(
+    'BurstingEnabledForMultiAttachDiskUnsupported', 400,
+    'The multi attach disk does not support bursting enabled.')
+bursting_size = _error(
+    'InvalidBurstingEnabled.DiskSizeTooSmall', 400,
+    'The disk size must be greater than 3 GiB to enable burst.')
 size_or_snapshot = _error(
     'MissingParameter', 400,
     'The input parameter either "SnapshotId" or "Size" should be specified.')

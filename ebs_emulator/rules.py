@@ -41,6 +41,13 @@ IDEMPOTENCE = 'https://alibabacloud.com/help/en/doc-detail/25693.html'
 THROTTLING = 'https://www.alibabacloud.com/help/doc-detail/437902.htm'
 MULTI_ATTACH_GUIDE = ('https://www.alibabacloud.com/help/en/ecs/user-guide/'
                       'enable-multi-attach')
+ESSD_PAGE = 'https://www.alibabacloud.com/help/doc-detail/122389.html'
+AUTOPL_PAGE = ('https://alibabacloud.com/help/en/ecs/user-guide/'
+               'essd-autopl-disks')
+AUTOPL_OLD_PAGE = ('https://www.alibabacloud.com/help/en/'
+                   'elastic-compute-service/latest/essd-autopl')
+BLOCK_STORAGE_PERFORMANCE = ('https://www.alibabacloud.com/help/en/ecs/'
+                             'user-guide/block-storage-performance')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +140,18 @@ DISPUTES = collections.OrderedDict((d.key, d) for d in (
                             'CreateImage, RenewDedicatedHosts)',
                             IDEMPOTENCE)},
         default='idempotence-page', strict='instance-pages'),
+    Dispute(
+        'autopl-baseline',
+        'Has an ESSD AutoPL disk\'s baseline a floor?',
+        {'current-guide': ('yes: max{min{1,800 + 50 x Size, 50,000}, 3,000} '
+                           'IOPS and max{min{120 + 0.5 x Size, 350}, 125} '
+                           'MB/s; CreateDisk\'s ProvisionedIops range '
+                           'uses it (the AutoPL page of 2026)', AUTOPL_PAGE),
+         'older-guide': ('no: min{1,800 + 50 x Size, 50,000} IOPS and '
+                         'min{120 + 0.5 x Size, 350} MB/s, a PL1 ESSD\'s '
+                         '(the AutoPL page of 2024; ModifyDiskSpec\'s '
+                         'ProvisionedIops range)', AUTOPL_OLD_PAGE)},
+        default='current-guide', strict='older-guide'),
 ))
 
 
@@ -260,6 +279,26 @@ CREATE_MULTI_ATTACH_ESSD = _rule(
     'create-multi-attach-essd', 'CreateDisk', 'Multi-attach only for ESSD.',
     CREATE_DISK, errors.multi_attach_category, 'multi-attach-categories',
     'createdisk')
+CREATE_PROVISIONED_CATEGORY = _rule(
+    'create-provisioned-category', 'CreateDisk',
+    'ProvisionedIops only for ESSD AutoPL (cloud_auto).', CREATE_DISK,
+    errors.provisioned_iops_category)
+CREATE_PROVISIONED_LIMIT = _rule(
+    'create-provisioned-limit', 'CreateDisk',
+    'ProvisionedIops is 0 to min{1,000 x Size - baseline IOPS, 50,000}; '
+    'none up to 3 GiB.', AUTOPL_PAGE, errors.provisioned_iops_limit)
+CREATE_BURSTING_CATEGORY = _rule(
+    'create-bursting-category', 'CreateDisk',
+    'BurstingEnabled only for ESSD AutoPL (cloud_auto).', CREATE_DISK,
+    errors.bursting_category)
+CREATE_BURSTING_MULTI_ATTACH = _rule(
+    'create-bursting-multi-attach', 'CreateDisk',
+    'No BurstingEnabled on a multi-attach disk.', AUTOPL_OLD_PAGE,
+    errors.bursting_multi_attach)
+CREATE_BURSTING_SIZE = _rule(
+    'create-bursting-size', 'CreateDisk',
+    'BurstingEnabled only for a disk larger than 3 GiB.', AUTOPL_PAGE,
+    errors.bursting_size)
 CREATE_NAME = _rule(
     'create-name', 'CreateDisk',
     'DiskName: 2-128 characters, starting with a letter; letters, digits, '
@@ -351,6 +390,30 @@ DESCRIBE_PAGE_SIZE = _rule(
     'PageSize is 1-100 (default 10) and PageNumber starts at 1 (the older '
     'page; the current one gives no bounds).', DESCRIBE_DISKS,
     errors.invalid_parameter_factory('PageSize'))
+DESCRIBE_ESSD_PERFORMANCE = _rule(
+    'describe-essd-performance', 'DescribeDisks',
+    'An ESSD\'s IOPS and Throughput follow its level: PL0 min{1,800 + 12 x '
+    'Size, 10,000} IOPS and min{100 + 0.25 x Size, 180} MB/s; PL1, PL2, PL3 '
+    'min{1,800 + 50 x Size, 50,000 / 100,000 / 1,000,000} IOPS and '
+    'min{120 + 0.5 x Size, 350 / 750 / 4,000} MB/s.', ESSD_PAGE)
+DESCRIBE_AUTOPL_PERFORMANCE = _rule(
+    'describe-autopl-performance', 'DescribeDisks',
+    'An ESSD AutoPL disk\'s IOPS is its baseline plus its ProvisionedIops, '
+    'its Throughput the baseline\'s plus 16 KB/s per provisioned IOPS; '
+    'ProvisionedIops and BurstingEnabled are reported.', AUTOPL_PAGE)
+DESCRIBE_AUTOPL_FLOOR = _rule(
+    'describe-autopl-floor', 'DescribeDisks',
+    'An AutoPL baseline is at least 3,000 IOPS and 125 MB/s.', AUTOPL_PAGE,
+    None, 'autopl-baseline', 'current-guide')
+DESCRIBE_AUTOPL_NO_FLOOR = _rule(
+    'describe-autopl-no-floor', 'DescribeDisks',
+    'An AutoPL baseline is a PL1 ESSD\'s, with no floor.', AUTOPL_OLD_PAGE,
+    None, 'autopl-baseline', 'older-guide')
+DESCRIBE_REGIONAL_PERFORMANCE = _rule(
+    'describe-regional-performance', 'DescribeDisks',
+    'A Regional ESSD performs like a PL1 ESSD: min{1,800 + 50 x Size, '
+    '50,000} IOPS, min{120 + 0.5 x Size, 350} MB/s.',
+    BLOCK_STORAGE_PERFORMANCE)
 DESCRIBE_SNAPSHOT_IDS = _rule(
     'describe-snapshot-ids', 'DescribeSnapshots',
     'SnapshotIds holds at most 100 ids.', DESCRIBE_SNAPSHOTS,
@@ -530,4 +593,11 @@ SILENT = (
     'Whether AttachDisk, DetachDisk, DeleteDisk and DeleteSnapshot are '
     'idempotent: they take no ClientToken; the emulator refuses a repeated '
     'call by the state it finds.',
+    'Whether DescribeDisks\' IOPS and Throughput include provisioned and '
+    'burst performance: the emulator reports the baseline plus the '
+    'provisioned performance, never the burst.',
+    'Whether MB/s counts 10^6 or 2^20 bytes: the AutoPL page\'s "16 KB x '
+    'IOPS / 1,024" counts in 1,024s, and so does the emulator.',
+    'The IOPS and Throughput of categories other than ESSD, ESSD AutoPL and '
+    'Regional ESSD: the emulator reports 0.',
 )

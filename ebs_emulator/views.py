@@ -3,6 +3,7 @@
 import time
 
 from ebs_emulator import devices
+from ebs_emulator import performance
 
 # Attachment states listed in a disk's Attachments: an attachment in
 # progress is not listed yet; a detach in progress still is.
@@ -35,11 +36,14 @@ def tags_view(tags):
                     for tag in tags]}
 
 
-def disk_view(disk, tags):
+def disk_view(disk, tags, readings):
+    iops, throughput = performance.limits(
+        disk.category, disk.performance_level, disk.size,
+        disk.provisioned_iops, readings)
     visible = [attachment for attachment in disk.attachments
                if attachment.state in VISIBLE_ATTACHMENTS]
     single = visible[0] if visible and not disk.multi_attach else None
-    return {
+    view = {
         'DiskId': disk.id,
         'DiskName': disk.name,
         'Description': disk.description,
@@ -49,6 +53,8 @@ def disk_view(disk, tags):
         'Status': disk_status(disk),
         'Type': 'data',
         'MultiAttach': 'Enabled' if disk.multi_attach else 'Disabled',
+        'IOPS': iops,
+        'Throughput': throughput,
         'Attachments': {'Attachment': [
             {'InstanceId': attachment.instance_id,
              'Device': attachment.device,
@@ -77,6 +83,10 @@ def disk_view(disk, tags):
         'ResourceGroupId': '',
         'OperationLocks': {'OperationLock': []},
     }
+    if disk.category == performance.AUTOPL:
+        view['ProvisionedIops'] = disk.provisioned_iops or 0
+        view['BurstingEnabled'] = bool(disk.bursting_enabled)
+    return view
 
 
 def snapshot_view(snapshot, tags, in_use):

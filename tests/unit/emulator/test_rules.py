@@ -172,6 +172,62 @@ def _create_level_size(test):
             test.disk_request(size=460, performance_level='PL2'))
 
 
+def autopl_request(test, **kw):
+    values = dict(disk_category='cloud_auto', performance_level=None)
+    values.update(kw)
+    return test.disk_request(**values)
+
+
+@case(rules.CREATE_PROVISIONED_CATEGORY)
+def _create_provisioned_category(test):
+    refused(test, rules.CREATE_PROVISIONED_CATEGORY, test.api.sdk.create_disk,
+            test.disk_request(size=40, provisioned_iops=100))
+
+
+@case(rules.CREATE_PROVISIONED_LIMIT)
+def _create_provisioned_limit(test):
+    # 40 GiB: 40,000 IOPS at most in all, less the baseline (3,800, or
+    # the 3,000 floor: it does not apply at this size).
+    refused(test, rules.CREATE_PROVISIONED_LIMIT, test.api.sdk.create_disk,
+            autopl_request(test, size=40, provisioned_iops=36201))
+    refused(test, rules.CREATE_PROVISIONED_LIMIT, test.api.sdk.create_disk,
+            autopl_request(test, size=3, provisioned_iops=1))
+    # Never more than 50,000, however large the disk.
+    refused(test, rules.CREATE_PROVISIONED_LIMIT, test.api.sdk.create_disk,
+            autopl_request(test, size=2000, provisioned_iops=50001))
+    disk_id = test.api.sdk.create_disk(autopl_request(
+        test, size=40, provisioned_iops=36200)).body.disk_id
+    test.assertEqual(36200, test.api.disk(disk_id)['ProvisionedIops'])
+
+
+@case(rules.CREATE_BURSTING_CATEGORY)
+def _create_bursting_category(test):
+    refused(test, rules.CREATE_BURSTING_CATEGORY, test.api.sdk.create_disk,
+            test.disk_request(size=40, bursting_enabled=True))
+
+
+@case(rules.CREATE_BURSTING_MULTI_ATTACH)
+def _create_bursting_multi_attach(test):
+    request = autopl_request(test, size=40, bursting_enabled=True,
+                             multi_attach='Enabled')
+    if test.readings['multi-attach-categories'] == 'createdisk':
+        # No multi-attach AutoPL disk in this reading at all.
+        refused(test, rules.CREATE_MULTI_ATTACH_ESSD,
+                test.api.sdk.create_disk, request)
+        return
+    refused(test, rules.CREATE_BURSTING_MULTI_ATTACH,
+            test.api.sdk.create_disk, request)
+
+
+@case(rules.CREATE_BURSTING_SIZE)
+def _create_bursting_size(test):
+    refused(test, rules.CREATE_BURSTING_SIZE, test.api.sdk.create_disk,
+            autopl_request(test, size=3, bursting_enabled=True))
+    disk_id = test.api.sdk.create_disk(autopl_request(
+        test, size=4, bursting_enabled=True)).body.disk_id
+    test.assertIs(True, test.api.disk(disk_id)['BurstingEnabled'])
+
+
 @case(rules.CREATE_SIZE_OR_SNAPSHOT)
 def _create_size_or_snapshot(test):
     refused(test, rules.CREATE_SIZE_OR_SNAPSHOT, test.api.sdk.create_disk,
@@ -447,6 +503,62 @@ def _describe_max_results(test):
         next_token=body.next_token)).body
     first = {disk.disk_id for disk in body.disks.disk}
     test.assertFalse(first & {disk.disk_id for disk in rest.disks.disk})
+
+
+def performance_of(test, **kw):
+    disk = test.api.disk(test.api.create_disk(wait=False, **kw))
+    return disk['IOPS'], disk['Throughput']
+
+
+@case(rules.DESCRIBE_ESSD_PERFORMANCE)
+def _describe_essd_performance(test):
+    for level, size, expected in (
+            ('PL0', 40, (2280, 110)), ('PL0', 1000, (10000, 180)),
+            ('PL1', 100, (6800, 170)), ('PL1', 2000, (50000, 350)),
+            ('PL2', 461, (24850, 350)), ('PL2', 3000, (100000, 750)),
+            ('PL3', 1261, (64850, 750)), ('PL3', 8000, (401800, 4000))):
+        test.assertEqual(expected, performance_of(
+            test, size=size, level=level), (level, size))
+
+
+@case(rules.DESCRIBE_AUTOPL_PERFORMANCE)
+def _describe_autopl_performance(test):
+    disk_id = test.api.sdk.create_disk(autopl_request(
+        test, size=100, provisioned_iops=10240)).body.disk_id
+    disk = test.api.disk(disk_id)
+    # Baseline 6,800 IOPS and 170 MB/s; 16 KB/s more per provisioned IOPS.
+    test.assertEqual((17040, 330, 10240, False),
+                     (disk['IOPS'], disk['Throughput'],
+                      disk['ProvisionedIops'], disk['BurstingEnabled']))
+    test.assertNotIn('ProvisionedIops', test.api.disk(
+        test.api.create_disk(wait=False)))
+
+
+@case(rules.DESCRIBE_AUTOPL_FLOOR)
+def _describe_autopl_floor(test):
+    test.assertEqual((3000, 125), performance_of(
+        test, size=1, category='cloud_auto', level=None))
+    test.assertEqual((3800, 140), performance_of(
+        test, size=40, category='cloud_auto', level=None))
+
+
+@case(rules.DESCRIBE_AUTOPL_NO_FLOOR)
+def _describe_autopl_no_floor(test):
+    test.assertEqual((1850, 120), performance_of(
+        test, size=1, category='cloud_auto', level=None))
+    # Its provisioned IOPS reach 1,000 per GiB over that lower baseline:
+    # 4,000 - 2,000 at 4 GiB (1,000 over the floor's 3,000).
+    refused(test, rules.CREATE_PROVISIONED_LIMIT, test.api.sdk.create_disk,
+            autopl_request(test, size=4, provisioned_iops=2001))
+    test.api.sdk.create_disk(autopl_request(test, size=4,
+                                            provisioned_iops=2000))
+
+
+@case(rules.DESCRIBE_REGIONAL_PERFORMANCE)
+def _describe_regional_performance(test):
+    test.assertEqual((6800, 170), performance_of(
+        test, size=100, category='cloud_regional_disk_auto', level=None,
+        zone_id=None))
 
 
 @case(rules.DESCRIBE_PAGE_SIZE)

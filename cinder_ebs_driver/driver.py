@@ -102,7 +102,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self.set_client(ebs_client.EBSClient(self.configuration))
 
     def set_client(self, client, attachment_records=None,
-                   snapshot_refs=None, volume_state=None):
+                   snapshot_refs=None, cinder_volumes=None):
         """Use a backend client (do_setup's; tests pass a mock).
 
         :param attachment_records: ``attachment_records(volume_id)``
@@ -111,8 +111,9 @@ class EBSVolumeDriver(driver.VolumeDriver):
         :param snapshot_refs: ``snapshot_refs(ecs_snapshot_id)`` answers
             the ids of the Cinder snapshots recording an ECS snapshot;
             Cinder's database by default.
-        :param volume_state: ``volume_state(volume_id)`` answers a
-            volume's (status, migration_status), or None; Cinder's
+        :param cinder_volumes: ``cinder_volumes(volume_ids)`` answers
+            what Cinder holds for the volumes (see
+            :func:`~cinder_ebs_driver.reconcile.cinder_volumes`); Cinder's
             database by default.
         """
         conf = self.configuration
@@ -122,7 +123,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._releaser = host_release.HostReleaser(
             self._attacher, client, conf, records=attachment_records)
         self._reconciler = reconcile.Reconciler(
-            self._releaser, self._hosts, volume_state=volume_state)
+            self._releaser, self._hosts, volumes=cinder_volumes)
         self._origins = origins.OriginKeeper(client, snapshot_refs)
         self._volumes = volumes.VolumeOps(client, conf, self._attacher,
                                           self._origins)

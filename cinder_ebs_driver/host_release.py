@@ -81,13 +81,18 @@ def attachment_records(volume_id):
     query, on every termination.
     """
     ctxt = cinder_context.get_admin_context()
-    return [{'attach_status': row.attach_status,
-             'attached_host': row.attached_host,
-             'connector': (jsonutils.loads(row.connector)
-                           if row.connector else None),
-             'created_at': row.created_at}
+    return [attachment_record(row)
             for row in cinder_db.volume_attachment_get_all_by_volume_id(
                 ctxt, volume_id)]
+
+
+def attachment_record(row):
+    """A row of Cinder's ``volume_attachment`` table as a record dict."""
+    return {'attach_status': row.attach_status,
+            'attached_host': row.attached_host,
+            'connector': (jsonutils.loads(row.connector)
+                          if row.connector else None),
+            'created_at': row.created_at}
 
 
 def _may_be_in_flight(attachment, max_age, now):

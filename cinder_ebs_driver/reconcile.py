@@ -25,6 +25,11 @@ plus a margin), and logs one line per detach. Active-active services
 each run it; the locks make them take turns, and a repeated detach is a
 no-op. The reconciliation makes no ECS call beyond the listing it is
 given and the repairs.
+
+A pass reads Cinder's database once, whatever the number of disks: the
+volumes of the attached disks, with their attachment records, in one
+query (:func:`cinder_volumes`). Only a repair reads a volume's records
+again, under its locks.
 """
 
 import collections
@@ -37,6 +42,7 @@ from oslo_log import log as logging
 from cinder_ebs_driver import attach_locks
 from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
+from cinder_ebs_driver import host_release
 from cinder_ebs_driver import naming
 
 LOG = logging.getLogger(__name__)
@@ -45,26 +51,49 @@ LOG = logging.getLogger(__name__)
 SETTLED_STATUSES = ('available', 'in-use')
 # Migration statuses of a volume no migration is moving.
 NOT_MIGRATING = (None, '', 'success', 'error')
+# The attachment records Cinder keeps after a detach (and its attachment
+# listings leave out).
+DETACHED = 'detached'
 
 _Volume = collections.namedtuple('_Volume', ['id'])
 
+# What Cinder's database holds for a volume: its status, its migration
+# status and its attachment records (as host_release.attachment_records
+# answers them).
+CinderVolume = collections.namedtuple(
+    'CinderVolume', ['status', 'migration_status', 'records'])
 
-def _volume_state(volume_id):
-    """(status, migration_status) of a Cinder volume, or None if gone."""
+
+def cinder_volumes(volume_ids):
+    """What Cinder's database holds for the volumes, in one query.
+
+    Cinder's ``volume_get_all`` filters on a list of ids and loads each
+    volume's attachment rows with it (its attachment listings take one
+    volume id at a time).
+
+    :returns: {volume id: :class:`CinderVolume`} of the volumes Cinder
+        has; the others are left out.
+    """
     ctxt = cinder_context.get_admin_context()
-    try:
-        volume = cinder_db.volume_get(ctxt, volume_id)
-    except exception.VolumeNotFound:
-        return None
-    return volume.status, volume.migration_status
+    rows = cinder_db.volume_get_all(ctxt, filters={'id': list(volume_ids)})
+    return {row.id: CinderVolume(
+        row.status, row.migration_status,
+        [host_release.attachment_record(attachment)
+         for attachment in row.volume_attachment
+         if attachment.attach_status != DETACHED])
+        for row in rows}
 
 
-def settled(state):
-    """Whether a volume's backend attachments all have Cinder records."""
-    if state is None:
+def settled(volume):
+    """Whether a volume's backend attachments all have Cinder records.
+
+    :param volume: a :class:`CinderVolume`, or None for a volume Cinder
+        does not have.
+    """
+    if volume is None:
         return False
-    status, migration_status = state
-    return status in SETTLED_STATUSES and migration_status in NOT_MIGRATING
+    return (volume.status in SETTLED_STATUSES
+            and volume.migration_status in NOT_MIGRATING)
 
 
 def unaccounted(disk, records, instance_of):
@@ -95,18 +124,18 @@ class Reconciler(object):
     """Detaches what Cinder's attachment records do not account for.
 
     :param releaser: the
-        :class:`~cinder_ebs_driver.host_release.HostReleaser` that reads
-        the attachment records, checks a host under its locks and
-        detaches.
+        :class:`~cinder_ebs_driver.host_release.HostReleaser` that checks
+        a host under its locks (reading the records afresh) and detaches.
     :param hosts: the :class:`~cinder_ebs_driver.host_mapping.HostMapper`.
-    :param volume_state: ``volume_state(volume_id)``: (status,
-        migration_status), or None for a volume Cinder does not have.
+    :param volumes: ``volumes(volume_ids)``: what Cinder holds for the
+        volumes, as :func:`cinder_volumes` answers (Cinder's database by
+        default).
     """
 
-    def __init__(self, releaser, hosts, volume_state=None):
+    def __init__(self, releaser, hosts, volumes=None):
         self._releaser = releaser
         self._hosts = hosts
-        self._volume_state = volume_state or _volume_state
+        self._volumes = volumes or cinder_volumes
 
     def instance_of(self, record):
         """The instance of an attachment record's host."""
@@ -122,15 +151,21 @@ class Reconciler(object):
         :param disks: DescribeDisks items of the backend's Cinder disks.
         :returns: the (disk id, instance id) pairs detached.
         """
-        detached = []
+        attached = []
         for disk in disks:
-            if not ebs_client.attached_instance_ids(disk):
-                continue
             volume_id = naming.tags_of(disk).get(naming.VOLUME_TAG)
-            if not volume_id or not settled(self._volume_state(volume_id)):
+            if volume_id and ebs_client.attached_instance_ids(disk):
+                attached.append((volume_id, disk))
+        if not attached:
+            return []
+        volumes = self._volumes(sorted({volume_id
+                                        for volume_id, _ in attached}))
+        detached = []
+        for volume_id, disk in attached:
+            volume = volumes.get(volume_id)
+            if not settled(volume):
                 continue
-            leaks = unaccounted(disk, self._releaser.records(volume_id),
-                                self.instance_of)
+            leaks = unaccounted(disk, volume.records, self.instance_of)
             for instance_id in leaks or ():
                 if self.repair(volume_id, disk['DiskId'], instance_id):
                     detached.append((disk['DiskId'], instance_id))

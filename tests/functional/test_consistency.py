@@ -101,21 +101,3 @@ class TestConsistency(cinder_harness.EBSFunctionalTestBase):
         self.assertIsNotNone(self.backend_disk(orphan))
         self.ecs.delete_disk(ecs_models.DeleteDiskRequest(disk_id=orphan))
         self.delete_volume(volume['id'])
-
-    def test_attach_detaches_what_a_dead_attach_left_first(self):
-        # A single-attach disk left on another host's instance by an
-        # attach whose service died; its reservation was deleted since.
-        volume = self.create_volume(size=1)
-        disk_id = self.volume_disk(volume['id'])['DiskId']
-        self.ecs.attach_disk(ecs_models.AttachDiskRequest(
-            disk_id=disk_id, instance_id='i-emu0003'))
-        self.wait_for(lambda: self.disk_instances(
-            self.backend_disk(disk_id)) == ['i-emu0003'], what='the leak')
-        attachment = self.create_attachment(volume['id'], self.connector(1))
-        self.assertEqual([self.instance(1)['InstanceId']],
-                         self.disk_instances(self.backend_disk(disk_id)))
-        self.assertEqual('in-use', self.get_volume(volume['id'])['status'])
-        self.assertEqual([], self.check())
-        self.delete_attachment(attachment['id'])
-        self.wait_volume(volume['id'], 'available')
-        self.delete_volume(volume['id'])

@@ -89,7 +89,7 @@ def build(conf, disks, backend_name, driver_version):
         'thick_provisioning_support': False,
         'multiattach': True,
         'online_extend_support': True,
-        'QoS_support': False,
+        'QoS_support': True,
         'consistencygroup_support': False,
         'consistent_group_snapshot_enabled': False,
         'location_info': 'ebs:%s:%s' % (conf.safe_get('ebs_region_id'),

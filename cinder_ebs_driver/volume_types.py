@@ -8,6 +8,9 @@ Recognised extra specs (scope ``ebs:``):
 ``ebs:performance_level``
     ``PL0`` .. ``PL3``; ESSD (``cloud_essd``) only.
 
+Back-end QoS specs on the type choose the category, level and provisioned
+IOPS within what these name (:mod:`cinder_ebs_driver.qos`).
+
 Multi-attach is Cinder's own ``multiattach="<is> True"`` spec; the driver
 trusts ``volume.multiattach`` for existing volumes and parses the spec only
 for a retype target.
@@ -20,6 +23,7 @@ from oslo_log import log as logging
 
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import options
+from cinder_ebs_driver import qos
 
 LOG = logging.getLogger(__name__)
 
@@ -47,8 +51,11 @@ IN_PLACE_CATEGORY_CHANGES = frozenset([('cloud_essd', 'cloud_auto'),
 MIN_SIZE = {'cloud_essd': 1, 'cloud_auto': 1, 'cloud_regional_disk_auto': 10}
 ESSD_MIN_SIZE = {'PL0': 1, 'PL1': 20, 'PL2': 461, 'PL3': 1261}
 
+# provisioned_iops: ESSD AutoPL's ProvisionedIops, when back-end QoS specs
+# ask for it (see cinder_ebs_driver.qos).
 DiskSpec = collections.namedtuple(
-    'DiskSpec', ['category', 'performance_level', 'multiattach'])
+    'DiskSpec', ['category', 'performance_level', 'multiattach',
+                 'provisioned_iops'], defaults=(None,))
 
 
 def _invalid(reason):
@@ -81,14 +88,20 @@ def is_multiattach_type(volume_type):
     return parse_bool_spec(extra_specs_of(volume_type).get('multiattach'))
 
 
-def parse_extra_specs(extra_specs, conf, multiattach=False):
+def parse_extra_specs(extra_specs, conf, multiattach=False, qos_specs=None,
+                      size=None):
     """Turn extra specs into a :class:`DiskSpec`, or raise a clear error.
 
     :param extra_specs: the volume type's extra specs (dict)
     :param conf: the backend configuration (defaults)
     :param multiattach: whether the volume is multi-attach
+    :param qos_specs: the volume type's back-end QoS specs; with ``size``
+        they choose the category, level and provisioned IOPS within what
+        the extra specs name (:mod:`cinder_ebs_driver.qos`).
+    :param size: the disk's size in GiB.
     :raises InvalidVolumeType: unknown ``ebs:`` key, unknown or malformed
         value, or a combination ECS does not support
+    :raises InvalidQoSSpecs: QoS specs no allowed disk meets
     """
     extra_specs = extra_specs or {}
     for key in extra_specs:
@@ -99,6 +112,7 @@ def parse_extra_specs(extra_specs, conf, multiattach=False):
                                    'known': ', '.join(KNOWN_KEYS)})
 
     category = extra_specs.get(CATEGORY_KEY)
+    named_category = category is not None
     if category is None:
         category = conf.ebs_default_category
     elif not isinstance(category, str) or not category.strip():
@@ -137,7 +151,17 @@ def parse_extra_specs(extra_specs, conf, multiattach=False):
         raise _invalid(
             _('disk category %s does not support multi-attach.')
             % category)
-    return DiskSpec(category, level, bool(multiattach))
+    required = (qos.requirement(qos_specs, size)
+                if qos_specs and size else None)
+    if required is None:
+        return DiskSpec(category, level, bool(multiattach))
+    choice = qos.choose(
+        required, size, multiattach,
+        category=category if named_category else None,
+        level=extra_specs.get(PERFORMANCE_LEVEL_KEY) and level,
+        min_sizes=ESSD_MIN_SIZE)
+    return DiskSpec(choice.category, choice.performance_level,
+                    bool(multiattach), choice.provisioned_iops)
 
 
 def volume_multiattach(volume):
@@ -156,10 +180,16 @@ def volume_multiattach(volume):
     return bool(volume.multiattach)
 
 
-def spec_for_volume(volume, conf):
-    """Return the :class:`DiskSpec` of a Cinder volume."""
+def spec_for_volume(volume, conf, size=None):
+    """Return the :class:`DiskSpec` of a Cinder volume.
+
+    :param size: the size to choose the performance for (the volume's by
+        default).
+    """
     return parse_extra_specs(extra_specs_of(volume.volume_type), conf,
-                             multiattach=volume_multiattach(volume))
+                             multiattach=volume_multiattach(volume),
+                             qos_specs=qos.backend_specs(volume.volume_type),
+                             size=size or volume.size)
 
 
 def check_not_encrypted_multiattach(volume, multiattach=None):

@@ -17,6 +17,7 @@ from cinder_ebs_driver import exceptions as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import origins
+from cinder_ebs_driver import qos
 from cinder_ebs_driver import volume_types
 
 LOG = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class VolumeOps(object):
             token = naming.client_token('cinder-vol', '%s-%s' % (
                 volume.id, '-'.join(str(part) for part in (
                     size, spec.category, spec.performance_level,
-                    spec.multiattach, snapshot_id))))
+                    spec.multiattach, snapshot_id, spec.provisioned_iops))))
             disk_id = self._request_disk(volume, spec, size, snapshot_id,
                                          token)
         try:
@@ -106,9 +107,11 @@ class VolumeOps(object):
                                          token)
             disk = self._wait_available(volume, disk_id)
         LOG.info('Created disk %(disk)s (%(cat)s %(pl)s, %(size)s GiB, '
-                 'multi-attach %(multi)s) for volume %(vol)s.',
+                 'provisioned IOPS %(prov)s, multi-attach %(multi)s) for '
+                 'volume %(vol)s.',
                  {'disk': disk_id, 'cat': spec.category,
                   'pl': spec.performance_level or '-', 'size': size,
+                  'prov': spec.provisioned_iops or '-',
                   'multi': spec.multiattach, 'vol': volume.id})
         return disk_id, disk
 
@@ -118,6 +121,7 @@ class VolumeOps(object):
             return self._client.create_disk(
                 name=volume.name, size_gb=size, category=spec.category,
                 performance_level=spec.performance_level,
+                provisioned_iops=spec.provisioned_iops,
                 multi_attach=spec.multiattach, client_token=token,
                 description=naming.volume_description(volume),
                 tags=naming.volume_tags(volume), snapshot_id=snapshot_id)
@@ -440,7 +444,8 @@ class VolumeOps(object):
             raise exception.InvalidVolume(reason=msg)
         spec = volume_types.parse_extra_specs(
             volume_types.extra_specs_of(new_type), self._conf,
-            multiattach=new_multiattach)
+            multiattach=new_multiattach,
+            qos_specs=qos.backend_specs(new_type), size=volume.size)
 
         disk_id = self.disk_id(volume)
         disk = self._client.get_disk(disk_id)
@@ -464,25 +469,34 @@ class VolumeOps(object):
         new_level = spec.performance_level
         if new_level == disk.get('PerformanceLevel') and not new_category:
             new_level = None
-        if (new_category or new_level) and naming.is_multiattach_disk(disk):
+        new_provisioned = spec.provisioned_iops
+        if new_provisioned == (disk.get('ProvisionedIops') or 0):
+            new_provisioned = None
+        changes = [what for what, changed in (
+            (_('category'), new_category), (_('performance level'),
+                                            new_level),
+            (_('provisioned IOPS'), new_provisioned is not None)) if changed]
+        if changes and naming.is_multiattach_disk(disk):
             # The multi-attach guide's restrictions: a multi-attach disk
-            # cannot change its category or its performance level.
+            # cannot change its category or its performance level
+            # (ModifyDiskSpec refuses every change of one).
             LOG.info('Retype of multi-attach volume %(vol)s changes the '
-                     'disk %(what)s, which ECS does not allow for a '
+                     'disk\'s %(what)s, which ECS does not allow for a '
                      'multi-attach disk; a migration to a new disk is '
                      'needed (migration policy on-demand).',
-                     {'vol': volume.id,
-                      'what': (_('category') if new_category
-                               else _('performance level'))})
+                     {'vol': volume.id, 'what': ', '.join(changes)})
             return False
-        if new_category or new_level:
+        if changes:
             LOG.info('Changing disk %(disk)s of volume %(vol)s in place: '
-                     'category %(cat)s, performance level %(pl)s.',
+                     'category %(cat)s, performance level %(pl)s, '
+                     'provisioned IOPS %(prov)s.',
                      {'disk': disk_id, 'vol': volume.id,
-                      'cat': spec.category, 'pl': spec.performance_level})
+                      'cat': spec.category, 'pl': spec.performance_level,
+                      'prov': spec.provisioned_iops})
             self._client.modify_disk_spec(disk_id,
                                           performance_level=new_level,
-                                          category=new_category)
+                                          category=new_category,
+                                          provisioned_iops=new_provisioned)
             statuses = ([IN_USE] if ebs_client.attached_instance_ids(disk)
                         else [AVAILABLE])
             self._client.wait_for_disk_status(disk_id, statuses)

@@ -284,7 +284,9 @@ def modify_disk_spec(request):
     params = request.params
     new_category = params.str('DiskCategory')
     new_level = params.str('PerformanceLevel')
-    if new_category is None and new_level is None:
+    new_provisioned = params.int('ProvisionedIops', minimum=0,
+                                 error=rules.SPEC_PROVISIONED_LIMIT.error)
+    if new_category is None and new_level is None and new_provisioned is None:
         raise errors.missing_parameter('DiskCategory')
     if views.disk_status(disk) not in ('Available', 'In_use'):
         raise rules.SPEC_STATUS.error()
@@ -299,6 +301,18 @@ def modify_disk_spec(request):
         new_level = disk.performance_level or None
     level = categories.performance_level_for(category, new_level)
     categories.check_size(category, level, disk.size)
+    if category != performance.AUTOPL:
+        if new_provisioned is not None:
+            raise rules.SPEC_PROVISIONED_CATEGORY.error()
+        disk.provisioned_iops = disk.bursting_enabled = None
+    else:
+        if new_provisioned is None:
+            new_provisioned = disk.provisioned_iops or 0
+        if new_provisioned > performance.max_provisioned_iops(
+                disk.size, request.service.readings):
+            raise rules.SPEC_PROVISIONED_LIMIT.error()
+        disk.provisioned_iops = new_provisioned
+        disk.bursting_enabled = bool(disk.bursting_enabled)
     disk.category = category
     disk.performance_level = level
     return {'OrderId': '', 'TaskId': ''}

@@ -468,6 +468,14 @@ SPEC_LEVEL_ESSD = _rule(
     'spec-level-essd', 'ModifyDiskSpec',
     'PerformanceLevel is given only for cloud_essd.', MODIFY_DISK_SPEC,
     errors.level_needs_essd)
+SPEC_PROVISIONED_CATEGORY = _rule(
+    'spec-provisioned-category', 'ModifyDiskSpec',
+    'ProvisionedIops only for a disk that is (or becomes) ESSD AutoPL.',
+    MODIFY_DISK_SPEC, errors.provisioned_iops_category)
+SPEC_PROVISIONED_LIMIT = _rule(
+    'spec-provisioned-limit', 'ModifyDiskSpec',
+    'ProvisionedIops is 0 to min{50,000, 1,000 x Size - baseline IOPS}.',
+    MODIFY_DISK_SPEC, errors.provisioned_iops_limit)
 SPEC_LEVEL_SIZE = _rule(
     'spec-level-size', 'ModifyDiskSpec',
     'The disk\'s size fits the new level (resize first).', MODIFY_DISK_SPEC,

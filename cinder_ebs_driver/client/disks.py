@@ -74,7 +74,8 @@ class DiskCalls(object):
 
     def create_disk(self, name, size_gb, category, performance_level,
                     multi_attach, client_token, description=None, tags=None,
-                    snapshot_id=None, encrypted=False):
+                    snapshot_id=None, encrypted=False,
+                    provisioned_iops=None):
         """Create a data disk in the configured zone; answer its id.
 
         :param size_gb: size in GiB; may be None with ``snapshot_id`` (the
@@ -85,6 +86,7 @@ class DiskCalls(object):
         :param client_token: idempotency token (at most 64 ASCII
             characters), the same for every try of the same creation.
         :param tags: dict of tag key to value.
+        :param provisioned_iops: ESSD AutoPL's ProvisionedIops, or None.
         """
         request = ecs_models.CreateDiskRequest(
             region_id=self._region_id,
@@ -99,7 +101,8 @@ class DiskCalls(object):
             description=description,
             tag=self._tags(ecs_models.CreateDiskRequestTag, tags),
             snapshot_id=snapshot_id,
-            encrypted=True if encrypted else None)
+            encrypted=True if encrypted else None,
+            provisioned_iops=provisioned_iops or None)
         return self._call('CreateDisk', request)['DiskId']
 
     def delete_disk(self, disk_id):
@@ -214,17 +217,19 @@ class DiskCalls(object):
         self._call('ResizeDisk', request)
 
     def modify_disk_spec(self, disk_id, performance_level=None,
-                         category=None):
-        """Change a disk's performance level or category in place."""
+                         category=None, provisioned_iops=None):
+        """Change a disk's level, category or provisioned IOPS in place."""
         def already_done(error):
             disk = self.get_disk(disk_id)
             return ((performance_level is None
                      or disk.get('PerformanceLevel') == performance_level)
                     and (category is None
-                         or disk.get('Category') == category))
+                         or disk.get('Category') == category)
+                    and (provisioned_iops is None
+                         or disk.get('ProvisionedIops') == provisioned_iops))
         request = ecs_models.ModifyDiskSpecRequest(
             disk_id=disk_id, performance_level=performance_level,
-            disk_category=category)
+            disk_category=category, provisioned_iops=provisioned_iops)
         self._call('ModifyDiskSpec', request, already_done=already_done)
 
     def modify_disk_attribute(self, disk_id, name=None, description=None):

@@ -555,7 +555,7 @@ class TestExtendRevertRetype(fakes.DriverTestCase):
             specs))
         if modify:
             self.client.modify_disk_spec.assert_called_once_with(
-                fakes.DISK_ID, **modify)
+                fakes.DISK_ID, provisioned_iops=None, **modify)
         else:
             self.client.modify_disk_spec.assert_not_called()
 

@@ -35,7 +35,8 @@ class TestParseExtraSpecs(test.TestCase):
     )
     def test_valid(self, specs, multiattach, expected):
         spec = volume_types.parse_extra_specs(specs, conf(), multiattach)
-        self.assertEqual(expected, tuple(spec))
+        # No QoS specs: no provisioned IOPS.
+        self.assertEqual(expected + (None,), tuple(spec))
 
     @ddt.unpack
     @ddt.data(
@@ -57,7 +58,7 @@ class TestParseExtraSpecs(test.TestCase):
 
     def test_default_category_without_level(self):
         spec = volume_types.parse_extra_specs({}, conf('cloud_auto'))
-        self.assertEqual(('cloud_auto', None, False), tuple(spec))
+        self.assertEqual(('cloud_auto', None, False, None), tuple(spec))
 
     @ddt.data(('<is> True', True), ('<is> true', True), ('True', True),
               ('<is> False', False), (None, False), ('nonsense', False))

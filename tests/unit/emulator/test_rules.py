@@ -700,6 +700,35 @@ def _spec_level_essd(test):
             _spec(disk_id, level='PL1'))
 
 
+@case(rules.SPEC_PROVISIONED_CATEGORY)
+def _spec_provisioned_category(test):
+    disk_id = test.api.create_disk(size=40, level='PL1')
+    refused(test, rules.SPEC_PROVISIONED_CATEGORY,
+            test.api.sdk.modify_disk_spec,
+            ecs_models.ModifyDiskSpecRequest(disk_id=disk_id,
+                                             provisioned_iops=100))
+    # Into AutoPL with provisioned IOPS at once; back to ESSD drops them.
+    test.api.sdk.modify_disk_spec(ecs_models.ModifyDiskSpecRequest(
+        disk_id=disk_id, disk_category='cloud_auto', provisioned_iops=100))
+    test.assertEqual(100, test.api.disk(disk_id)['ProvisionedIops'])
+    test.api.sdk.modify_disk_spec(_spec(disk_id, category='cloud_essd',
+                                        level='PL1'))
+    test.assertNotIn('ProvisionedIops', test.api.disk(disk_id))
+
+
+@case(rules.SPEC_PROVISIONED_LIMIT)
+def _spec_provisioned_limit(test):
+    disk_id = test.api.create_disk(size=40, category='cloud_auto',
+                                   level=None)
+    refused(test, rules.SPEC_PROVISIONED_LIMIT,
+            test.api.sdk.modify_disk_spec,
+            ecs_models.ModifyDiskSpecRequest(disk_id=disk_id,
+                                             provisioned_iops=36201))
+    test.api.sdk.modify_disk_spec(ecs_models.ModifyDiskSpecRequest(
+        disk_id=disk_id, provisioned_iops=36200))
+    test.assertEqual(36200, test.api.disk(disk_id)['ProvisionedIops'])
+
+
 @case(rules.SPEC_LEVEL_SIZE)
 def _spec_level_size(test):
     disk_id = test.api.create_disk(size=20, level='PL1')

@@ -1,0 +1,130 @@
+"""Back-end QoS specs onto ESSD performance: the mapping, row by row."""
+
+from cinder import exception
+import ddt
+import testtools
+
+from cinder_ebs_driver import qos
+from cinder_ebs_driver import volume_types
+from tests.unit.driver import test_volume_types
+
+MIB = 1024 * 1024
+conf = test_volume_types.conf
+
+
+def choose(specs, size, multiattach=False, extra_specs=None):
+    return tuple(volume_types.parse_extra_specs(
+        extra_specs or {}, conf(), multiattach, qos_specs=specs,
+        size=size))
+
+
+@ddt.ddt
+class TestMapping(testtools.TestCase):
+
+    @ddt.unpack
+    @ddt.data(
+        # PL0 first: 1,800 + 12 x 40 = 2,280 IOPS.
+        ({'total_iops_sec': '2000'}, 40, False, {},
+         ('cloud_essd', 'PL0', False, None)),
+        # PL0's 180 MB/s cap is not enough: PL1 (120 + 0.5 x 400 = 320).
+        ({'total_bytes_sec': str(300 * MIB)}, 400, False, {},
+         ('cloud_essd', 'PL1', False, None)),
+        # Beyond a PL1 of 100 GiB (6,800 IOPS): AutoPL with the rest
+        # provisioned (PL2 needs 461 GiB).
+        ({'total_iops_sec': '20000'}, 100, False, {},
+         ('cloud_auto', None, False, 13200)),
+        # Throughput bought as provisioned IOPS: 16 KB/s each.
+        ({'total_bytes_sec': str(300 * MIB)}, 100, False, {},
+         ('cloud_auto', None, False, 8320)),
+        # Per-GiB specs times the size, with Cinder's floor and cap.
+        ({'total_iops_sec_per_gb': '31'}, 100, False, {},
+         ('cloud_essd', 'PL1', False, None)),
+        ({'total_iops_sec_per_gb': '30',
+          'total_iops_sec_per_gb_min': '9000'}, 100, False, {},
+         ('cloud_auto', None, False, 2200)),
+        ({'total_iops_sec_per_gb': '300', 'total_iops_sec_max': '2000'},
+         100, False, {}, ('cloud_essd', 'PL0', False, None)),
+        # A large disk: AutoPL up to its 50,000 provisioned IOPS on a
+        # 50,000 baseline, then PL2 (100,000 at most), then PL3.
+        ({'total_iops_sec': '100000'}, 2000, False, {},
+         ('cloud_auto', None, False, 50000)),
+        ({'total_iops_sec': '100001'}, 2000, False, {},
+         ('cloud_essd', 'PL3', False, None)),
+        # An AutoPL disk reaches 350 + 781 MB/s, a PL2 750: PL2 comes only
+        # when the type names it.
+        ({'total_bytes_sec': str(700 * MIB)}, 3000, False, {},
+         ('cloud_auto', None, False, 22400)),
+        ({'total_bytes_sec': str(1200 * MIB)}, 3000, False, {},
+         ('cloud_essd', 'PL3', False, None)),
+        ({'total_bytes_sec': str(700 * MIB)}, 3000, False,
+         {'ebs:performance_level': 'PL2'},
+         ('cloud_essd', 'PL2', False, None)),
+        # Multi-attach: ESSD levels before AutoPL.
+        ({'total_iops_sec': '30000'}, 600, True, {},
+         ('cloud_essd', 'PL1', True, None)),
+        ({'total_iops_sec': '60000'}, 600, True, {},
+         ('cloud_auto', None, True, 28200)),
+        ({'total_iops_sec': '60000'}, 1200, True, {},
+         ('cloud_essd', 'PL2', True, None)),
+        # The extra specs narrow the choice.
+        ({'total_iops_sec': '2000'}, 40, False,
+         {'ebs:category': 'cloud_auto'}, ('cloud_auto', None, False, 0)),
+        ({'total_iops_sec': '2000'}, 40, False,
+         {'ebs:performance_level': 'PL1'},
+         ('cloud_essd', 'PL1', False, None)),
+        ({'total_iops_sec': '20000'}, 1000, False,
+         {'ebs:category': 'cloud_essd'},
+         ('cloud_essd', 'PL1', False, None)),
+        # Front-end keys are not the back-end's business.
+        ({'size_iops_sec': '4096'}, 40, False, {},
+         ('cloud_essd', 'PL1', False, None)),
+    )
+    def test_choice(self, specs, size, multiattach, extra_specs, expected):
+        self.assertEqual(expected, choose(specs, size, multiattach,
+                                          extra_specs))
+
+    @ddt.unpack
+    @ddt.data(
+        ({'read_iops_sec': '100'}, 40, {}, 'read_iops_sec cannot be '
+         'honoured'),
+        ({'write_bytes_sec_per_gb': '1'}, 40, {}, 'write_bytes_sec_per_gb'),
+        ({'total_iops_sec': 'fast'}, 40, {}, 'non-negative number'),
+        ({'total_iops_sec': '-5'}, 40, {}, 'non-negative number'),
+        ({'total_iops_sec': 'nan'}, 40, {}, 'non-negative number'),
+        # 1,000 IOPS per GiB at most; nothing provisioned up to 3 GiB.
+        ({'total_iops_sec': '2000'}, 1, {}, 'is 1850 IOPS'),
+        ({'total_iops_sec': '200000'}, 2000, {}, 'is 101800 IOPS'),
+        ({'total_iops_sec': '20000'}, 100,
+         {'ebs:performance_level': 'PL1'}, '(cloud_essd PL1) is 6800 IOPS'),
+        ({'total_bytes_sec': str(200 * MIB)}, 100,
+         {'ebs:category': 'cloud_regional_disk_auto'}, 'and 170 MB/s'),
+    )
+    def test_refused(self, specs, size, extra_specs, text):
+        err = self.assertRaises(exception.InvalidQoSSpecs, choose, specs,
+                                size, False, extra_specs)
+        self.assertIn(text, str(err))
+
+    def test_nothing_asked(self):
+        self.assertIsNone(qos.requirement({}, 10))
+        self.assertIsNone(qos.requirement({'size_iops_sec': '1'}, 10))
+        self.assertEqual(qos.Requirement(3, 2),
+                         qos.requirement({'total_iops_sec': '2.5',
+                                          'total_bytes_sec': MIB + 1}, 10))
+
+    def test_every_choice_meets_the_specs_under_both_autopl_pages(self):
+        for size in (4, 20, 40, 100, 461, 1000, 2000):
+            for iops in (1000, 5000, 20000, 50000, 90000):
+                try:
+                    choice = qos.choose(qos.Requirement(iops, None), size,
+                                        min_sizes=volume_types.ESSD_MIN_SIZE)
+                except exception.InvalidQoSSpecs:
+                    continue
+                if choice.category == qos.AUTOPL:
+                    base = qos.level_performance('PL1', size)[0]
+                    self.assertGreaterEqual(base + choice.provisioned_iops,
+                                            iops)
+                    self.assertLessEqual(choice.provisioned_iops,
+                                         qos.autopl_max_provisioned(size))
+                else:
+                    self.assertGreaterEqual(qos.level_performance(
+                        choice.performance_level, size)[0], iops)

@@ -49,8 +49,9 @@ TIMEOUT = 120
 # service is killed in (far longer than the kill takes).
 HOLD = 30
 # What a caller waits for a volume service's answer over RPC: the dead
-# service's caller fails after that.
-RPC_RESPONSE_TIMEOUT = 12
+# service's caller fails after that (a live service answers an attach
+# in about a second).
+RPC_RESPONSE_TIMEOUT = 15
 # Seconds between two listings of the disks, each followed by a
 # reconciliation (Cinder's default: 60).
 STATS_INTERVAL = 4
@@ -317,7 +318,7 @@ class ServiceDeathTest(testtools.TestCase):
     def wait_backend(self, disk_id, check, what):
         return cinder_api.wait_for(
             lambda: check(self.backend.client.get_disk(disk_id)), what,
-            timeout=HOLD / 2, interval=0.05)
+            timeout=TIMEOUT, interval=0.05)
 
     # -- attach -------------------------------------------------------
     def check_attach(self, multiattach):

@@ -15,7 +15,8 @@ What ``ebs-cinder-reconcile`` reports (see :mod:`.reconcile_cmd`):
 ``stuck-extending``
     a volume left ``extending`` by a dead service (repair: the size ECS
     reports and the volume's former status, ``in-use`` when it has
-    attachments);
+    attachments; the project's quota usage grows with the size, as the
+    extend's completion would have done);
 ``orphan-disk``
     a disk tagged with a volume id that Cinder does not have (reported
     only: never deleted, it may hold data);
@@ -32,6 +33,7 @@ import collections
 from cinder import context as cinder_context
 from cinder import exception
 from cinder import objects
+from cinder import quota
 from cinder.volume import volume_utils
 from oslo_log import log as logging
 
@@ -47,6 +49,7 @@ Mismatch = collections.namedtuple(
     'Mismatch', ['kind', 'volume_id', 'disk_id', 'detail', 'repaired'])
 
 EXTENDING = 'extending'
+QUOTAS = quota.QUOTAS
 
 
 def backend_volumes(volumes, backend_host):
@@ -146,6 +149,8 @@ class Checker(object):
             for a in volume.volume_attachment or []) else 'available'
         detail = 'ECS reports %d GiB, Cinder %d GiB' % (size, volume.size)
         if repair:
+            if size > volume.size:
+                detail += count_growth(volume, size - volume.size)
             volume.update({'size': max(size, volume.size), 'status': status})
             volume.save()
             LOG.warning('Repaired: volume %(vol)s was left extending; it is '
@@ -170,3 +175,31 @@ class Checker(object):
                     'not have' % (snapshot['SnapshotId'],
                                   tags[naming.SNAPSHOT_TAG]), False))
         return found
+
+
+def count_growth(volume, delta_gb):
+    """Add what a finished extend added to the project's quota usage.
+
+    The extend's quota reservation went with the dead service (its ids
+    were in the RPC message; unused, it expires), so the volume's growth
+    is reserved and committed again, as the extend's completion does.
+
+    :returns: '' or, when the project's quota refuses it, what to run.
+    """
+    ctxt = cinder_context.get_admin_context()
+    deltas = {'gigabytes': delta_gb}
+    QUOTAS.add_volume_type_opts(ctxt, deltas, volume.volume_type_id)
+    try:
+        reservations = QUOTAS.reserve(ctxt, project_id=volume.project_id,
+                                      **deltas)
+    except exception.OverQuota:
+        LOG.warning('The quota usage of project %(project)s does not count '
+                    'the %(delta)d GiB volume %(vol)s grew by (over quota '
+                    'while the dead extend\'s reservation lasts); run '
+                    'cinder-manage quota sync --project-id %(project)s.',
+                    {'project': volume.project_id, 'delta': delta_gb,
+                     'vol': volume.id})
+        return ('; quota usage not updated (over quota): cinder-manage '
+                'quota sync --project-id %s' % volume.project_id)
+    QUOTAS.commit(ctxt, reservations, project_id=volume.project_id)
+    return ''

@@ -42,13 +42,19 @@ class ClusterAllInOne(stack.AllInOne):
     After :meth:`start_cinder`: ``rabbitmq``, ``mariadb``, ``etcd``,
     ``services`` ({name: :class:`cinder_services.CinderService`});
     ``cinder`` is the ``cinder-api`` service (its ``url``).
+
+    :param conf_overrides: {section: {option: value}} set in the
+        cinder.conf every Cinder process shares, over the all-in-one's
+        values (tests: shorter intervals and timeouts).
     """
 
     topology = 'cluster'
     volume_hosts = cluster_config.VOLUME_HOSTS
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, conf_overrides=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.conf_overrides = {section: dict(values) for section, values
+                               in (conf_overrides or {}).items()}
         self.rabbitmq = None
         self.mariadb = None
         self.etcd = None
@@ -81,10 +87,16 @@ class ClusterAllInOne(stack.AllInOne):
             self.path('cinder'), self.emulator, self.host_instances,
             api_port=api_port, paste_path=self.path('api-paste.ini'),
             debug=self.debug)
-        shared = self.cluster_path('cinder.conf')
-        cinder_config.write_conf(shared, cluster_config.shared_conf(
+        conf = cluster_config.shared_conf(
             base, self.rabbitmq.transport_url, self.mariadb.connection,
-            self.etcd.backend_url))
+            self.etcd.backend_url)
+        for section, values in self.conf_overrides.items():
+            if section != 'DEFAULT' and not conf.has_section(section):
+                conf.add_section(section)
+            conf[section].update({option: str(value)
+                                  for option, value in values.items()})
+        shared = self.cluster_path('cinder.conf')
+        cinder_config.write_conf(shared, conf)
         files = {}
         roles = [('cinder-api', 'cinder-api', cluster_config.CONTROL_HOST,
                   None),

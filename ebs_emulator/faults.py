@@ -19,7 +19,9 @@ Kinds:
     answer with a throttling error (default ``Throttling.User``/400);
     ``retry_after`` (milliseconds) adds the ``x-acs-retry-after`` header.
 ``latency``
-    sleep ``delay`` seconds before running the action.
+    sleep ``delay`` seconds before running the action; with ``"phase":
+    "after"`` the action runs first and its answer waits (a caller that
+    dies meanwhile never hears of an action that was done).
 ``lost_response``
     run the action, then close the connection without an answer (with
     ``"phase": "before"`` the request is dropped without running it).
@@ -185,6 +187,7 @@ class Plan(object):
 
     def __init__(self):
         self.delay = 0.0
+        self.delay_after = 0.0
         self.error_before = None
         self.error_after = None
         self.drop_before = False
@@ -192,8 +195,9 @@ class Plan(object):
         self.retry_after = None
 
     def __bool__(self):
-        return bool(self.delay or self.error_before or self.error_after
-                    or self.drop_before or self.drop_after)
+        return bool(self.delay or self.delay_after or self.error_before
+                    or self.error_after or self.drop_before
+                    or self.drop_after)
 
 
 class FaultInjector(object):
@@ -237,7 +241,10 @@ class FaultInjector(object):
             rules = [r for r in self._rules if r.matches(action)]
             for rule in rules:
                 if rule.kind == 'latency' and rule.fire():
-                    plan.delay += rule.delay
+                    if rule.phase == 'after':
+                        plan.delay_after += rule.delay
+                    else:
+                        plan.delay += rule.delay
             for rule in rules:
                 if rule.phase != 'before' or rule.kind == 'latency':
                     continue

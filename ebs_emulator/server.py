@@ -207,7 +207,8 @@ class EmulatorApp(object):
         plan = self.faults.plan(action)
         if plan:
             LOG.info('Request %s %s: injecting faults (delay %.3fs, '
-                     'error %s, dropped %s)', request_id, action, plan.delay,
+                     'delay after the action %.3fs, error %s, dropped %s)',
+                     request_id, action, plan.delay, plan.delay_after,
                      (plan.error_before or plan.error_after or
                       errors.EcsError('-', '')).code,
                      plan.drop_before or plan.drop_after)
@@ -223,6 +224,8 @@ class EmulatorApp(object):
             return self.error_reply(plan.error_before, request_id, extra)
 
         result = self._run(action, params, request_id)
+        if plan.delay_after:
+            time.sleep(plan.delay_after)
 
         if plan.drop_after:
             return Reply(0, None, request_id, drop=True)

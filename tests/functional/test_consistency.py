@@ -8,6 +8,8 @@ pass finds nothing left of them.
 import io
 
 from alibabacloud_ecs20140526 import models as ecs_models
+from cinder import context as cinder_context
+from cinder.db import api as cinder_db
 
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import reconcile_cmd
@@ -24,6 +26,13 @@ class TestConsistency(cinder_harness.EBSFunctionalTestBase):
     def kinds(self, mismatches, volume_id=None):
         return sorted((m.kind, m.repaired) for m in mismatches
                       if volume_id is None or m.volume_id == volume_id)
+
+    @staticmethod
+    def gigabytes_in_use(volume_id):
+        ctxt = cinder_context.get_admin_context()
+        project_id = cinder_db.volume_get(ctxt, volume_id).project_id
+        usage = cinder_db.quota_usage_get_all_by_project(ctxt, project_id)
+        return usage['gigabytes']['in_use']
 
     def test_nothing_to_report(self):
         volume = self.create_volume(size=1)
@@ -79,6 +88,8 @@ class TestConsistency(cinder_harness.EBSFunctionalTestBase):
         volume = self.get_volume(volume['id'])
         self.assertEqual(('available', 3), (volume['status'],
                                             volume['size']))
+        # The project's usage counts the new size, as after an extend.
+        self.assertEqual(3, self.gigabytes_in_use(volume['id']))
         self.assertEqual([], self.check())
         self.delete_volume(volume['id'])
 

@@ -4,11 +4,13 @@ import configparser
 import os
 import socket
 import subprocess
+import types
 
 import fixtures
 from oslotest import base
 
 from ebs_allinone import cinder_config
+from ebs_allinone import cluster
 from ebs_allinone import cluster_config
 from ebs_allinone import ports
 from ebs_allinone import process_groups
@@ -64,6 +66,32 @@ class ClusterConfTest(base.BaseTestCase):
     def test_readable_by_its_owner_only(self):
         # It holds the passwords of the message bus and the database.
         self.assertEqual(0o600, os.stat(self.path).st_mode & 0o777)
+
+    def test_overrides_in_the_shared_file(self):
+        stack = cluster.ClusterAllInOne(
+            state_dir=os.path.join(self.tmp, 'run'), conf_overrides={
+                'DEFAULT': {'rpc_response_timeout': 12},
+                cinder_config.BACKEND: {'ebs_stats_min_interval': 3},
+                'oslo_messaging_notifications': {'driver': 'noop'}})
+        stack.make_dir()
+        os.makedirs(stack.cluster_path())
+        stack.emulator = process.EmulatorProcess(
+            os.path.join(self.tmp, 'emulator'),
+            os.path.join(self.tmp, 'emulator.log'), ('KEY', 'secret'))
+        stack.emulator.endpoint = '127.0.0.1:18123'
+        stack.host_instances = {'cinder-volume-1': 'i-emu0000'}
+        stack.rabbitmq = types.SimpleNamespace(transport_url=TRANSPORT)
+        stack.mariadb = types.SimpleNamespace(connection=CONNECTION)
+        stack.etcd = types.SimpleNamespace(backend_url=LOCKS)
+        stack.write_configs()
+        conf = _read(stack.cluster_path('cinder.conf'))
+        self.assertEqual('12', conf['DEFAULT']['rpc_response_timeout'])
+        self.assertEqual(TRANSPORT, conf['DEFAULT']['transport_url'])
+        backend = conf[cinder_config.BACKEND]
+        self.assertEqual('3', backend['ebs_stats_min_interval'])
+        self.assertIn('volume_driver', backend)
+        self.assertEqual('noop',
+                         conf['oslo_messaging_notifications']['driver'])
 
     def test_service_files(self):
         path = os.path.join(self.tmp, 'volume.conf')

@@ -1,5 +1,6 @@
 """Fault injection: the rules alone, then every kind as the SDK sees it."""
 
+import threading
 import time
 
 from alibabacloud_ecs20140526 import models as ecs_models
@@ -76,6 +77,15 @@ class FaultRuleTest(testtools.TestCase):
         plan = injector.plan('A')
         self.assertTrue(plan.drop_after)
         self.assertIsNone(plan.error_before)
+
+    def test_latency_after_the_action(self):
+        injector = faults.FaultInjector([
+            {'kind': 'latency', 'delay': 0.5, 'phase': 'after'},
+            {'kind': 'latency', 'delay': 0.25}])
+        plan = injector.plan('A')
+        self.assertEqual((0.25, 0.5), (plan.delay, plan.delay_after))
+        self.assertTrue(faults.FaultInjector([
+            {'kind': 'latency', 'delay': 0.5, 'phase': 'after'}]).plan('A'))
 
     def test_replace_and_clear(self):
         injector = faults.FaultInjector([{'kind': 'error'}])
@@ -183,6 +193,31 @@ class FaultsOverHttpTest(emulator_fixture.EmulatorPerClassTestCase):
         started = time.monotonic()
         self._describe_instances()
         self.assertLess(time.monotonic() - started, 0.6)
+
+    def test_latency_after_action(self):
+        self.emu.set_faults(kind='latency', phase='after', delay=1.5,
+                            actions=['CreateDisk'], count=1)
+        caller = self.emu.sdk_client()
+        answers = []
+
+        def create():
+            answers.append(caller.create_disk(ecs_models.CreateDiskRequest(
+                region_id=self.emu.region_id, zone_id=self.emu.zone_id,
+                disk_category='cloud_essd', size=20,
+                disk_name='slow-answer')).body.disk_id)
+
+        thread = threading.Thread(target=create)
+        thread.start()
+        self.addCleanup(thread.join)
+        # The disk exists while its caller still waits for the answer.
+        deadline = time.monotonic() + 5
+        while not self._disks_named('slow-answer'):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        self.assertTrue(thread.is_alive())
+        thread.join(10)
+        (disk,) = self._disks_named('slow-answer')
+        self.assertEqual([disk.disk_id], answers)
 
     def test_lost_response_after_action(self):
         self.emu.set_faults(kind='lost_response', actions=['CreateDisk'],

@@ -123,7 +123,8 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._releaser = host_release.HostReleaser(
             self._attacher, client, conf, records=attachment_records)
         self._reconciler = reconcile.Reconciler(
-            self._releaser, self._hosts, volumes=cinder_volumes)
+            self._releaser, self._hosts, volumes=cinder_volumes,
+            max_repairs=conf.safe_get('ebs_reconcile_max_repairs'))
         self._origins = origins.OriginKeeper(client, snapshot_refs)
         self._volumes = volumes.VolumeOps(client, conf, self._attacher,
                                           self._origins)

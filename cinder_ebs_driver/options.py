@@ -131,6 +131,13 @@ disk_opts = [
                        'are available or in-use and not migrating are '
                        'looked at, and a host is left alone while a '
                        'recent reservation may be an attach to it.')),
+    cfg.IntOpt('ebs_reconcile_max_repairs',
+               default=20, min=1,
+               help=_('The most attachments one reconciliation pass '
+                      'detaches (see ebs_reconcile_attachments); the rest '
+                      'are detached by the next passes. Each costs a '
+                      'DetachDisk and the DescribeDisks calls that wait '
+                      'for it, within the account\'s API throttling.')),
     cfg.FloatOpt('ebs_state_poll_interval',
                  default=1.0,
                  min=0.01,

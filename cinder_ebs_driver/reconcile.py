@@ -130,12 +130,14 @@ class Reconciler(object):
     :param volumes: ``volumes(volume_ids)``: what Cinder holds for the
         volumes, as :func:`cinder_volumes` answers (Cinder's database by
         default).
+    :param max_repairs: the most detaches of one pass (None: no limit).
     """
 
-    def __init__(self, releaser, hosts, volumes=None):
+    def __init__(self, releaser, hosts, volumes=None, max_repairs=None):
         self._releaser = releaser
         self._hosts = hosts
         self._volumes = volumes or cinder_volumes
+        self._max_repairs = max_repairs
 
     def instance_of(self, record):
         """The instance of an attachment record's host."""
@@ -160,16 +162,26 @@ class Reconciler(object):
             return []
         volumes = self._volumes(sorted({volume_id
                                         for volume_id, _ in attached}))
-        detached = []
+        leaks = []
         for volume_id, disk in attached:
             volume = volumes.get(volume_id)
             if not settled(volume):
                 continue
-            leaks = unaccounted(disk, volume.records, self.instance_of)
-            for instance_id in leaks or ():
-                if self.repair(volume_id, disk['DiskId'], instance_id):
-                    detached.append((disk['DiskId'], instance_id))
-        return detached
+            leaks.extend((volume_id, disk['DiskId'], instance_id)
+                         for instance_id in unaccounted(
+                             disk, volume.records, self.instance_of) or ())
+        if self._max_repairs is not None and len(leaks) > self._max_repairs:
+            # Each repair costs ECS calls (a detach and its polls): the
+            # rest waits for the next listing.
+            LOG.warning('%(count)d backend attachments no Cinder record '
+                        'accounts for; repairing %(max)d in this pass '
+                        '(ebs_reconcile_max_repairs), the rest in the next '
+                        'ones.', {'count': len(leaks),
+                                  'max': self._max_repairs})
+            leaks = leaks[:self._max_repairs]
+        return [(disk_id, instance_id)
+                for volume_id, disk_id, instance_id in leaks
+                if self.repair(volume_id, disk_id, instance_id)]
 
     def repair(self, volume_id, disk_id, instance_id):
         """Detach the disk from the instance if no record needs it there.

@@ -14,6 +14,7 @@ from cinder import objects
 from oslo_utils import timeutils
 import sqlalchemy
 
+from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver import host_release
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import reconcile
@@ -104,6 +105,26 @@ class TestReconcileThroughStats(fakes.DriverTestCase):
         self.records[VOLUME_ID] = [record('h1')]
         self.refresh()
         self.client.detach_disk.assert_called_once_with(fakes.DISK_ID, 'i-2')
+
+    def test_repairs_per_pass_are_bounded(self):
+        self.flags_backend(ebs_reconcile_max_repairs=1)
+        self.driver.set_client(self.client,
+                               cinder_volumes=self.cinder_volumes)
+
+        def detach(disk_id, instance_id):
+            left = [i for i in ('i-1', 'i-2')
+                    if i in ebs_client.attached_instance_ids(self.disk)
+                    and i != instance_id]
+            self.disk = fakes.disk(instances=left,
+                                   tags={naming.VOLUME_TAG: VOLUME_ID})
+            self.client.list_disks.return_value = [self.disk]
+
+        self.client.detach_disk.side_effect = detach
+        self.refresh()
+        self.client.detach_disk.assert_called_once_with(fakes.DISK_ID, 'i-1')
+        self.refresh()
+        self.assertEqual([('i-1',), ('i-2',)], [
+            c.args[1:] for c in self.client.detach_disk.call_args_list])
 
     def test_accounted_attachments_left_alone(self):
         self.records[VOLUME_ID] = [record('h1'), record('h2')]

@@ -276,6 +276,8 @@ def resize_disk(request):
     disk.size = new_size
     request.service.blocks.grow_disk(disk.id, new_size)
     request.service.devices.refresh(disk.id)
+    # The baseline performance grows with the size.
+    request.service.apply_limits(disk)
     return {}
 
 
@@ -315,6 +317,7 @@ def modify_disk_spec(request):
         disk.bursting_enabled = bool(disk.bursting_enabled)
     disk.category = category
     disk.performance_level = level
+    request.service.apply_limits(disk)
     return {'OrderId': '', 'TaskId': ''}
 
 

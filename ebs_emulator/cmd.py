@@ -55,7 +55,8 @@ def _build_app(conf):
         zone_id=conf.zone, transition_delay=conf.transition_delay,
         use_loop_devices=config.use_loop_devices(conf),
         use_fuse=config.use_fuse(conf),
-        readings=config.readings_from_conf(conf))
+        readings=config.readings_from_conf(conf),
+        performance_scale=conf.performance_scale)
     LOG.info('Emulating region %s zone %s with %d instances, %d access '
              'key(s), state in %s; disputed rules read as %s',
              conf.region, conf.zone, len(instances), len(keys),

@@ -81,6 +81,13 @@ emulator_opts = [
                 help='Enforce the strict reading of every disputed rule '
                      '(those --reading does not set). Also set by the '
                      'environment variable OS_DEFAULT__STRICT_READINGS.'),
+    cfg.FloatOpt('performance-scale', default=0.0, min=0.0,
+                 help='Hold each attached disk\'s I/O, shared by all its '
+                      'instances, to its IOPS and throughput (as '
+                      'DescribeDisks reports them) times this factor, '
+                      'e.g. 0.01 on a machine that cannot reach the real '
+                      'figures. 0: no limit. Needs the FUSE data path '
+                      '(--fuse-views).'),
     cfg.IntOpt('max-clock-skew', default=900, min=1,
                help='Accepted difference in seconds between x-acs-date and '
                     'the emulator clock.'),

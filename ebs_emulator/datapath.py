@@ -10,6 +10,8 @@ per line in each direction:
 * ``{"op": "withdraw", ..., "detached": bool}`` removes a view (and on
   detach the instance's registration);
 * ``{"op": "forget", "disk": ID}`` drops a deleted disk's reservations;
+* ``{"op": "limit", "disk": ID, "iops": N, "bytes_per_sec": N}`` holds
+  the disk's I/O, through every view, to these rates (0: no limit);
 * ``{"op": "report"}`` answers ``{"ok": true, "disks": {...}}``;
 * ``{"op": "stop"}`` unmounts; the daemon then exits.
 
@@ -144,6 +146,10 @@ class FuseDataPath(object):
     def forget(self, disk_id):
         self.request(op='forget', disk=disk_id)
 
+    def limit(self, disk_id, iops, bytes_per_sec):
+        self.request(op='limit', disk=disk_id, iops=iops,
+                     bytes_per_sec=bytes_per_sec)
+
     def report(self):
         return self.request(op='report')['disks']
 
@@ -276,6 +282,9 @@ def _serve_control(table, mount_point, out, stopping):
                                message['serial'], message['detached'])
             elif op == 'forget':
                 table.forget(message['disk'])
+            elif op == 'limit':
+                table.set_limits(message['disk'], message['iops'],
+                                 message['bytes_per_sec'])
             elif op == 'report':
                 reply['disks'] = table.report()
             elif op == 'stop':

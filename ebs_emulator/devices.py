@@ -107,6 +107,7 @@ class DeviceExposer(object):
         # (disk id, instance id) -> loop device, or None for a plain file
         self._devices = {}
         self._lock = threading.Lock()
+        self._said_unlimited = False
 
     def _start_fuse(self, use_fuse):
         """The running FUSE data path, or None (said once, with why)."""
@@ -178,6 +179,16 @@ class DeviceExposer(object):
         """The disk is deleted: drop its reservation state."""
         if self.fuse:
             self.fuse.forget(disk_id)
+
+    def limit(self, disk_id, iops, bytes_per_sec):
+        """Hold the disk's I/O on every instance to these rates."""
+        if self.fuse:
+            self.fuse.limit(disk_id, iops, bytes_per_sec)
+        elif not self._said_unlimited:
+            self._said_unlimited = True
+            LOG.warning('FUSE data path not running: disk performance '
+                        '(IOPS, throughput) is NOT enforced on attached '
+                        'disks')
 
     def reservations(self):
         """{disk id: reservation report}, or None when not enforced."""

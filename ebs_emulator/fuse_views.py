@@ -13,6 +13,11 @@ Reservation Register / Acquire / Release commands. The mount uses
 ``direct_io`` so that no view is served from a stale page cache, and
 never the kernel's FUSE passthrough, which would bypass these checks.
 
+Each disk's I/O through all its views is held to its IOPS and throughput
+when the emulator gives them (``--performance-scale``): one
+:class:`~ebs_emulator.throttle.DiskThrottle` per disk, as the multi-attach
+guide says the attached instances share the disk's performance.
+
 The reservation state of a disk is kept in memory for the I/O checks and
 written through to the emulator's database by the ``store`` callbacks on
 every change, so that it survives a restart.
@@ -29,6 +34,7 @@ import time
 import mfusepy
 
 from ebs_emulator import reservations
+from ebs_emulator import throttle
 from nova_shim import pr_abi
 
 Status = reservations.Status
@@ -63,6 +69,7 @@ class ViewTable(object):
         self._states = {}       # disk id -> DiskReservations
         self._handles = {}      # fh -> (instance, serial, disk id)
         self._counts = collections.defaultdict(collections.Counter)
+        self._throttles = {}    # disk id -> DiskThrottle
 
     # -- control -----------------------------------------------------------
 
@@ -81,9 +88,20 @@ class ViewTable(object):
                     instance_id):
                 self._save(disk_id, state)
 
+    def set_limits(self, disk_id, iops, bytes_per_sec):
+        """Hold the disk's I/O through all its views to these rates."""
+        with self._mutex:
+            limit = self._throttles.get(disk_id)
+            if limit is None:
+                self._throttles[disk_id] = throttle.DiskThrottle(
+                    iops, bytes_per_sec)
+            else:
+                limit.set(iops, bytes_per_sec)
+
     def forget(self, disk_id):
         """The disk is deleted: drop every view and its reservations."""
         with self._mutex:
+            self._throttles.pop(disk_id, None)
             for key, (disk, _file) in list(self._views.items()):
                 if disk == disk_id:
                     del self._views[key]
@@ -128,7 +146,11 @@ class ViewTable(object):
             return self._handles.pop(fh, None)
 
     def check_io(self, fh, write):
-        """Raise the errno a read or write through ``fh`` gets, if any."""
+        """Raise the errno a read or write through ``fh`` gets, if any.
+
+        :returns: the disk's :class:`~ebs_emulator.throttle.DiskThrottle`,
+            or None when its I/O is not limited.
+        """
         kind = 'writes' if write else 'reads'
         with self._mutex:
             instance_id, serial, disk_id = self._handle(fh)
@@ -141,6 +163,7 @@ class ViewTable(object):
             if not state.may_access(instance_id, write):
                 counts[kind + '_refused'] += 1
                 raise mfusepy.FuseOSError(errno.EBADE)
+            return self._throttles.get(disk_id)
 
     def reservation_call(self, fh, cmd, request):
         """Apply one PR ioctl; return the ioctl's result."""
@@ -283,11 +306,15 @@ class InstanceViews(mfusepy.Operations):
         return 0
 
     def read(self, path, size, offset, fh):
-        self.table.check_io(fh, write=False)
+        limit = self.table.check_io(fh, write=False)
+        if limit:
+            limit.take(size)
         return os.pread(fh, size, offset)
 
     def write(self, path, data, offset, fh):
-        self.table.check_io(fh, write=True)
+        limit = self.table.check_io(fh, write=True)
+        if limit:
+            limit.take(len(data))
         return os.pwrite(fh, data, offset)
 
     def fsync(self, path, datasync, fh):

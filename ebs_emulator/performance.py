@@ -35,8 +35,13 @@ MAX_IOPS_PER_GIB = 1000
 KB_PER_PROVISIONED_IO = 16
 # Provisioned IOPS and bursting need a larger disk than this (GiB).
 SMALLEST_TUNABLE_SIZE = 3
+# An AutoPL disk's burst ceiling: IOPS, and MB/s.
+MAX_BURST_IOPS = 1000000
+MAX_BURST_MBPS = 4096
 
 AUTOPL = 'cloud_auto'
+# Bytes in the pages' MB.
+MIB = 1024 * 1024
 ESSD = 'cloud_essd'
 REGIONAL_ESSD = 'cloud_regional_disk_auto'
 
@@ -79,3 +84,26 @@ def limits(category, level, size, provisioned_iops, readings):
     if category == REGIONAL_ESSD:
         return _curve(REGIONAL, size)
     return 0, 0
+
+
+def burst_ceiling(size, iops, mbps):
+    """What a bursting AutoPL disk reaches, from its IOPS and MB/s.
+
+    min{1,000,000, 1,000 x size} IOPS and max{min{16 KB x IOPS / 1,024,
+    4 GB/s}, baseline + provisioned} MB/s (the AutoPL page).
+    """
+    burst_iops = min(MAX_BURST_IOPS, MAX_IOPS_PER_GIB * size)
+    return (max(iops, burst_iops),
+            max(mbps, min(KB_PER_PROVISIONED_IO * burst_iops // 1024,
+                          MAX_BURST_MBPS)))
+
+
+def ceiling(category, level, size, provisioned_iops, bursting, readings):
+    """(IOPS, MB/s) the data path holds a disk to.
+
+    Its limits, or its burst ceiling when it bursts.
+    """
+    iops, mbps = limits(category, level, size, provisioned_iops, readings)
+    if category == AUTOPL and bursting:
+        return burst_ceiling(size, iops, mbps)
+    return iops, mbps

@@ -582,6 +582,10 @@ SCOPE = (
     Scope('CloneDisks, ReInitDisk, CreateSnapshotGroup', 'Not provided.'),
     Scope('Quotas', 'No account quotas (disk count, capacity, snapshots per '
           'disk).'),
+    Scope('Data path', 'A disk\'s IOPS and throughput are enforced only '
+          'with --performance-scale and the FUSE data path, shared by all '
+          'its instances; an instance type\'s own limits are not '
+          'modelled.'),
 )
 
 SILENT = (
@@ -607,5 +611,8 @@ SILENT = (
     'Whether MB/s counts 10^6 or 2^20 bytes: the AutoPL page\'s "16 KB x '
     'IOPS / 1,024" counts in 1,024s, and so does the emulator.',
     'The IOPS and Throughput of categories other than ESSD, ESSD AutoPL and '
-    'Regional ESSD: the emulator reports 0.',
+    'Regional ESSD: the emulator reports 0 (and does not limit them).',
+    'How a burst plays out over time: with --performance-scale, the '
+    'emulator lets a bursting AutoPL disk run at its burst ceiling '
+    '(min{1,000,000, 1,000 x Size} IOPS) whenever it is asked to.',
 )

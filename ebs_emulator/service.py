@@ -28,6 +28,7 @@ from ebs_emulator import devices
 from ebs_emulator import errors
 from ebs_emulator import overlaps
 from ebs_emulator import params as params_mod
+from ebs_emulator import performance
 from ebs_emulator import rules
 from ebs_emulator import transitions
 
@@ -65,13 +66,17 @@ class EmulatorService(object):
 
     def __init__(self, state_dir, instances, region_id='emu-region-1',
                  zone_id='emu-zone-a', transition_delay=0.2,
-                 use_loop_devices=None, use_fuse=None, readings=None):
+                 use_loop_devices=None, use_fuse=None, readings=None,
+                 performance_scale=0.0):
         """Open the state directory and start the transition worker.
 
         :param readings: the reading of each disputed rule (see
             :mod:`ebs_emulator.rules`); the defaults when None.
+        :param performance_scale: hold attached disks' I/O to their IOPS
+            and throughput times this factor (0: no limit).
         """
         self.state_dir = os.path.abspath(state_dir)
+        self.performance_scale = float(performance_scale or 0.0)
         self.readings = rules.default_readings()
         self.readings.update(readings or {})
         os.makedirs(self.state_dir, exist_ok=True)
@@ -158,6 +163,20 @@ class EmulatorService(object):
             self.devices.use_loop_devices = False
             return self.devices.expose(disk_id, instance_id, disk_file)
 
+    def apply_limits(self, disk):
+        """Hold an attached disk's data path to its performance (scaled).
+
+        :param disk: the disk's database row.
+        """
+        if not self.performance_scale:
+            return
+        iops, mbps = performance.ceiling(
+            disk.category, disk.performance_level, disk.size,
+            disk.provisioned_iops, disk.bursting_enabled, self.readings)
+        self.devices.limit(
+            disk.id, int(iops * self.performance_scale),
+            int(mbps * performance.MIB * self.performance_scale))
+
     def device_path(self, disk_id, instance_id):
         return self.devices.path(disk_id, instance_id)
 
@@ -196,6 +215,7 @@ class EmulatorService(object):
                 db.Attachment.state.in_(('attached', 'detaching')))
             for attachment in shown:
                 self.expose(attachment.disk_id, attachment.instance_id)
+                self.apply_limits(session.get(db.Disk, attachment.disk_id))
 
     def close(self):
         """Stop the worker and free loop devices; the state stays."""

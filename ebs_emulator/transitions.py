@@ -53,6 +53,7 @@ def apply_due(service, session, now, after_commit):
         disk = session.get(db.Disk, attachment.disk_id)
         if attachment.state == 'attaching':
             service.expose(attachment.disk_id, attachment.instance_id)
+            service.apply_limits(disk)
             attachment.state = 'attached'
             attachment.due_at = None
             disk.attached_at = now

@@ -150,3 +150,24 @@ class InstanceViewsTestCase(testtools.TestCase):
         self.assertIsNone(self.store.saved['d-1'])
         self.assertEqual({}, self.table.report())
         self.assertErrno(errno.EIO, self.fs.read, '/i-a/S1', 1, 0, self.fa)
+
+    def test_one_limit_for_every_view_of_a_disk(self):
+        taken = []
+        self.table.set_limits('d-1', 100, 1 << 20)
+        limit = self.table.check_io(self.fa, write=False)
+        self.assertIs(limit, self.table.check_io(self.fb, write=True))
+        self.assertEqual((100, 1 << 20), (limit.iops, limit.bytes_per_sec))
+        self.useFixture(fixtures.MockPatchObject(
+            limit, 'take', side_effect=taken.append))
+        self.fs.write('/i-a/S1', b'x' * 4096, 0, self.fa)
+        self.fs.read('/i-b/S1', 512, 0, self.fb)
+        self.assertEqual([4096, 512], taken)
+        # New figures (a resize) change the same limit; 0 lifts it.
+        self.table.set_limits('d-1', 0, 0)
+        self.assertEqual((None, None), (limit.iops, limit.bytes_per_sec))
+        self.table.forget('d-1')
+        self.table.expose('d-1', 'i-a', 'S1', self.disk_file)
+        self.assertIsNone(self.table.check_io(self.fa, write=False))
+
+    def test_no_limit_by_default(self):
+        self.assertIsNone(self.table.check_io(self.fa, write=False))

@@ -29,12 +29,14 @@ from oslo_log import log as logging
 
 from ebs_emulator import config
 from ebs_emulator import faults
+from ebs_emulator import metadata
 from ebs_emulator import overlap_report
 from ebs_emulator import resv_report
 from ebs_emulator import rulebook
 from ebs_emulator import server
 from ebs_emulator import service
 from ebs_emulator import signature
+from ebs_emulator import sts
 
 
 LOG = logging.getLogger(__name__)
@@ -48,7 +50,13 @@ def _build_app(conf):
     keys = config.parse_access_keys(conf.access_key)
     instances = config.instances_from_conf(conf)
     injector = faults.FaultInjector(config.fault_rules_from_conf(conf))
-    verifier = signature.Verifier(keys, max_skew=conf.max_clock_skew)
+    tokens = sts.TokenStore(lifetime=conf.sts_token_lifetime)
+    verifier = signature.Verifier(keys, max_skew=conf.max_clock_skew,
+                                  tokens=tokens)
+    sts_service = sts.StsService(keys, tokens, max_skew=conf.max_clock_skew)
+    instance_metadata = metadata.MetadataService(
+        tokens, role_name=conf.instance_ram_role,
+        token_required=conf.metadata_token_required)
     os.makedirs(conf.state_dir, exist_ok=True)
     svc = service.EmulatorService(
         conf.state_dir, instances, region_id=conf.region,
@@ -62,7 +70,8 @@ def _build_app(conf):
              conf.state_dir, ', '.join('%s=%s' % item for item in
                                        sorted(svc.readings.items())))
     return server.EmulatorApp(svc, verifier, injector,
-                              region_id=conf.region)
+                              region_id=conf.region, sts_service=sts_service,
+                              metadata=instance_metadata)
 
 
 def _install_signal_handlers(http_server):

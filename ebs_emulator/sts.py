@@ -17,6 +17,11 @@ answers what is in :mod:`ebs_emulator.rules`.
 
 A test can make the credentials short-lived (``--sts-token-lifetime``),
 end all of them at once, and revoke a role (``/_emulator/`` endpoints).
+
+The RPC signature follows the signature page: values percent-encoded with
+a space as ``%20``.  The credentials library (1.0.12) encodes a space as
+``+``: its AssumeRole requests verify here as long as no value has a
+space (a ``Policy`` would; the driver sends none).
 """
 
 import base64

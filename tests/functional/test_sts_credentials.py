@@ -9,6 +9,7 @@ workflow runs across several expiries.
 import logging
 import time
 
+from alibabacloud_credentials import provider as cred_provider
 import fixtures
 from testtools import content
 
@@ -143,3 +144,55 @@ class TestRefusedCredentials(_StsBase):
         self.assertGreaterEqual(refused['NoPermission'], 1)
         self.assertIn('NoPermission', self.volume_log.output)
         self.delete_volume(volume['id'])
+
+
+class TestExplicitToken(_StsBase):
+    """``sts``: a token given in the configuration, which nothing renews."""
+
+    EMULATOR_KWARGS = _emulator_kwargs(0)
+
+    def _assume_role(self):
+        return cred_provider.RamRoleArnCredentialsProvider(
+            access_key_id=self.emulator.access_key_id,
+            access_key_secret=self.emulator.access_key_secret,
+            role_arn=ROLE_ARN, role_session_name='operator',
+            sts_endpoint='http://127.0.0.1:%d' % self.emulator.port,
+        ).get_credentials()
+
+    def backend_flags(self):
+        flags = super().backend_flags()
+        # A token as an operator would paste it: from an AssumeRole.
+        issued = self._assume_role()
+        self.token = issued.get_security_token()
+        flags.update(ebs_credential_type='sts',
+                     ebs_access_key_id=issued.get_access_key_id(),
+                     ebs_access_key_secret=issued.get_access_key_secret(),
+                     ebs_security_token=self.token)
+        return flags
+
+    def test_expired_token_clear_error(self):
+        volume = self.create_volume()
+        self.delete_volume(volume['id'])
+        self.emulator.admin('POST', 'credentials/expire')
+        failed = self.create_volume(expect_status='error')
+        self.wait_for(
+            lambda: 'the sts credentials of the EBS backend were refused '
+                    'or could not be obtained' in self.volume_log.output,
+            what='the credentials error in the volume service log')
+        self.assertIn('InvalidSecurityToken.Expired', self.volume_log.output)
+        # Refused, renewed (the same token: nothing renews it), refused:
+        # two refusals per attempt of the operation, no more.
+        refused = self.refusals()['InvalidSecurityToken.Expired']
+        self.assertEqual(0, refused % 2)
+        self.assertNotIn(self.token, self.driver_log.output)
+        self.assertNotIn(self.token, self.volume_log.output)
+        # What an operator does: a new token (here without a restart, so
+        # that the failed volume can be deleted).
+        fresh = self._assume_role()
+        source = self.volume.manager.driver.client._credentials
+        source._factory = lambda: cred_provider.StaticSTSCredentialsProvider(
+            access_key_id=fresh.get_access_key_id(),
+            access_key_secret=fresh.get_access_key_secret(),
+            security_token=fresh.get_security_token())
+        source.renew()
+        self.delete_volume(failed['id'])

@@ -108,6 +108,21 @@ def _announce(conf, http_server):
     LOG.info(READY_MESSAGE, host, port)
 
 
+def _start_metadata_server(listen, app):
+    """Serve the instance metadata paths only, on ``HOST:PORT``."""
+    host, sep, port = listen.rpartition(':')
+    if not sep or not host or not port.isdigit():
+        raise ValueError('expected HOST:PORT')
+    metadata_server = server.EmulatorHTTPServer(
+        (host.strip('[]'), int(port)), app, metadata_only=True)
+    thread = threading.Thread(target=metadata_server.serve_forever,
+                              kwargs={'poll_interval': 0.2},
+                              name='metadata-server', daemon=True)
+    thread.start()
+    LOG.info('Serving instance metadata on %s', listen)
+    return metadata_server
+
+
 def main(argv=None):
     parent = os.getppid()
     argv = sys.argv[1:] if argv is None else argv
@@ -138,6 +153,18 @@ def main(argv=None):
         app.service.close()
         return 1
 
+    metadata_server = None
+    if conf.metadata_listen:
+        try:
+            metadata_server = _start_metadata_server(conf.metadata_listen,
+                                                     app)
+        except (ValueError, OSError) as e:
+            LOG.error('Cannot serve instance metadata on %s: %s',
+                      conf.metadata_listen, e)
+            http_server.server_close()
+            app.service.close()
+            return 1
+
     _install_signal_handlers(http_server)
     if conf.exit_with_parent:
         _watch_parent(http_server, parent)
@@ -145,6 +172,9 @@ def main(argv=None):
         _announce(conf, http_server)
         http_server.serve_forever(poll_interval=0.2)
     finally:
+        if metadata_server is not None:
+            metadata_server.shutdown()
+            metadata_server.server_close()
         http_server.server_close()
         if not app.wait_idle(DRAIN_TIMEOUT):
             LOG.warning('Actions still running after %ds, closing anyway',

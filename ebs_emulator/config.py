@@ -93,6 +93,11 @@ emulator_opts = [
                help='RAM role attached to the instances, served by the '
                     'instance metadata service (/latest/meta-data/ram/'
                     'security-credentials/); empty: none.'),
+    cfg.StrOpt('metadata-listen',
+               help='Also serve the instance metadata paths (and nothing '
+                    'else) on this HOST:PORT, for instance '
+                    '100.100.100.200:80 inside a network namespace that '
+                    'holds that address.'),
     cfg.BoolOpt('metadata-token-required', default=False,
                 help='Serve instance metadata only with a metadata token '
                      '(security hardening mode, HttpTokens required).'),

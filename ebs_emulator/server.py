@@ -456,8 +456,12 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         if body is False:
             return
         app = self.server.app
-        reply = app.handle(self.command, self.path, headers, body,
-                           self.client_address[0])
+        if (self.server.metadata_only
+                and not self.path.startswith('/latest/')):
+            reply = Reply(404, b'', content_type='text/plain')
+        else:
+            reply = app.handle(self.command, self.path, headers, body,
+                               self.client_address[0])
         elapsed = (time.monotonic() - started) * 1000
         action = (headers.get('x-acs-action') or ['-'])[0]
         if reply.drop:
@@ -538,8 +542,10 @@ class EmulatorHTTPServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address, app):
+    def __init__(self, address, app, metadata_only=False):
         self.app = app
+        # Only the instance metadata paths (the metadata address).
+        self.metadata_only = metadata_only
         if ':' in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, RequestHandler)

@@ -17,16 +17,22 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import uuid
 
 import testtools
 from testtools import content
 
 from ebs_emulator import process
+from tests.functional import cinder_harness
 
 METADATA_ADDRESS = '100.100.100.200'
 ROLE = 'EcsRamRoleNetns'
 TOKEN_LIFETIME = 3
+# Set (to the namespace's name) in the environment of the Cinder test run
+# inside the namespace: the inner test runs only there.
+INSIDE_ENV = 'EBS_TEST_METADATA_NETNS'
+FIGURES = 'ecs_ram_role figures: '
 
 # Run inside the namespace: the backend client with the instance's role.
 CLIENT_SCRIPT = textwrap.dedent('''
@@ -159,3 +165,77 @@ class TestMetadataInNamespace(testtools.TestCase):
         self.assertEqual([2], result['instances'])
         self.assertGreaterEqual(result['report']['issued']['metadata'], 1)
         self.assertEqual([], result['leaked'])
+
+    def test_cinder_multiattach_inside(self):
+        """Real Cinder services in the namespace, driver on ecs_ram_role."""
+        env = dict(os.environ)
+        env[INSIDE_ENV] = self.netns
+        env.pop('OS_STDOUT_CAPTURE', None)
+        done = subprocess.run(
+            self.in_netns([sys.executable, '-m', 'testtools.run',
+                           __name__ + '.TestEcsRamRoleInCinder']),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, timeout=600, env=env)
+        output = done.stdout.decode(errors='replace')
+        self.addDetail('inner-run', content.text_content(output[-20000:]))
+        self.assertEqual(0, done.returncode, output[-5000:])
+        self.assertIn(FIGURES, output)
+        self.addDetail('netns-cinder-figures', content.text_content(
+            output.split(FIGURES, 1)[1].splitlines()[0]))
+
+
+class TestEcsRamRoleInCinder(cinder_harness.EBSFunctionalTestBase):
+    """Run by the test above, inside its namespace; skipped elsewhere.
+
+    The emulator serves its API on 127.0.0.1 and the instance metadata on
+    100.100.100.200:80 (only in the namespace); the driver, inside Cinder's
+    services, signs with the instance role's credentials, fetched in the
+    token-protected mode and living a few seconds.
+    """
+
+    EMULATOR_KWARGS = {'extra_args': [
+        '--metadata-listen', '%s:80' % METADATA_ADDRESS,
+        '--instance-ram-role', ROLE, '--metadata-token-required',
+        '--sts-token-lifetime', str(TOKEN_LIFETIME)]}
+
+    def setUp(self):
+        inside = os.environ.get(INSIDE_ENV)
+        if not inside or not os.path.exists('/run/netns/%s' % inside):
+            self.skipTest('runs inside the namespace of '
+                          'TestMetadataInNamespace only')
+        super().setUp()
+
+    def backend_flags(self):
+        flags = super().backend_flags()
+        del flags['ebs_access_key_id'], flags['ebs_access_key_secret']
+        flags.update(ebs_credential_type='ecs_ram_role',
+                     ebs_metadata_token_required=True)
+        return flags
+
+    def test_multiattach_across_expiries(self):
+        vtype = self.create_type(multiattach=True)
+        start = time.monotonic()
+        rounds = operations = 0
+        while time.monotonic() - start < 2 * TOKEN_LIFETIME + 1:
+            volume = self.create_volume(volume_type=vtype['id'])
+            attachments = [
+                self.create_attachment(volume['id'], self.connector(n))
+                for n in range(2)]
+            self.wait_volume(volume['id'], 'in-use')
+            for attachment in attachments:
+                self.delete_attachment(attachment['id'])
+            self.wait_volume(volume['id'], 'available')
+            self.delete_volume(volume['id'])
+            rounds += 1
+            operations += 6
+        report = self.emulator.admin('GET', 'credentials')
+        stats = self.emulator.get_state()['stats']
+        refused = {k: v for k, v in stats.items() if 'SecurityToken' in k}
+        self.assertGreaterEqual(report['issued'].get('metadata', 0), 3)
+        self.assertNotIn('AssumeRole', report['issued'])
+        self.assertEqual({}, refused)
+        sys.__stdout__.write('%srounds %d, Cinder operations %d, failed 0, '
+                             'credentials issued %s, refused %s\n' % (
+                                 FIGURES, rounds, operations,
+                                 report['issued'], refused))
+        sys.__stdout__.flush()

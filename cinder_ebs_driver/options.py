@@ -87,8 +87,11 @@ connection_opts = [
                max=43200,
                help=_('Seconds an assumed role session is asked to last '
                       '(credential type ram_role_arn). At most the '
-                      'role\'s maximum session duration. The token is '
-                      'renewed before it expires.')),
+                      'role\'s maximum session duration. The credentials '
+                      'library renews the token 15 minutes before it '
+                      'expires, so a session of 900 seconds is renewed '
+                      'with an AssumeRole call before every ECS call: '
+                      'keep it well above that.')),
     cfg.StrOpt('ebs_sts_endpoint',
                help=_('STS endpoint for AssumeRole (credential type '
                       'ram_role_arn): a host name such as '

@@ -31,6 +31,7 @@ from oslo_log import log as logging
 from cinder_ebs_driver import attach_locks
 from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
+from cinder_ebs_driver.client import credentials
 from cinder_ebs_driver import connection
 from cinder_ebs_driver import host_mapping
 from cinder_ebs_driver import host_release
@@ -49,8 +50,9 @@ LOG = logging.getLogger(__name__)
 CONF = cinder_config.CONF
 CONF.register_opts(options.ebs_opts, group=configuration.SHARED_CONF_GROUP)
 
-REQUIRED_OPTIONS = ('ebs_endpoint', 'ebs_region_id', 'ebs_zone_id',
-                    'ebs_access_key_id', 'ebs_access_key_secret')
+# Besides the options the credential type needs (see
+# cinder_ebs_driver.client.credentials).
+REQUIRED_OPTIONS = ('ebs_endpoint', 'ebs_region_id', 'ebs_zone_id')
 # Generic Cinder options the driver reads.
 GENERIC_OPTIONS = ('volume_backend_name', 'reserved_percentage',
                    'max_over_subscription_ratio')
@@ -137,11 +139,14 @@ class EBSVolumeDriver(driver.VolumeDriver):
         conf = self.configuration
         missing = [name for name in REQUIRED_OPTIONS
                    if not conf.safe_get(name)]
+        missing += credentials.missing_options(conf)
         if missing:
             msg = (_('The EBS backend %(backend)s needs %(missing)s in its '
-                     'configuration section.') %
+                     'configuration section (ebs_credential_type '
+                     '%(type)s).') %
                    {'backend': self._backend_name(),
-                    'missing': ', '.join(missing)})
+                    'missing': ', '.join(missing),
+                    'type': conf.safe_get('ebs_credential_type')})
             LOG.error(msg)
             raise exception.VolumeDriverException(message=msg)
         template = conf.safe_get('ebs_device_path_template')

@@ -59,7 +59,16 @@ AUTH_CODE_PREFIXES = (
     'Forbidden',
     'NoPermission',
     'InvalidApi.NotPurchase',
+    'MissingSecurityToken',
 )
+# Codes refusing a security token: expired, not the one issued with the
+# AccessKey ID, unreadable, or missing (Alibaba Cloud's common error codes).
+TOKEN_REFUSED_CODES = frozenset([
+    'InvalidSecurityToken.Expired',
+    'InvalidSecurityToken.MismatchWithAccessKey',
+    'InvalidSecurityToken.Malformed',
+    'MissingSecurityToken',
+])
 # '*.NotFound' codes that are about the request, not about a resource:
 # a wrong action, region or zone is a configuration error.
 REQUEST_NOT_FOUND_CODES = frozenset([
@@ -147,6 +156,29 @@ class EBSQuotaExceeded(EBSBackendError):
 
 class EBSAuthError(EBSBackendError):
     """The credentials were refused or lack a permission."""
+
+
+class EBSCredentialsError(EBSAuthError):
+    """The driver's credentials could not be obtained or were refused.
+
+    Raised when the credentials library cannot get credentials of the
+    configured type, and when the service refuses a security token again
+    after the credentials were renewed.
+
+    :ivar credential_type: the ``ebs_credential_type`` in use.
+    """
+
+    def __init__(self, action=None, credential_type=None, reason=None,
+                 code=None, request_id=None, http_status=None):
+        message = _('ECS %(action)s failed: the %(type)s credentials of '
+                    'the EBS backend were refused or could not be '
+                    'obtained: %(reason)s') % {
+            'action': action or _('call'), 'type': credential_type,
+            'reason': reason}
+        super().__init__(message=message, action=action, code=code,
+                         error_message=reason, request_id=request_id,
+                         http_status=http_status)
+        self.credential_type = credential_type
 
 
 class EBSServerError(EBSBackendError):

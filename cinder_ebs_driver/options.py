@@ -29,12 +29,93 @@ connection_opts = [
     cfg.StrOpt('ebs_zone_id',
                help=_('Zone in which new disks are created. Disks can only '
                       'be attached to instances of the same zone.')),
+    cfg.StrOpt('ebs_credential_type',
+               default='access_key',
+               choices=[
+                   ('access_key', _('The static AccessKey pair of '
+                                    'ebs_access_key_id and '
+                                    'ebs_access_key_secret.')),
+                   ('sts', _('An STS token given explicitly: '
+                             'ebs_access_key_id, ebs_access_key_secret and '
+                             'ebs_security_token, as STS issued them. It '
+                             'is never renewed: replace it and restart '
+                             'before it expires.')),
+                   ('ram_role_arn', _('Assume the RAM role '
+                                      'ebs_role_arn with STS AssumeRole, '
+                                      'signed with the AccessKey pair of '
+                                      'ebs_access_key_id and '
+                                      'ebs_access_key_secret; the token is '
+                                      'renewed before it expires.')),
+                   ('ecs_ram_role', _('The RAM role attached to the ECS '
+                                      'instance that runs cinder-volume, '
+                                      'from the instance metadata service '
+                                      '(100.100.100.200); no AccessKey on '
+                                      'the host.')),
+                   ('credentials_uri', _('Credentials served as JSON by '
+                                         'the URL ebs_credentials_uri '
+                                         '(AccessKeyId, AccessKeySecret, '
+                                         'SecurityToken, Expiration, Code '
+                                         '"Success"); renewed before they '
+                                         'expire.'))],
+               help=_('Kind of credentials the driver signs its ECS API '
+                      'calls with. They are obtained and renewed by the '
+                      'official alibabacloud_credentials library.')),
     cfg.StrOpt('ebs_access_key_id',
-               help=_('AccessKey ID of the RAM user the driver acts as.')),
+               help=_('AccessKey ID of the RAM user the driver acts as '
+                      '(credential types access_key and sts), or of the '
+                      'identity that assumes the role (ram_role_arn).')),
     cfg.StrOpt('ebs_access_key_secret',
                secret=True,
-               help=_('AccessKey secret of the RAM user the driver acts '
-                      'as.')),
+               help=_('AccessKey secret that goes with '
+                      'ebs_access_key_id.')),
+    cfg.StrOpt('ebs_security_token',
+               secret=True,
+               help=_('STS security token that goes with ebs_access_key_id '
+                      'and ebs_access_key_secret (credential type sts).')),
+    cfg.StrOpt('ebs_role_arn',
+               help=_('ARN of the RAM role to assume (credential type '
+                      'ram_role_arn), for example '
+                      'acs:ram::123456789012****:role/cinder-ebs.')),
+    cfg.StrOpt('ebs_role_session_name',
+               default='cinder-ebs-driver',
+               help=_('Session name of the assumed role, recorded in the '
+                      'audit trail (credential type ram_role_arn): '
+                      'letters, digits and the characters . @ - _.')),
+    cfg.IntOpt('ebs_role_session_duration',
+               default=3600,
+               min=900,
+               max=43200,
+               help=_('Seconds an assumed role session is asked to last '
+                      '(credential type ram_role_arn). At most the '
+                      'role\'s maximum session duration. The credentials '
+                      'library renews the token 15 minutes before it '
+                      'expires, so a session of 900 seconds is renewed '
+                      'with an AssumeRole call before every ECS call: '
+                      'keep it well above that.')),
+    cfg.StrOpt('ebs_sts_endpoint',
+               help=_('STS endpoint for AssumeRole (credential type '
+                      'ram_role_arn): a host name such as '
+                      'sts.cn-hangzhou.aliyuncs.com or '
+                      'sts-vpc.cn-hangzhou.aliyuncs.com (reached over '
+                      'HTTPS), or a URL http://host:port of a local test '
+                      'service. Unset: the STS endpoint of '
+                      'ebs_region_id.')),
+    cfg.StrOpt('ebs_ecs_role_name',
+               help=_('Name of the RAM role attached to the instance '
+                      '(credential type ecs_ram_role). Unset: the role '
+                      'the metadata service lists. The metadata address '
+                      '100.100.100.200 is fixed by the credentials '
+                      'library.')),
+    cfg.BoolOpt('ebs_metadata_token_required',
+                default=False,
+                help=_('Reach the instance metadata service only in its '
+                       'token-protected (hardened) mode: never fall back '
+                       'to plain requests when no metadata token can be '
+                       'obtained (credential type ecs_ram_role).')),
+    cfg.URIOpt('ebs_credentials_uri',
+               schemes=['http', 'https'],
+               help=_('URL serving the credentials (credential type '
+                      'credentials_uri).')),
     cfg.IntOpt('ebs_api_timeout',
                default=30,
                min=1,

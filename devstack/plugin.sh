@@ -15,7 +15,57 @@ function start_cinder_ebs_emulator {
         --bind 127.0.0.1 --port $CINDER_EBS_EMULATOR_PORT \
         --state-dir $CINDER_EBS_EMULATOR_STATE_DIR \
         --access-key $CINDER_EBS_ACCESS_KEY_ID:$CINDER_EBS_ACCESS_KEY_SECRET \
-        --region $CINDER_EBS_REGION --zone $CINDER_EBS_ZONE"
+        --region $CINDER_EBS_REGION --zone $CINDER_EBS_ZONE \
+        --sts-token-lifetime $CINDER_EBS_STS_TOKEN_LIFETIME"
+}
+
+# ebs_credential_type and the options of that type.
+function configure_cinder_ebs_credentials {
+    local section=$1
+    local type=$CINDER_EBS_CREDENTIAL_TYPE
+
+    iniset "$CINDER_CONF" "$section" ebs_credential_type "$type"
+    case $type in
+        access_key|sts|ram_role_arn)
+            iniset "$CINDER_CONF" "$section" ebs_access_key_id \
+                "$CINDER_EBS_ACCESS_KEY_ID"
+            iniset "$CINDER_CONF" "$section" ebs_access_key_secret \
+                "$CINDER_EBS_ACCESS_KEY_SECRET"
+            ;;
+    esac
+    case $type in
+        sts)
+            iniset "$CINDER_CONF" "$section" ebs_security_token \
+                "$CINDER_EBS_SECURITY_TOKEN"
+            ;;
+        ram_role_arn)
+            iniset "$CINDER_CONF" "$section" ebs_role_arn \
+                "$CINDER_EBS_ROLE_ARN"
+            iniset "$CINDER_CONF" "$section" ebs_role_session_name \
+                "$CINDER_EBS_ROLE_SESSION_NAME"
+            if [[ -n "$CINDER_EBS_STS_ENDPOINT" ]]; then
+                iniset "$CINDER_CONF" "$section" ebs_sts_endpoint \
+                    "$CINDER_EBS_STS_ENDPOINT"
+            fi
+            ;;
+        ecs_ram_role)
+            if [[ -n "$CINDER_EBS_ECS_ROLE_NAME" ]]; then
+                iniset "$CINDER_CONF" "$section" ebs_ecs_role_name \
+                    "$CINDER_EBS_ECS_ROLE_NAME"
+            fi
+            iniset "$CINDER_CONF" "$section" ebs_metadata_token_required \
+                "$CINDER_EBS_METADATA_TOKEN_REQUIRED"
+            ;;
+        credentials_uri)
+            iniset "$CINDER_CONF" "$section" ebs_credentials_uri \
+                "$CINDER_EBS_CREDENTIALS_URI"
+            ;;
+        access_key)
+            ;;
+        *)
+            die $LINENO "CINDER_EBS_CREDENTIAL_TYPE: unknown type $type"
+            ;;
+    esac
 }
 
 function configure_cinder_ebs_backend {
@@ -29,10 +79,7 @@ function configure_cinder_ebs_backend {
     iniset "$CINDER_CONF" "$section" ebs_protocol "$CINDER_EBS_PROTOCOL"
     iniset "$CINDER_CONF" "$section" ebs_region_id "$CINDER_EBS_REGION"
     iniset "$CINDER_CONF" "$section" ebs_zone_id "$CINDER_EBS_ZONE"
-    iniset "$CINDER_CONF" "$section" ebs_access_key_id \
-        "$CINDER_EBS_ACCESS_KEY_ID"
-    iniset "$CINDER_CONF" "$section" ebs_access_key_secret \
-        "$CINDER_EBS_ACCESS_KEY_SECRET"
+    configure_cinder_ebs_credentials "$section"
     iniset "$CINDER_CONF" "$section" ebs_host_instance_map \
         "$CINDER_EBS_HOST_INSTANCE_MAP"
     iniset "$CINDER_CONF" "$section" ebs_pool_capacity_gb \

@@ -16,6 +16,15 @@ import os
 import sys
 
 BACKEND = 'ebs'
+# --credentials: the emulator's AccessKey pair signs every call, or the
+# driver assumes a RAM role through the emulator's STS with it and signs
+# with short-lived tokens (STS_TOKEN_LIFETIME seconds, so that they are
+# renewed during a run).
+ACCESS_KEY = 'access_key'
+STS = 'sts'
+CREDENTIALS = (ACCESS_KEY, STS)
+STS_ROLE_ARN = 'acs:ram::1000000000000000:role/cinder-allinone'
+STS_TOKEN_LIFETIME = 30
 BACKEND_NAME = 'ebs'
 VOLUME_HOST = 'allinone'
 # Cinder only takes a hexadecimal project id in URLs (project_id_regex).
@@ -93,7 +102,7 @@ def device_path_template(state_dir):
 
 def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
                       paste_path=None, log_path=None, debug=False,
-                      configure=None):
+                      configure=None, credentials=ACCESS_KEY):
     """Write cinder.conf for the all-in-one.
 
     :param state_dir: Cinder's state (database, locks, coordination).
@@ -103,17 +112,22 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
         cinder-volume host ``allinone`` included.
     :param configure: called with the ``ConfigParser`` before it is
         written (the identity's sections, see ebs_allinone.identity).
+    :param credentials: ``access_key`` (the emulator's AccessKey pair) or
+        ``sts`` (the driver assumes :data:`STS_ROLE_ARN` through the
+        emulator's STS with that pair: short-lived tokens, renewed).
     """
     conf = cinder_conf(state_dir, emulator, host_instances,
                        api_port=api_port, paste_path=paste_path,
-                       log_path=log_path, debug=debug)
+                       log_path=log_path, debug=debug,
+                       credentials=credentials)
     if configure is not None:
         configure(conf)
     write_conf(path, conf)
 
 
 def cinder_conf(state_dir, emulator, host_instances, api_port=0,
-                paste_path=None, log_path=None, debug=False):
+                paste_path=None, log_path=None, debug=False,
+                credentials=ACCESS_KEY):
     """The all-in-one's cinder.conf, as a ``ConfigParser``.
 
     Parameters as for :func:`write_cinder_conf`.
@@ -177,6 +191,13 @@ def cinder_conf(state_dir, emulator, host_instances, api_port=0,
         # notification for an 'infinite' pool (see cinder_ebs_driver.stats).
         'ebs_pool_capacity_gb': '10240',
     }
+    if credentials == STS:
+        conf[BACKEND].update({
+            'ebs_credential_type': 'ram_role_arn',
+            'ebs_role_arn': STS_ROLE_ARN,
+            'ebs_role_session_name': 'cinder-allinone',
+            'ebs_sts_endpoint': 'http://%s' % emulator.endpoint,
+        })
     return conf
 
 

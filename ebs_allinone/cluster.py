@@ -86,7 +86,7 @@ class ClusterAllInOne(stack.AllInOne):
         base = cinder_config.cinder_conf(
             self.path('cinder'), self.emulator, self.host_instances,
             api_port=api_port, paste_path=self.path('api-paste.ini'),
-            debug=self.debug)
+            debug=self.debug, credentials=self.credentials)
         conf = cluster_config.shared_conf(
             base, self.rabbitmq.transport_url, self.mariadb.connection,
             self.etcd.backend_url)

@@ -85,6 +85,14 @@ def _parser(stack_mod):
             help='simulated compute hosts, %d to %d (default %%(default)s)'
             % (stack_mod.MIN_HOSTS, stack_mod.MAX_HOSTS))
         command.add_argument(
+            '--credentials', choices=('access_key', 'sts'),
+            default='access_key',
+            help='access_key: the driver signs with the emulator\'s '
+                 'AccessKey pair; sts: it assumes a RAM role through the '
+                 'emulator\'s STS AssumeRole and signs with short-lived '
+                 'tokens (30 s), renewed as they expire '
+                 '(default %(default)s)')
+        command.add_argument(
             '--no-guests', action='store_true',
             help='no libvirt guests: attach to the hosts\' device paths '
                  'only (the degraded mode)')
@@ -187,7 +195,8 @@ def _run(args, out, stack_mod):
         stack_class = cluster.ClusterAllInOne
     stack = stack_class(state_dir=args.state_dir, num_hosts=args.hosts,
                         host_factory=factory, debug=args.debug,
-                        auth=getattr(args, 'auth', 'noauth'))
+                        auth=getattr(args, 'auth', 'noauth'),
+                        credentials=args.credentials)
     if args.command == 'demo':
         from ebs_allinone import demo
         runner = demo.Demo(stack, out, degraded=degraded)

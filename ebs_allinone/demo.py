@@ -109,6 +109,9 @@ class Demo(object):
             ('No conflicting ECS calls on one disk in flight at once',
              self.no_overlaps),
         ]
+        if getattr(self.stack, 'credentials', None) == 'sts':
+            steps.append(('The driver signed with STS tokens, none refused',
+                          self.sts_tokens))
         return steps
 
     @functools.cached_property
@@ -362,6 +365,16 @@ class Demo(object):
         self.out.detail('%d mutating ECS calls, none in conflict with '
                         'another one on its disk (emulator record)'
                         % sum(report['recorded'].values()))
+
+    def sts_tokens(self):
+        report = self.stack.emulator.admin('GET', 'credentials')
+        issued = report['issued'].get('AssumeRole', 0)
+        check(issued > 0, 'no STS token was issued: %s', report)
+        check(not report['refused'], 'calls were refused for their token: '
+              '%s', report['refused'])
+        self.out.detail('%d tokens issued by AssumeRole (each living %d s), '
+                        '0 calls refused for their token' % (
+                            issued, report['lifetime']))
 
     # -- after a failure --------------------------------------------------
     def _cleanup(self):

@@ -77,6 +77,8 @@ class AllInOne(object):
         :func:`cinder_config.write_api_paste`).
     :param auth: ``noauth`` (Cinder's noauth middleware) or ``keystone``
         (a private Keystone, see :mod:`ebs_allinone.identity`).
+    :param credentials: how the driver signs its calls, ``access_key`` or
+        ``sts`` (see :mod:`ebs_allinone.cinder_config`).
     """
 
     topology = 'single'
@@ -86,8 +88,10 @@ class AllInOne(object):
 
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
                  host_factory=None, debug=False, names=None,
-                 outer_filters=None, auth=identity_mod.NoAuth.name):
+                 outer_filters=None, auth=identity_mod.NoAuth.name,
+                 credentials=cinder_config.ACCESS_KEY):
         self.given_dir = state_dir
+        self.credentials = credentials
         self.outer_filters = dict(outer_filters or {})
         self.names = list(names) if names else host_names(num_hosts)
         self.host_factory = host_factory or _device_host
@@ -140,11 +144,18 @@ class AllInOne(object):
             self.path('emulator'), self.path('emulator.log'),
             (key_id, secret), instances=instances,
             instances_file=self.path('instances.json'),
-            transition_delay=0.1, config_file=conf_file)
+            transition_delay=0.1, config_file=conf_file,
+            extra_args=self._emulator_args())
         self._stack.callback(self.emulator.stop)
         self.emulator.start(progress)
         self.pids['ebs-emulator'] = self.emulator.pid
         return self.emulator
+
+    def _emulator_args(self):
+        if self.credentials == cinder_config.STS:
+            return ['--sts-token-lifetime',
+                    str(cinder_config.STS_TOKEN_LIFETIME)]
+        return []
 
     def start_identity(self, progress=None):
         """Keystone (and the stand-in compute API), or nothing (noauth)."""
@@ -169,7 +180,8 @@ class AllInOne(object):
             self.host_instances, api_port=api_port,
             paste_path=self.path('api-paste.ini'),
             log_path=self.path('cinder.log'), debug=self.debug,
-            configure=self.identity.configure_cinder)
+            configure=self.identity.configure_cinder,
+            credentials=self.credentials)
         self.cinder = cinder_service.CinderProcess(
             self.path('cinder.conf'), self.path('cinder-process.log'))
         self._stack.callback(self.cinder.stop)

@@ -29,12 +29,14 @@ from oslo_log import log as logging
 
 from ebs_emulator import config
 from ebs_emulator import faults
+from ebs_emulator import metadata
 from ebs_emulator import overlap_report
 from ebs_emulator import resv_report
 from ebs_emulator import rulebook
 from ebs_emulator import server
 from ebs_emulator import service
 from ebs_emulator import signature
+from ebs_emulator import sts
 
 
 LOG = logging.getLogger(__name__)
@@ -48,7 +50,13 @@ def _build_app(conf):
     keys = config.parse_access_keys(conf.access_key)
     instances = config.instances_from_conf(conf)
     injector = faults.FaultInjector(config.fault_rules_from_conf(conf))
-    verifier = signature.Verifier(keys, max_skew=conf.max_clock_skew)
+    tokens = sts.TokenStore(lifetime=conf.sts_token_lifetime)
+    verifier = signature.Verifier(keys, max_skew=conf.max_clock_skew,
+                                  tokens=tokens)
+    sts_service = sts.StsService(keys, tokens, max_skew=conf.max_clock_skew)
+    instance_metadata = metadata.MetadataService(
+        tokens, role_name=conf.instance_ram_role,
+        token_required=conf.metadata_token_required)
     os.makedirs(conf.state_dir, exist_ok=True)
     svc = service.EmulatorService(
         conf.state_dir, instances, region_id=conf.region,
@@ -63,7 +71,8 @@ def _build_app(conf):
              conf.state_dir, ', '.join('%s=%s' % item for item in
                                        sorted(svc.readings.items())))
     return server.EmulatorApp(svc, verifier, injector,
-                              region_id=conf.region)
+                              region_id=conf.region, sts_service=sts_service,
+                              metadata=instance_metadata)
 
 
 def _install_signal_handlers(http_server):
@@ -100,6 +109,21 @@ def _announce(conf, http_server):
     LOG.info(READY_MESSAGE, host, port)
 
 
+def _start_metadata_server(listen, app):
+    """Serve the instance metadata paths only, on ``HOST:PORT``."""
+    host, sep, port = listen.rpartition(':')
+    if not sep or not host or not port.isdigit():
+        raise ValueError('expected HOST:PORT')
+    metadata_server = server.EmulatorHTTPServer(
+        (host.strip('[]'), int(port)), app, metadata_only=True)
+    thread = threading.Thread(target=metadata_server.serve_forever,
+                              kwargs={'poll_interval': 0.2},
+                              name='metadata-server', daemon=True)
+    thread.start()
+    LOG.info('Serving instance metadata on %s', listen)
+    return metadata_server
+
+
 def main(argv=None):
     parent = os.getppid()
     argv = sys.argv[1:] if argv is None else argv
@@ -130,6 +154,18 @@ def main(argv=None):
         app.service.close()
         return 1
 
+    metadata_server = None
+    if conf.metadata_listen:
+        try:
+            metadata_server = _start_metadata_server(conf.metadata_listen,
+                                                     app)
+        except (ValueError, OSError) as e:
+            LOG.error('Cannot serve instance metadata on %s: %s',
+                      conf.metadata_listen, e)
+            http_server.server_close()
+            app.service.close()
+            return 1
+
     _install_signal_handlers(http_server)
     if conf.exit_with_parent:
         _watch_parent(http_server, parent)
@@ -137,6 +173,9 @@ def main(argv=None):
         _announce(conf, http_server)
         http_server.serve_forever(poll_interval=0.2)
     finally:
+        if metadata_server is not None:
+            metadata_server.shutdown()
+            metadata_server.server_close()
         http_server.server_close()
         if not app.wait_idle(DRAIN_TIMEOUT):
             LOG.warning('Actions still running after %ds, closing anyway',

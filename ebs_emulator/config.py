@@ -91,6 +91,23 @@ emulator_opts = [
     cfg.IntOpt('max-clock-skew', default=900, min=1,
                help='Accepted difference in seconds between x-acs-date and '
                     'the emulator clock.'),
+    cfg.IntOpt('sts-token-lifetime', default=0, min=0,
+               help='Seconds the STS credentials issued by AssumeRole and '
+                    'the instance metadata service live, whatever was '
+                    'asked (tests use a few seconds); 0: as asked '
+                    '(DurationSeconds), 3600 for the metadata service.'),
+    cfg.StrOpt('instance-ram-role', default='EcsRamRoleEbs',
+               help='RAM role attached to the instances, served by the '
+                    'instance metadata service (/latest/meta-data/ram/'
+                    'security-credentials/); empty: none.'),
+    cfg.StrOpt('metadata-listen',
+               help='Also serve the instance metadata paths (and nothing '
+                    'else) on this HOST:PORT, for instance '
+                    '100.100.100.200:80 inside a network namespace that '
+                    'holds that address.'),
+    cfg.BoolOpt('metadata-token-required', default=False,
+                help='Serve instance metadata only with a metadata token '
+                     '(security hardening mode, HttpTokens required).'),
     cfg.StrOpt('ready-file',
                help='Write "HOST:PORT" to this file once listening.'),
     cfg.BoolOpt('exit-with-parent', default=False,

@@ -249,3 +249,36 @@ invalid_resource_type = _error(
 resource_not_found = _error(
     'InvalidResourceId.NotFound', 404,
     'The specified ResourceIds are not found in our records.')
+
+
+# -- short-lived credentials (STS, instance metadata) ------------------------
+# Alibaba Cloud's public error codes list the three InvalidSecurityToken
+# codes and MissingSecurityToken without HTTP statuses: the emulator
+# answers 400 (see rules.SILENT).
+security_token_expired = _error(
+    'InvalidSecurityToken.Expired', 400, 'Specified SecurityToken is expired.')
+security_token_mismatch = _error(
+    'InvalidSecurityToken.MismatchWithAccessKey', 400,
+    'Specified SecurityToken mismatch with the AccessKey.')
+security_token_malformed = _error(
+    'InvalidSecurityToken.Malformed', 400,
+    'Specified SecurityToken is malformed.')
+security_token_missing = _error(
+    'MissingSecurityToken', 400, 'SecurityToken is mandatory for this action.')
+# AssumeRole (the STS common-errors page; no HTTP statuses there either).
+assume_role_no_permission = _error(
+    'NoPermission', 403,
+    'No permission perform sts:AssumeRole on this Role. Maybe you have not '
+    'been authorized to assume this role, or the role does not exist.')
+assume_role_duration = _error(
+    'InvalidParameter.DurationSeconds', 400,
+    'The Min/Max value of DurationSeconds is 15min/1hr.')
+assume_role_session_name = _error(
+    'InvalidParameter.RoleSessionName', 400,
+    'The parameter RoleSessionName is wrongly formed.')
+assume_role_policy = _error(
+    'InvalidParameter.PolicyGrammar', 400,
+    'The parameter Policy has not passed grammar check.')
+rpc_signature_mismatch = _error(
+    'SignatureDoesNotMatch', 400,
+    'Specified signature is not matched with our calculation.')

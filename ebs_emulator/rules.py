@@ -39,6 +39,12 @@ TAG_RESOURCES = 'https://www.alibabacloud.com/help/doc-detail/110424.html'
 UNTAG_RESOURCES = 'https://alibabacloud.com/help/tc/ecs/api-untagresources'
 IDEMPOTENCE = 'https://alibabacloud.com/help/en/doc-detail/25693.html'
 THROTTLING = 'https://www.alibabacloud.com/help/doc-detail/437902.htm'
+PUBLIC_ERRORS = 'https://error-center.alibabacloud.com/status/product/Public'
+STS_ERRORS = 'https://www.alibabacloud.com/help/doc-detail/42775.htm'
+RPC_SIGNATURE = 'https://www.alibabacloud.com/help/doc-detail/196741.htm'
+METADATA = ('https://www.alibabacloud.com/help/en/ecs/user-guide/'
+            'view-instance-metadata/')
+METADATA_OPTIONS = (_API + 'api-ecs-2014-05-26-modifyinstancemetadataoptions')
 MULTI_ATTACH_GUIDE = ('https://www.alibabacloud.com/help/en/ecs/user-guide/'
                       'enable-multi-attach')
 ESSD_PAGE = 'https://www.alibabacloud.com/help/doc-detail/122389.html'
@@ -565,6 +571,67 @@ UNTAG_RESOURCE_EXISTS = _rule(
     'Every ResourceId exists; answered as TagResources does.',
     UNTAG_RESOURCES, errors.resource_not_found)
 
+# -- requests signed with STS credentials -----------------------------------
+TOKEN_MISSING = _rule(
+    'token-missing', 'Every action (STS key)',
+    'A request signed with an STS AccessKey carries its security token '
+    '(the ECS API: the x-acs-security-token header; STS: SecurityToken).',
+    STS_ERRORS, errors.security_token_missing)
+TOKEN_MALFORMED = _rule(
+    'token-malformed', 'Every action (STS key)',
+    'The security token is one that STS issued.', PUBLIC_ERRORS,
+    errors.security_token_malformed)
+TOKEN_MISMATCH_KEY = _rule(
+    'token-mismatch-key', 'Every action (STS key)',
+    'The security token is the one issued with the AccessKey that signed '
+    'the request.', PUBLIC_ERRORS, errors.security_token_mismatch)
+TOKEN_EXPIRED = _rule(
+    'token-expired', 'Every action (STS key)',
+    'The security token has not expired (its Expiration has not passed).',
+    PUBLIC_ERRORS, errors.security_token_expired)
+
+# -- STS AssumeRole (2015-04-01) ---------------------------------------------
+ASSUME_ROLE_SIGNATURE = _rule(
+    'assume-role-signature', 'AssumeRole',
+    'RPC-style request: every parameter in the query string, signed with '
+    'HMAC-SHA1 over the sorted, percent-encoded parameters with the '
+    'AccessKey secret followed by "&" as the key.', RPC_SIGNATURE,
+    errors.rpc_signature_mismatch)
+ASSUME_ROLE_DURATION = _rule(
+    'assume-role-duration', 'AssumeRole',
+    'DurationSeconds is 900 to 3600.', STS_ERRORS,
+    errors.assume_role_duration)
+ASSUME_ROLE_SESSION_NAME = _rule(
+    'assume-role-session-name', 'AssumeRole',
+    'RoleSessionName is 2 to 32 letters, digits and . @ - _.', STS_ERRORS,
+    errors.assume_role_session_name)
+ASSUME_ROLE_POLICY = _rule(
+    'assume-role-policy', 'AssumeRole',
+    'A Policy given passes the grammar check (here: it is JSON).',
+    STS_ERRORS, errors.assume_role_policy)
+ASSUME_ROLE_PERMISSION = _rule(
+    'assume-role-permission', 'AssumeRole',
+    'The caller may assume the role and the role exists (here: RoleArn '
+    'is acs:ram::<account>:role/<name> and the role is not revoked).',
+    STS_ERRORS, errors.assume_role_no_permission)
+
+# -- instance metadata (100.100.100.200) -------------------------------------
+METADATA_CREDENTIALS = _rule(
+    'metadata-credentials', 'Instance metadata',
+    '/latest/meta-data/ram/security-credentials/ lists the instance\'s RAM '
+    'role; .../<role> answers its STS credentials as JSON (AccessKeyId, '
+    'AccessKeySecret, SecurityToken, Expiration, LastUpdated, Code '
+    '"Success").', METADATA)
+METADATA_TOKEN_TTL = _rule(
+    'metadata-token-ttl', 'Instance metadata',
+    'PUT /latest/api/token with X-aliyun-ecs-metadata-token-ttl-seconds '
+    'of 1 to 21600 answers a token (security hardening mode), sent back '
+    'in X-aliyun-ecs-metadata-token.', METADATA)
+METADATA_TOKEN_REQUIRED = _rule(
+    'metadata-token-required', 'Instance metadata',
+    'With HttpTokens required (--metadata-token-required), metadata is '
+    'not served without a valid token.', METADATA_OPTIONS)
+
 BY_KEY = collections.OrderedDict((rule.key, rule) for rule in RULES)
 
 SCOPE = (
@@ -586,6 +653,12 @@ SCOPE = (
           'with --performance-scale and the FUSE data path, shared by all '
           'its instances; an instance type\'s own limits are not '
           'modelled.'),
+    Scope('AssumeRole', 'Every configured AccessKey is a RAM user allowed to '
+          'assume any role of the form acs:ram::<account>:role/<name> that '
+          'is not revoked: no root accounts, trust policies, role maximum '
+          'session durations, ExternalId checks or policy evaluation.'),
+    Scope('Permissions', 'A request signed with STS credentials may call '
+          'every action: the role\'s policy is not evaluated.'),
 )
 
 SILENT = (
@@ -615,4 +688,20 @@ SILENT = (
     'How a burst plays out over time: with --performance-scale, the '
     'emulator lets a bursting AutoPL disk run at its burst ceiling '
     '(min{1,000,000, 1,000 x Size} IOPS) whenever it is asked to.',
+    'The HTTP status of the InvalidSecurityToken codes, of '
+    'MissingSecurityToken and of the AssumeRole errors: the pages list '
+    'codes only; the emulator answers 400, and 403 for NoPermission.',
+    'In which order ECS checks the token and the signature of a request '
+    'signed with STS credentials: the emulator checks the token first.',
+    'What ECS answers for a token whose role was deleted or revoked before '
+    'the token expired: the emulator refuses it as '
+    'InvalidSecurityToken.Expired, so that a revocation takes effect at '
+    'once.',
+    'How long the credentials of the instance metadata service live and '
+    'when they are renewed: the emulator serves new ones on every request, '
+    'valid 3600 seconds (or --sts-token-lifetime).',
+    'What the metadata service answers for a missing, expired or unknown '
+    'metadata token, a TTL out of range, an unknown role or a request '
+    'without token when tokens are required: the emulator answers 401, '
+    '400, 404 and 403 with an empty body.',
 )

@@ -16,6 +16,16 @@ debugging; they only answer clients on the loopback interface:
 * ``GET|DELETE /_emulator/overlaps`` (mutating calls that were in flight
   on one disk at once in conflict, see :mod:`ebs_emulator.overlaps`;
   ``DELETE`` starts a new record)
+* ``GET /_emulator/credentials`` (STS credentials issued, by issuer, and
+  requests refused for their token, by code);
+  ``POST /_emulator/credentials/expire`` ends every set issued so far;
+  ``POST /_emulator/roles/<name>/revoke`` (and ``.../restore``) revokes a
+  RAM role: it can no longer be assumed, its tokens are refused
+  (see :mod:`ebs_emulator.sts`)
+
+STS ``AssumeRole`` requests (version 2015-04-01, signed in the query
+string) and the instance metadata paths (``/latest/...``, see
+:mod:`ebs_emulator.metadata`) are served on the same address.
 
 The server uses OS threads: run it in its own process (``ebs-emulator``),
 never inside a process that eventlet has monkey-patched.
@@ -36,6 +46,7 @@ from oslo_log import log as logging
 
 from ebs_emulator import errors
 from ebs_emulator import faults as faults_mod
+from ebs_emulator import sts as sts_mod
 
 
 LOG = logging.getLogger(__name__)
@@ -97,17 +108,20 @@ def internal_error():
 
 
 class Reply(object):
-    """The answer to one HTTP request."""
+    """The answer to one HTTP request (a JSON body, or raw bytes)."""
 
     def __init__(self, status, body, request_id=None, headers=None,
-                 drop=False):
+                 drop=False, content_type=JSON_TYPE):
         self.status = status
         self.body = body
         self.request_id = request_id
         self.headers = dict(headers or {})
         self.drop = drop
+        self.content_type = content_type
 
     def encode(self):
+        if isinstance(self.body, bytes):
+            return self.body
         return json.dumps(self.body, sort_keys=True).encode('utf-8')
 
 
@@ -115,9 +129,12 @@ class EmulatorApp(object):
     """Request processing independent of the HTTP server machinery."""
 
     def __init__(self, service, verifier, injector=None,
-                 region_id='emu-region-1', host_id=None):
+                 region_id='emu-region-1', host_id=None, sts_service=None,
+                 metadata=None):
         self.service = service
         self.verifier = verifier
+        self.sts = sts_service
+        self.metadata = metadata
         self.faults = injector or faults_mod.FaultInjector()
         self.region_id = region_id
         self.host_id = host_id or 'ecs.%s.emulator' % region_id
@@ -151,6 +168,10 @@ class EmulatorApp(object):
         path = urllib.parse.unquote(parts.path) or '/'
         if path.startswith(ADMIN_PREFIX):
             return self._admin(method, path, body, client_host)
+        if path.startswith('/latest/') and self.metadata is not None:
+            status, data, content_type = self.metadata.handle(
+                method, path, headers)
+            return Reply(status, data, content_type=content_type)
         request_id = new_request_id()
         try:
             return self._api(method, path, parts.query, headers, body,
@@ -184,6 +205,10 @@ class EmulatorApp(object):
         if body is None:
             raise body_too_large()
         query = _parse_pairs(query_string, 'query string')
+
+        if (self.sts is not None and 'Signature' in query
+                and query.get('Version') == sts_mod.STS_VERSION):
+            return self._sts(method, query, request_id)
 
         self.verifier.verify(method, path, query, headers, body)
 
@@ -240,6 +265,17 @@ class EmulatorApp(object):
         answer['RequestId'] = request_id
         return Reply(200, answer, request_id)
 
+    def _sts(self, method, query, request_id):
+        """An STS request (RPC style, signed in the query string)."""
+        self.sts.verify(method, query)
+        action = query.get('Action')
+        if not action:
+            raise missing_action()
+        self.stats['action:%s' % action] += 1
+        answer = dict(self.sts.call(action, query))
+        answer['RequestId'] = request_id
+        return Reply(200, answer, request_id)
+
     def _run(self, action, params, request_id):
         with self._idle:
             self._inflight += 1
@@ -269,6 +305,10 @@ class EmulatorApp(object):
                 return Reply(200, self._reservations())
             if name == 'overlaps' and method in ('GET', 'DELETE'):
                 return Reply(200, self._overlaps(method))
+            if name.startswith('credentials') or name.startswith('roles/'):
+                reply = self._admin_credentials(method, name)
+                if reply is not None:
+                    return reply
         except ValueError as e:
             return Reply(400, {'error': str(e)})
         except Exception:
@@ -299,6 +339,31 @@ class EmulatorApp(object):
         else:
             return Reply(405, {'error': 'method not allowed'})
         return Reply(200, {'rules': self.faults.describe()})
+
+    def _admin_credentials(self, method, name):
+        tokens = self.verifier.tokens
+        if tokens is None:
+            return None
+        if name == 'credentials' and method == 'GET':
+            report = tokens.report()
+            if self.metadata is not None:
+                report['metadata_requests'] = self.metadata.requests
+            return Reply(200, report)
+        if name == 'credentials/expire' and method == 'POST':
+            ended = tokens.expire_all()
+            LOG.info('Ended %d STS credential set(s)', ended)
+            return Reply(200, {'expired': ended})
+        parts = name.split('/')
+        if (len(parts) == 3 and parts[0] == 'roles' and method == 'POST'
+                and parts[2] in ('revoke', 'restore')):
+            if parts[2] == 'revoke':
+                tokens.revoke(parts[1])
+            else:
+                tokens.restore(parts[1])
+            LOG.info('RAM role %s: %sd', parts[1], parts[2])
+            return Reply(200, {'role': parts[1],
+                               'revoked': tokens.revoked(parts[1])})
+        return None
 
     def _reservations(self):
         report = self.service.reservation_report()
@@ -394,8 +459,12 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         if body is False:
             return
         app = self.server.app
-        reply = app.handle(self.command, self.path, headers, body,
-                           self.client_address[0])
+        if (self.server.metadata_only
+                and not self.path.startswith('/latest/')):
+            reply = Reply(404, b'', content_type='text/plain')
+        else:
+            reply = app.handle(self.command, self.path, headers, body,
+                               self.client_address[0])
         elapsed = (time.monotonic() - started) * 1000
         action = (headers.get('x-acs-action') or ['-'])[0]
         if reply.drop:
@@ -406,7 +475,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
             return
         payload = reply.encode()
         self.send_response(reply.status)
-        self.send_header('Content-Type', JSON_TYPE)
+        self.send_header('Content-Type', reply.content_type)
         self.send_header('Content-Length', str(len(payload)))
         if reply.request_id:
             self.send_header('x-acs-request-id', reply.request_id)
@@ -476,8 +545,10 @@ class EmulatorHTTPServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address, app):
+    def __init__(self, address, app, metadata_only=False):
         self.app = app
+        # Only the instance metadata paths (the metadata address).
+        self.metadata_only = metadata_only
         if ':' in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, RequestHandler)

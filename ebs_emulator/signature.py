@@ -246,9 +246,14 @@ class Verifier(object):
     """Checks ACS3-HMAC-SHA256 signatures against configured keys."""
 
     def __init__(self, access_keys, max_skew=MAX_CLOCK_SKEW,
-                 clock=time.time):
-        """``access_keys`` maps access key ids to secrets."""
+                 clock=time.time, tokens=None):
+        """``access_keys`` maps access key ids to secrets.
+
+        ``tokens`` (an :class:`ebs_emulator.sts.TokenStore`) also accepts
+        the STS keys it issued, with their security token.
+        """
         self._keys = dict(access_keys)
+        self.tokens = tokens
         self._max_skew = max_skew
         self._clock = clock
         self._nonces = NonceCache(window=2 * max_skew)
@@ -265,6 +270,10 @@ class Verifier(object):
         access_key_id, signed, signature = parse_authorization(auth[0])
 
         secret = self._keys.get(access_key_id)
+        if secret is None and self.tokens is not None:
+            # STS credentials: the token is checked before the signature.
+            token = (headers.get('x-acs-security-token') or [''])[0]
+            secret = self.tokens.secret_for(access_key_id, token.strip())
         if secret is None:
             raise access_key_not_found()
 

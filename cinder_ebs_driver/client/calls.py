@@ -26,6 +26,7 @@ whether the earlier attempt did the job before the refusal is reported.
 import re
 import time
 
+from alibabacloud_credentials import client as credential_client
 from alibabacloud_ecs20140526 import client as ecs_client
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_tea_openapi import models as openapi_models
@@ -35,6 +36,7 @@ from oslo_log import log as logging
 from Tea import exceptions as tea_exceptions
 
 from cinder_ebs_driver import backoff
+from cinder_ebs_driver.client import credentials
 from cinder_ebs_driver import exceptions
 from cinder_ebs_driver.i18n import _
 
@@ -98,16 +100,21 @@ class BaseClient(object):
     def __init__(self, conf, retry_interval=None, sleep=None):
         self._region_id = conf_get(conf, 'ebs_region_id')
         self._zone_id = conf_get(conf, 'ebs_zone_id')
-        access_key_id = conf_get(conf, 'ebs_access_key_id')
-        access_key_secret = conf_get(conf, 'ebs_access_key_secret')
-        missing = [name for name, value in (
-            ('ebs_region_id', self._region_id),
-            ('ebs_access_key_id', access_key_id),
-            ('ebs_access_key_secret', access_key_secret)) if not value]
+        missing = ([] if self._region_id else ['ebs_region_id'])
+        missing += credentials.missing_options(conf)
         if missing:
             raise cinder_exception.InvalidConfigurationValue(
-                _('The EBS backend needs %s.') % ', '.join(missing))
-        self._secrets = (access_key_secret,)
+                _('The EBS backend with ebs_credential_type %(type)s needs '
+                  '%(options)s.') % {
+                    'type': conf_get(conf, 'ebs_credential_type',
+                                     credentials.ACCESS_KEY),
+                    'options': ', '.join(missing)})
+        self._credentials = credentials.from_conf(conf)
+        self.credential_type = self._credentials.credential_type
+        self._static_secrets = tuple(
+            value for value in (conf_get(conf, 'ebs_access_key_secret'),
+                                conf_get(conf, 'ebs_security_token'))
+            if value)
         timeout_ms = int(conf_get(conf, 'ebs_api_timeout', 30) * 1000)
         self._retries = int(conf_get(conf, 'ebs_api_retries', 5))
         if retry_interval is None:
@@ -121,14 +128,18 @@ class BaseClient(object):
         self._transition_times = {}
         self.endpoint = conf_get(conf, 'ebs_endpoint')
         config = openapi_models.Config(
-            access_key_id=access_key_id,
-            access_key_secret=access_key_secret,
+            credential=credential_client.Client(provider=self._credentials),
             region_id=self._region_id,
             endpoint=self.endpoint,
             protocol=conf_get(conf, 'ebs_protocol', 'https'),
             read_timeout=timeout_ms,
             connect_timeout=timeout_ms)
         self._sdk = ecs_client.Client(config)
+
+    @property
+    def _secrets(self):
+        """The secrets and tokens to mask in logs and errors."""
+        return self._static_secrets + self._credentials.secrets()
 
     def _loggable(self, request):
         """The request's parameters, fit for a log line."""
@@ -153,7 +164,10 @@ class BaseClient(object):
         try:
             response = method(request)
         except _SDK_ERRORS as error:
-            failure = exceptions.from_sdk_error(action, error, self._secrets)
+            failure = self._credentials_failure(action, error)
+            if failure is None:
+                failure = exceptions.from_sdk_error(action, error,
+                                                    self._secrets)
             LOG.debug('ECS %(action)s %(params)s failed after %(duration).3f '
                       's: %(error)s',
                       {'action': action, 'params': params,
@@ -170,6 +184,52 @@ class BaseClient(object):
                    'request_id': body.get('RequestId'),
                    'duration': time.monotonic() - start})
         return body
+
+    def _credentials_failure(self, action, error):
+        """The error for credentials the library could not get, or None.
+
+        The SDK asks for the credentials inside the call and wraps what
+        the library raised.
+        """
+        cause = error
+        while cause is not None and not isinstance(
+                cause, credentials.CredentialsUnavailable):
+            cause = getattr(cause, 'inner_exception', None)
+        if cause is None:
+            return None
+        reason = exceptions.redact(cause, self._secrets)
+        return exceptions.EBSCredentialsError(
+            action, self.credential_type, reason)
+
+    def _invoke_renewing(self, action, request, params):
+        """One attempt; once more with renewed credentials on a refusal."""
+        try:
+            return self._invoke(action, request, params)
+        except exceptions.EBSAuthError as error:
+            if error.code not in exceptions.TOKEN_REFUSED_CODES:
+                raise
+            LOG.warning('ECS %(action)s refused the security token of the '
+                        '%(type)s credentials (%(code)s, RequestId '
+                        '%(request_id)s); renewing them and trying once '
+                        'more.', {'action': action,
+                                  'type': self.credential_type,
+                                  'code': error.code,
+                                  'request_id': error.request_id})
+        self._credentials.renew()
+        try:
+            return self._invoke(action, request, params)
+        except exceptions.EBSCredentialsError:
+            raise
+        except exceptions.EBSAuthError as error:
+            if error.code not in exceptions.TOKEN_REFUSED_CODES:
+                raise
+            raise exceptions.EBSCredentialsError(
+                action, self.credential_type,
+                _('%(code)s, again with renewed credentials: '
+                  '%(message)s') % {'code': error.code,
+                                    'message': error.error_message},
+                code=error.code, request_id=error.request_id,
+                http_status=error.http_status) from None
 
     def _before_retry(self, action):
         def log(retry_state):
@@ -199,7 +259,7 @@ class BaseClient(object):
         def attempt():
             attempts.append(None)
             try:
-                return self._invoke(action, request, params)
+                return self._invoke_renewing(action, request, params)
             except exceptions.EBSBackendError as error:
                 if (len(attempts) > 1 and already_done is not None
                         and not error.retryable

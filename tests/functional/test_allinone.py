@@ -322,6 +322,14 @@ class AllInOneTest(AllInOneBase):
         self.assertNotIn('FAIL', aio.output)
         self.assert_nothing_left(pids, run_dir)
 
+    def test_demo_with_sts_credentials(self):
+        aio = self.start('demo', '--no-guests', '--credentials', 'sts')
+        self.assertEqual(0, aio.wait(), aio.output)
+        self.assertRegex(aio.output, r'PASS: (\d+) of \1 steps passed')
+        self.assertRegex(aio.output, r'PASS +\d+\. The driver signed with '
+                                     r'STS tokens, none refused')
+        self.assertRegex(aio.output, r'[1-9]\d* tokens issued by AssumeRole')
+
     def test_demo_interrupted_cleans_up(self):
         aio = self.start('demo', '--no-guests')
         run_dir = aio.run_dir()

@@ -129,6 +129,31 @@ class CinderConfTest(base.BaseTestCase):
         self.assertEqual(os.path.join(self.state_dir, 'locks'),
                          conf.oslo_concurrency.lock_path)
 
+    def test_access_key_credentials_by_default(self):
+        ebs = self._oslo().ebs
+        self.assertEqual('access_key', ebs.ebs_credential_type)
+        self.assertEqual('ALLINONEKEY', ebs.ebs_access_key_id)
+        self.assertIsNone(ebs.ebs_role_arn)
+
+    def test_sts_credentials(self):
+        cinder_config.write_cinder_conf(
+            self.path, self.state_dir, self.emulator, self.host_instances,
+            api_port=8776, credentials=cinder_config.STS)
+        ebs = self._oslo().ebs
+        self.assertEqual('ram_role_arn', ebs.ebs_credential_type)
+        self.assertEqual(cinder_config.STS_ROLE_ARN, ebs.ebs_role_arn)
+        self.assertEqual('http://127.0.0.1:18123', ebs.ebs_sts_endpoint)
+        # The base identity that assumes the role.
+        self.assertEqual('ALLINONEKEY', ebs.ebs_access_key_id)
+        self.assertEqual('shh-secret', ebs.ebs_access_key_secret)
+
+    def test_sts_short_tokens_in_the_emulator(self):
+        sts_stack = stack.AllInOne(credentials=cinder_config.STS)
+        self.assertEqual(['--sts-token-lifetime',
+                          str(cinder_config.STS_TOKEN_LIFETIME)],
+                         sts_stack._emulator_args())
+        self.assertEqual([], stack.AllInOne()._emulator_args())
+
     def test_backend_section(self):
         ebs = self._oslo().ebs
         self.assertEqual('cinder_ebs_driver.driver.EBSVolumeDriver',

@@ -187,7 +187,7 @@ class _Stack(object):
     instances = []
 
     def __init__(self, state_dir=None, num_hosts=2, host_factory=None,
-                 debug=False, auth='noauth'):
+                 debug=False, auth='noauth', credentials='access_key'):
         self.given_dir = state_dir
         self.auth = auth
         self.names = real_stack.host_names(num_hosts)

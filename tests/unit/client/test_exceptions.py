@@ -209,6 +209,10 @@ def _every_error():
         exceptions.EBSAuthError, exceptions.EBSServerError)]
     errors.append(exceptions.EBSConnectionError(
         action='DescribeDisks', reason='connection refused'))
+    errors.append(exceptions.EBSCredentialsError(
+        action='DescribeDisks', credential_type='ram_role_arn',
+        reason='InvalidSecurityToken.Expired', code='X', request_id='r',
+        http_status=400))
     errors.append(exceptions.EBSTimeout('disk d-1 to be attached',
                                         'status Attaching', 30))
     return errors

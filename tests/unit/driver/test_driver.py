@@ -25,6 +25,19 @@ class TestSetup(fakes.DriverTestCase):
         self.assertIn('ebs_zone_id', str(err))
         self.assertIn('ebs_access_key_secret', str(err))
 
+    def test_check_for_setup_error_without_keys_for_ecs_ram_role(self):
+        self.flags_backend(ebs_credential_type='ecs_ram_role',
+                           ebs_access_key_id=None,
+                           ebs_access_key_secret=None)
+        self.driver.check_for_setup_error()
+
+    def test_check_for_setup_error_options_of_the_type(self):
+        self.flags_backend(ebs_credential_type='ram_role_arn')
+        err = self.assertRaises(exception.VolumeDriverException,
+                                self.driver.check_for_setup_error)
+        self.assertIn('ebs_role_arn', str(err))
+        self.assertIn('ram_role_arn', str(err))
+
     def test_check_for_setup_error_bad_template(self):
         self.flags_backend(ebs_device_path_template='/dev/{nope}')
         self.assertRaises(exception.InvalidConfigurationValue,

@@ -9,16 +9,20 @@ and against one in the strict reading; a case runs where its rule
 applies, so each reading of each dispute is exercised once.
 """
 
+import http.client
 import json
 import os
+import urllib.parse
 import uuid
 
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_tea_openapi import exceptions as sdk_exceptions
 
 from ebs_emulator import config
+from ebs_emulator import metadata
 from ebs_emulator import rulebook
 from ebs_emulator import rules
+from ebs_emulator import sts
 from tests.unit.emulator import base
 
 OTHER_ZONE = 'emu-zone-b'
@@ -937,6 +941,195 @@ def _untag_resource_exists(test):
     request.region_id = test.api.region
     refused(test, rules.UNTAG_RESOURCE_EXISTS, test.api.sdk.untag_resources,
             request)
+
+
+# -- short-lived credentials -------------------------------------------------
+
+ROLE_ARN = 'acs:ram::1234567890123456:role/cinder-rules'
+
+
+def http_call(test, method, target, headers=None):
+    """A raw request to the emulator: (status, body bytes)."""
+    conn = http.client.HTTPConnection('127.0.0.1', test.emu.port, timeout=30)
+    try:
+        conn.request(method, target, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def assume_role(test, secret=None, **params):
+    """AssumeRole signed as the credentials library signs it."""
+    query = {'Action': 'AssumeRole', 'Format': 'JSON',
+             'Version': sts.STS_VERSION, 'RoleArn': ROLE_ARN,
+             'RoleSessionName': 'rules-test', 'DurationSeconds': '3600'}
+    query.update(params)
+    signed = sts.sign_rpc('GET', query, test.emu.access_key_id,
+                          secret or test.emu.access_key_secret)
+    status, body = http_call(test, 'GET',
+                             '/?' + urllib.parse.urlencode(signed))
+    return status, json.loads(body.decode('utf-8'))
+
+
+def sts_credentials(test):
+    status, body = assume_role(test)
+    test.assertEqual(200, status, body)
+    return body['Credentials']
+
+
+def sts_sdk(test, creds, key_id=None, token=None):
+    return test.emu.sdk_client(
+        access_key_id=key_id or creds['AccessKeyId'],
+        access_key_secret=creds['AccessKeySecret'],
+        security_token=token)
+
+
+def describe(test):
+    return ecs_models.DescribeDisksRequest(region_id=test.api.region)
+
+
+def assume_refused(test, rule, **params):
+    status, body = assume_role(test, **params)
+    test.assertEqual((rule.refusal.http_status, rule.refusal.code),
+                     (status, body.get('Code')), body)
+    test.assertTrue(body.get('RequestId'))
+
+
+@case(rules.TOKEN_MISSING)
+def _token_missing(test):
+    creds = sts_credentials(test)
+    refused(test, rules.TOKEN_MISSING, sts_sdk(test, creds).describe_disks,
+            describe(test))
+
+
+@case(rules.TOKEN_MALFORMED)
+def _token_malformed(test):
+    creds = sts_credentials(test)
+    sdk = sts_sdk(test, creds, token='CAIS' + uuid.uuid4().hex)
+    refused(test, rules.TOKEN_MALFORMED, sdk.describe_disks, describe(test))
+
+
+@case(rules.TOKEN_MISMATCH_KEY)
+def _token_mismatch_key(test):
+    first, second = sts_credentials(test), sts_credentials(test)
+    sdk = sts_sdk(test, first, token=second['SecurityToken'])
+    refused(test, rules.TOKEN_MISMATCH_KEY, sdk.describe_disks,
+            describe(test))
+
+
+@case(rules.TOKEN_EXPIRED)
+def _token_expired(test):
+    creds = sts_credentials(test)
+    sdk = sts_sdk(test, creds, token=creds['SecurityToken'])
+    test.assertIsNotNone(sdk.describe_disks(describe(test)).body.request_id)
+    test.emu.admin('POST', 'credentials/expire')
+    refused(test, rules.TOKEN_EXPIRED, sdk.describe_disks, describe(test))
+
+
+@case(rules.ASSUME_ROLE_SIGNATURE)
+def _assume_role_signature(test):
+    status, body = assume_role(test)
+    test.assertEqual(200, status)
+    test.assertTrue(body['Credentials']['AccessKeyId'].startswith('STS.'))
+    for key in ('AccessKeySecret', 'SecurityToken', 'Expiration'):
+        test.assertTrue(body['Credentials'][key])
+    test.assertEqual(ROLE_ARN + '/rules-test',
+                     body['AssumedRoleUser']['Arn'])
+    test.assertTrue(body['AssumedRoleUser']['AssumedRoleId'].endswith(
+        ':rules-test'))
+    assume_refused(test, rules.ASSUME_ROLE_SIGNATURE, secret='wrong')
+
+
+@case(rules.ASSUME_ROLE_DURATION)
+def _assume_role_duration(test):
+    for value in ('899', '3601', 'x'):
+        assume_refused(test, rules.ASSUME_ROLE_DURATION,
+                       DurationSeconds=value)
+    test.assertEqual(200, assume_role(test, DurationSeconds='900')[0])
+
+
+@case(rules.ASSUME_ROLE_SESSION_NAME)
+def _assume_role_session_name(test):
+    for value in ('a', 'a*b', 'x' * 33):
+        assume_refused(test, rules.ASSUME_ROLE_SESSION_NAME,
+                       RoleSessionName=value)
+
+
+@case(rules.ASSUME_ROLE_POLICY)
+def _assume_role_policy(test):
+    assume_refused(test, rules.ASSUME_ROLE_POLICY, Policy='{not json')
+
+
+@case(rules.ASSUME_ROLE_PERMISSION)
+def _assume_role_permission(test):
+    assume_refused(test, rules.ASSUME_ROLE_PERMISSION,
+                   RoleArn='acs:ram::x:user/cinder')
+    creds = sts_credentials(test)
+    sdk = sts_sdk(test, creds, token=creds['SecurityToken'])
+    test.emu.admin('POST', 'roles/cinder-rules/revoke')
+    try:
+        assume_refused(test, rules.ASSUME_ROLE_PERMISSION)
+        # Tokens of a revoked role are refused at once (rules.SILENT).
+        refused(test, rules.TOKEN_EXPIRED, sdk.describe_disks,
+                describe(test))
+    finally:
+        test.emu.admin('POST', 'roles/cinder-rules/restore')
+    test.assertEqual(200, assume_role(test)[0])
+
+
+@case(rules.METADATA_CREDENTIALS)
+def _metadata_credentials(test):
+    status, body = http_call(test, 'GET', metadata.CREDENTIALS_PATH)
+    test.assertEqual((200, b'EcsRamRoleEbs'), (status, body))
+    status, body = http_call(test, 'GET',
+                             metadata.CREDENTIALS_PATH + 'EcsRamRoleEbs')
+    test.assertEqual(200, status)
+    creds = json.loads(body.decode('utf-8'))
+    test.assertEqual('Success', creds['Code'])
+    for key in ('AccessKeyId', 'AccessKeySecret', 'SecurityToken',
+                'Expiration', 'LastUpdated'):
+        test.assertTrue(creds[key], key)
+    sdk = sts_sdk(test, creds, token=creds['SecurityToken'])
+    test.assertIsNotNone(sdk.describe_disks(describe(test)).body.request_id)
+    status, _body = http_call(test, 'GET',
+                              metadata.CREDENTIALS_PATH + 'OtherRole')
+    test.assertEqual(404, status)
+
+
+@case(rules.METADATA_TOKEN_TTL)
+def _metadata_token_ttl(test):
+    for ttl in ('0', '21601', 'x'):
+        status, _body = http_call(test, 'PUT', metadata.TOKEN_PATH,
+                                  {metadata.TTL_HEADER: ttl})
+        test.assertEqual(400, status, ttl)
+    status, token = http_call(test, 'PUT', metadata.TOKEN_PATH,
+                              {metadata.TTL_HEADER: '21600'})
+    test.assertEqual(200, status)
+    status, body = http_call(test, 'GET', metadata.CREDENTIALS_PATH,
+                             {metadata.TOKEN_HEADER: token.decode()})
+    test.assertEqual((200, b'EcsRamRoleEbs'), (status, body))
+    status, _body = http_call(test, 'GET', metadata.CREDENTIALS_PATH,
+                              {metadata.TOKEN_HEADER: 'bogus'})
+    test.assertEqual(401, status)
+
+
+@case(rules.METADATA_TOKEN_REQUIRED)
+def _metadata_token_required(test):
+    # The shared emulator serves normal mode too: the hardened mode is
+    # checked on a service of its own.
+    service = metadata.MetadataService(sts.TokenStore(), 'Role',
+                                       token_required=True)
+    status, _body, _type = service.handle(
+        'GET', metadata.CREDENTIALS_PATH, {})
+    test.assertEqual(403, status)
+    status, token, _type = service.handle(
+        'PUT', metadata.TOKEN_PATH, {metadata.TTL_HEADER: ['60']})
+    test.assertEqual(200, status)
+    status, body, _type = service.handle(
+        'GET', metadata.CREDENTIALS_PATH,
+        {metadata.TOKEN_HEADER: [token.decode()]})
+    test.assertEqual((200, b'Role'), (status, body))
 
 
 # -- the test classes --------------------------------------------------------

@@ -366,12 +366,21 @@ class VolumeOps(object):
             # takes.
             self._detach_leftovers(disk_id, instances, 'extend')
             online = False
+        change = self._performance_for_size(volume, disk, new_size)
         LOG.info('Extending volume %(vol)s (disk %(disk)s) to %(size)s GiB '
                  '%(how)s.', {'vol': volume.id, 'disk': disk_id,
                               'size': new_size,
                               'how': 'online' if online else 'offline'})
         try:
             self.resize(disk_id, new_size, online=online)
+            if change:
+                LOG.info('Changing disk %(disk)s of volume %(vol)s to meet '
+                         'its QoS specs at %(size)s GiB: %(change)s.',
+                         {'disk': disk_id, 'vol': volume.id,
+                          'size': new_size, 'change': change})
+                self._client.modify_disk_spec(disk_id, **change)
+                self._client.wait_for_disk_status(
+                    disk_id, [IN_USE] if instances else [AVAILABLE])
         except ebs_exc.EBSBackendError as error:
             if error.code != MULTI_ATTACH_NO_ONLINE_RESIZE:
                 raise
@@ -384,6 +393,62 @@ class VolumeOps(object):
                     'code': error.code, 'req': error.request_id})
             LOG.error(msg)
             raise exception.InvalidVolume(reason=msg)
+
+    def _performance_for_size(self, volume, disk, new_size):
+        """The ModifyDiskSpec an extend needs for the type's QoS specs.
+
+        Per-GiB specs ask more of a larger disk, and the baseline of a
+        level or of AutoPL grows with the size: the disk keeps its
+        category and level when they still meet the specs (AutoPL with
+        its provisioned IOPS computed again), else takes the first that
+        does. A multi-attach or Regional disk cannot change (ECS refuses
+        ModifyDiskSpec for them): the extend is refused before anything
+        changes when the disk would no longer meet the specs.
+
+        :returns: ModifyDiskSpec's keyword arguments, or None.
+        :raises InvalidVolume: the disk cannot meet the specs at that size.
+        """
+        specs = qos.backend_specs(volume.volume_type)
+        required = qos.requirement(specs, new_size) if specs else None
+        if required is None:
+            return None
+        category = disk.get('Category')
+        level = disk.get('PerformanceLevel') or None
+        provisioned = (disk.get('ProvisionedIops') or 0
+                       if category == qos.AUTOPL else None)
+        multiattach = naming.is_multiattach_disk(disk)
+        try:
+            kept = qos.choose(required, new_size, multiattach,
+                              category=category, level=level,
+                              min_sizes=volume_types.ESSD_MIN_SIZE)
+        except exception.InvalidQoSSpecs:
+            kept = None
+        if multiattach or category in volume_types.REGIONAL_CATEGORIES:
+            if kept is not None and (kept.provisioned_iops or 0) <= (
+                    provisioned or 0):
+                return None
+            msg = (_('Volume %(vol)s cannot be extended to %(size)s GiB: '
+                     'its QoS specs would then ask %(iops)s IOPS and '
+                     '%(mbps)s MB/s, more than its disk gives, and ECS '
+                     'does not change a multi-attach or Regional disk\'s '
+                     'performance. Retype it to a type whose specs it '
+                     'meets, or migrate it.') %
+                   {'vol': volume.id, 'size': new_size,
+                    'iops': required.iops or '-',
+                    'mbps': required.mbps or '-'})
+            LOG.error(msg)
+            raise exception.InvalidVolume(reason=msg)
+        target = kept or volume_types.spec_for_volume(volume, self._conf,
+                                                      size=new_size)
+        change = {}
+        if target.category != category:
+            change['category'] = target.category
+        if (target.performance_level or None) != level or change:
+            change['performance_level'] = target.performance_level
+        if (target.provisioned_iops is not None
+                and target.provisioned_iops != provisioned):
+            change['provisioned_iops'] = target.provisioned_iops
+        return change or None
 
     def revert(self, volume, snapshot_id):
         """Roll the disk back to a snapshot.

@@ -5,6 +5,8 @@ API, as an operator would; each volume's disk is then read from the
 emulator, which reports the IOPS and throughput ECS's formulas give.
 """
 
+import uuid
+
 from tests.functional import cinder_harness
 
 MIB = 1024 * 1024
@@ -14,7 +16,7 @@ class TestBackEndQoS(cinder_harness.EBSFunctionalTestBase):
 
     def qos_type(self, consumer='back-end', extra_specs=None, **specs):
         body = {'qos_specs': dict(
-            name='qos-%d-%s' % (len(specs), self.id()[-12:]),
+            name='qos-%s' % uuid.uuid4().hex[:12],
             consumer=consumer, **{key: str(value)
                                   for key, value in specs.items()})}
         _, data = self.api_call('POST', '/qos-specs', body, expect=200)
@@ -35,11 +37,11 @@ class TestBackEndQoS(cinder_harness.EBSFunctionalTestBase):
         self.assertEqual(('cloud_auto', 13200, 20000),
                          (disk['Category'], disk['ProvisionedIops'],
                           disk['IOPS']))
-        # Extending keeps what was bought: the baseline only grows.
+        # At 200 GiB the baseline is 11,800: fewer IOPS are bought.
         self.volume_action(volume['id'], 'os-extend', {'new_size': 200})
         self.wait_volume(volume['id'], 'available')
         disk = self.disk_of(volume)
-        self.assertEqual((200, 13200, 25000),
+        self.assertEqual((200, 8200, 20000),
                          (disk['Size'], disk['ProvisionedIops'],
                           disk['IOPS']))
         # A type asking more: ModifyDiskSpec in place.
@@ -51,6 +53,17 @@ class TestBackEndQoS(cinder_harness.EBSFunctionalTestBase):
         self.assertEqual((28200, 40000), (disk['ProvisionedIops'],
                                           disk['IOPS']))
         self.assertGreaterEqual(disk['Throughput'], 300)
+        # Per-GiB specs ask more of a larger disk: the level goes up.
+        per_gb = self.qos_type(total_iops_sec_per_gb=30)
+        small = self.create_volume(size=50, volume_type=per_gb['id'])
+        self.assertEqual('PL0', self.disk_of(small)['PerformanceLevel'])
+        self.volume_action(small['id'], 'os-extend', {'new_size': 200})
+        self.wait_volume(small['id'], 'available')
+        disk = self.disk_of(small)
+        self.assertEqual(('cloud_essd', 'PL1', 11800),
+                         (disk['Category'], disk['PerformanceLevel'],
+                          disk['IOPS']))
+        self.delete_volume(small['id'])
         self.delete_volume(volume['id'])
 
     def test_a_level_that_meets_the_spec_is_chosen(self):

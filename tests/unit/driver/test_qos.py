@@ -2,10 +2,12 @@
 
 from cinder import exception
 import ddt
+import fixtures
 import testtools
 
 from cinder_ebs_driver import qos
 from cinder_ebs_driver import volume_types
+from tests.unit.driver import fakes
 from tests.unit.driver import test_volume_types
 
 MIB = 1024 * 1024
@@ -128,3 +130,72 @@ class TestMapping(testtools.TestCase):
                 else:
                     self.assertGreaterEqual(qos.level_performance(
                         choice.performance_level, size)[0], iops)
+
+
+@ddt.ddt
+class TestExtend(fakes.DriverTestCase):
+    """An extend keeps meeting the type's back-end QoS specs."""
+
+    def extend(self, specs, disk, new_size):
+        self.useFixture(fixtures.MockPatchObject(
+            qos, 'backend_specs', return_value=specs))
+        self.client.get_disk.return_value = disk
+        self.client.wait_for_disk_status.return_value = dict(disk,
+                                                             Size=new_size)
+        self.driver.extend_volume(self.volume(multiattach=False), new_size)
+
+    def autopl(self, provisioned, multiattach=False, size=100):
+        disk = fakes.disk(category='cloud_auto', size=size,
+                          multiattach=multiattach)
+        disk['ProvisionedIops'] = provisioned
+        return disk
+
+    @ddt.unpack
+    @ddt.data(
+        # A fixed 20,000 IOPS: the larger baseline needs fewer bought.
+        ({'total_iops_sec': '20000'}, 13200, 200, {'provisioned_iops': 8200}),
+        # 100 IOPS per GiB: more are needed.
+        ({'total_iops_sec_per_gb': '100'}, 3200, 200,
+         {'provisioned_iops': 8200}),
+        # Nothing to change.
+        ({'total_iops_sec': '6000'}, 0, 200, None),
+    )
+    def test_autopl_provisioned_again(self, specs, provisioned, new_size,
+                                      change):
+        self.extend(specs, self.autopl(provisioned), new_size)
+        self.client.resize_disk.assert_called_once_with(
+            fakes.DISK_ID, new_size, online=False)
+        if change:
+            self.client.modify_disk_spec.assert_called_once_with(
+                fakes.DISK_ID, **change)
+        else:
+            self.client.modify_disk_spec.assert_not_called()
+
+    def test_level_kept_while_it_meets_the_specs(self):
+        self.extend({'total_iops_sec_per_gb': '30'},
+                    fakes.disk(level='PL0', size=50, multiattach=False), 100)
+        self.client.modify_disk_spec.assert_not_called()
+
+    def test_level_raised_when_it_no_longer_does(self):
+        self.extend({'total_iops_sec_per_gb': '30'},
+                    fakes.disk(level='PL0', size=50, multiattach=False), 200)
+        self.client.modify_disk_spec.assert_called_once_with(
+            fakes.DISK_ID, performance_level='PL1')
+
+    def test_multiattach_disk_that_would_fall_short_is_not_extended(self):
+        disk = self.autopl(3200, multiattach=True)
+        err = self.assertRaises(
+            exception.InvalidVolume, self.extend,
+            {'total_iops_sec_per_gb': '100'}, disk, 200)
+        self.assertIn('20000 IOPS', str(err))
+        self.client.resize_disk.assert_not_called()
+
+    def test_multiattach_disk_keeps_what_it_bought(self):
+        self.extend({'total_iops_sec': '20000'},
+                    self.autopl(13200, multiattach=True), 200)
+        self.client.resize_disk.assert_called_once()
+        self.client.modify_disk_spec.assert_not_called()
+
+    def test_no_specs_no_change(self):
+        self.extend({}, self.autopl(100), 200)
+        self.client.modify_disk_spec.assert_not_called()

@@ -16,6 +16,9 @@
   retype between a multi-attach and a single-attach type needs
   ``migration_policy`` ``on-demand`` (EBS fixes multi-attach when a disk is
   created, so only a migration can do it).
+* At every microversion, a volume type cannot get back-end QoS specs that
+  no disk its extra specs allow meets at any size
+  (:mod:`~cinder_ebs_driver.api_guard_qos`).
 
 Enable it in the ``[composite:openstack_volume_api_v3]`` pipelines of
 cinder-api's api-paste.ini, after the auth/context middleware (``noauth`` or
@@ -24,8 +27,9 @@ cinder-api's api-paste.ini, after the auth/context middleware (``noauth`` or
     [filter:ebs_api_guard]
     paste.filter_factory = cinder_ebs_driver.api_guard:filter_factory
 
-Only POST/PUT requests to a handful of paths are looked at; everything else
-goes straight to Cinder without touching the body or the database.
+Only POST/PUT requests to a handful of paths (and the GET that associates
+QoS specs with a type) are looked at; everything else goes straight to
+Cinder without touching the body or the database.
 """
 
 from oslo_log import log as logging
@@ -33,6 +37,7 @@ from oslo_serialization import jsonutils
 import webob
 
 from cinder_ebs_driver import api_guard_classify as classify
+from cinder_ebs_driver import api_guard_qos as qos_rules
 from cinder_ebs_driver import api_guard_rules as rules
 
 LOG = logging.getLogger(__name__)
@@ -103,11 +108,20 @@ def evaluate(shape, context, body, version):
         return rules.check_encryption_create(context, shape.resource_id,
                                              body)
     if kind == classify.TYPE_EXTRA_SPECS_CREATE:
-        return rules.check_extra_specs_create(context, shape.resource_id,
-                                              body)
+        return (rules.check_extra_specs_create(context, shape.resource_id,
+                                               body) or
+                qos_rules.check_type_specs(context, shape.resource_id,
+                                           body.get('extra_specs')))
     if kind == classify.TYPE_EXTRA_SPEC_UPDATE:
-        return rules.check_extra_spec_update(context, shape.resource_id,
-                                             body)
+        return (rules.check_extra_spec_update(context, shape.resource_id,
+                                              body) or
+                qos_rules.check_type_specs(context, shape.resource_id, body,
+                                           update=True))
+    if kind == classify.QOS_ASSOCIATE:
+        return qos_rules.check_associate(context, shape.resource_id,
+                                         body.get('vol_type_id'))
+    if kind == classify.QOS_UPDATE:
+        return qos_rules.check_update(context, shape.resource_id, body)
     return None
 
 
@@ -154,7 +168,11 @@ class APIGuard(object):
                         'must come after the auth middleware in the '
                         'api-paste.ini pipeline.')
             return None
-        body = read_json_body(webob.Request(environ))
+        request = webob.Request(environ)
+        if shape.kind == classify.QOS_ASSOCIATE:
+            body = dict(request.GET)
+        else:
+            body = read_json_body(request)
         if body is None:
             return None
         try:

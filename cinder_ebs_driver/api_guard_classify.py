@@ -24,13 +24,15 @@ ATTACHMENT_CREATE = 'attachment-create'
 TYPE_ENCRYPTION_CREATE = 'type-encryption-create'
 TYPE_EXTRA_SPECS_CREATE = 'type-extra-specs-create'
 TYPE_EXTRA_SPEC_UPDATE = 'type-extra-spec-update'
+QOS_ASSOCIATE = 'qos-associate'
+QOS_UPDATE = 'qos-update'
 
 #: Shapes whose rule only applies below MULTIATTACH_VERSION.
 VERSIONED_KINDS = frozenset([VOLUME_CREATE, VOLUME_MANAGE, VOLUME_ACTION,
                              ATTACHMENT_CREATE])
 #: Shapes whose rule applies at every microversion.
 TYPE_KINDS = frozenset([TYPE_ENCRYPTION_CREATE, TYPE_EXTRA_SPECS_CREATE,
-                        TYPE_EXTRA_SPEC_UPDATE])
+                        TYPE_EXTRA_SPEC_UPDATE, QOS_ASSOCIATE, QOS_UPDATE])
 
 #: Volume actions the guard looks at (see api_guard_rules).
 GUARDED_ACTIONS = frozenset(['os-retype', 'os-reserve', 'os-attach'])
@@ -38,7 +40,8 @@ GUARDED_ACTIONS = frozenset(['os-retype', 'os-reserve', 'os-attach'])
 Shape = collections.namedtuple('Shape', ['kind', 'resource_id', 'key'])
 
 _COLLECTIONS = frozenset(['volumes', 'attachments', 'types',
-                          'manageable_volumes', 'os-volume-manage'])
+                          'manageable_volumes', 'os-volume-manage',
+                          'qos-specs'])
 _FORMAT_SUFFIX = '.json'
 _VERSION_ENVIRON_KEY = 'HTTP_' + (
     cinder_wsgi.API_VERSION_REQUEST_HEADER.upper().replace('-', '_'))
@@ -73,14 +76,22 @@ def classify(method, path_info):
     :param path_info: the path below the API root (``PATH_INFO`` inside the
         /v3 pipeline), with or without the project id
     """
-    if method != 'POST' and (method != 'PUT' or
-                             'extra_specs' not in path_info):
+    if method != 'POST' and (method != 'PUT' or (
+            'extra_specs' not in path_info and
+            'qos-specs' not in path_info)) and (
+            method != 'GET' or not path_info.endswith('/associate')):
         return None
     parts = _path_parts(path_info)
     if parts is None:
         return None
     head = parts[0]
     count = len(parts)
+    if head == 'qos-specs':
+        if method == 'GET' and count == 3 and parts[2] == 'associate':
+            return Shape(QOS_ASSOCIATE, parts[1], None)
+        if method == 'PUT' and count == 2:
+            return Shape(QOS_UPDATE, parts[1], None)
+        return None
     if method == 'POST':
         if count == 1:
             if head == 'volumes':

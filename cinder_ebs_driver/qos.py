@@ -222,6 +222,18 @@ def choose(req, size, multiattach=False, category=None, level=None,
     :returns: a :class:`Choice`.
     :raises InvalidQoSSpecs: nothing allowed meets the requirement.
     """
+    choice, shortfall = _first_fit(req, size, multiattach, category, level,
+                                   min_sizes)
+    if choice is None:
+        raise _invalid(
+            _('the volume type\'s back-end QoS specs ask %(shortfall)s. '
+              'Choose a larger size, lower specs or another volume type.')
+            % {'shortfall': shortfall})
+    return choice
+
+
+def _first_fit(req, size, multiattach, category, level, min_sizes):
+    """(the first Choice that meets ``req``, None) or (None, why not)."""
     min_sizes = min_sizes or {}
     allowed = [(cand_category, cand_level)
                for cand_category, cand_level in _candidates(
@@ -231,22 +243,53 @@ def choose(req, size, multiattach=False, category=None, level=None,
         if cand_category == AUTOPL:
             provisioned = _autopl(req, size)
             if provisioned is not None:
-                return Choice(AUTOPL, None, provisioned)
+                return Choice(AUTOPL, None, provisioned), None
         elif _meets(req, *_performance(cand_category, cand_level, size)):
-            return Choice(cand_category, cand_level, None)
+            return Choice(cand_category, cand_level, None), None
     best = [_performance(cand_category, cand_level, size)
             for cand_category, cand_level in allowed] or [(0, 0)]
     asked = ', '.join(part for part in (
         None if req.iops is None else _('%d IOPS') % req.iops,
         None if req.mbps is None else _('%d MB/s') % req.mbps) if part)
-    raise _invalid(
-        _('the volume type\'s back-end QoS specs ask %(asked)s of a '
-          '%(size)d GiB disk; the most a disk of that size gives (%(what)s) '
-          'is %(iops)d IOPS and %(mbps)d MB/s. Choose a larger size, lower '
-          'specs or another volume type.') %
+    return None, (
+        _('%(asked)s of a %(size)d GiB disk; the most a disk of that size '
+          'gives (%(what)s) is %(iops)d IOPS and %(mbps)d MB/s') %
         {'asked': asked, 'size': size,
-         'what': ', '.join('%s %s' % (cand_category, cand_level or '')
+         'what': ', '.join(('%s %s' % (cand_category, cand_level or '')
+                            ).strip()
                            for cand_category, cand_level in allowed
-                           ).replace(' ,', ',').strip() or _('none'),
+                           ) or _('no disk of that size'),
          'iops': max(iops for iops, _mbps in best),
          'mbps': max(mbps for _iops, mbps in best)})
+
+
+# Sizes tried when no volume size is known yet: each power of two, and the
+# smallest size of each ESSD level (GiB).
+SIZES_TRIED = sorted({2 ** n for n in range(17)} | {20, 461, 1261, 65536})
+
+
+def unmet_at_every_size(specs, multiattach=False, category=None,
+                        level=None, min_sizes=None):
+    """Why no volume size lets a disk meet ``specs``, or None.
+
+    For a volume type, before any volume has a size: the specs are refused
+    when no disk the extra specs allow meets them at any size from 1 to
+    65,536 GiB (performance and per-GiB specs both grow with the size).
+
+    :returns: a message saying what the largest disk gives, or None.
+    """
+    try:
+        shortfall = None
+        for size in SIZES_TRIED:
+            required = requirement(specs, size)
+            if required is None:
+                return None
+            choice, shortfall = _first_fit(required, size, multiattach,
+                                           category, level, min_sizes)
+            if choice is not None:
+                return None
+    except exception.InvalidQoSSpecs as error:
+        return error.msg
+    return (_('no disk the volume type allows meets its back-end QoS specs '
+              'at any size up to %(max)d GiB: they ask %(shortfall)s.') %
+            {'max': SIZES_TRIED[-1], 'shortfall': shortfall})

@@ -406,6 +406,59 @@ class APIGuardTest(_GuardTestBase):
         self.assertEqual(400, status, result)
 
 
+class QoSGuardTest(_GuardTestBase):
+    """Back-end QoS specs no disk of the type can meet are refused."""
+
+    def _qos(self, consumer='back-end', **specs):
+        body = {'qos_specs': dict(name='qos-%s' % uuid.uuid4(),
+                                  consumer=consumer,
+                                  **{key: str(value) for key, value
+                                     in specs.items()})}
+        return self._ok('POST', 'qos-specs', body)['qos_specs']
+
+    def _associate(self, qos, vtype):
+        return self._call('GET', 'qos-specs/%s/associate?vol_type_id=%s' % (
+            qos['id'], vtype['id']), version=AT)
+
+    def test_association_refused_when_no_size_meets_the_specs(self):
+        pl0 = self._create_type(specs={'ebs:performance_level': 'PL0'})
+        message = self._assert_refused(
+            *self._associate(self._qos(total_iops_sec=20000), pl0),
+            names_version=False)
+        self.assertIn(pl0['name'], message)
+        self.assertIn('is 10000 IOPS', message)
+        self._assert_refused(*self._associate(
+            self._qos(read_iops_sec=100), pl0), names_version=False)
+        # Specs a PL0 reaches at some size, and front-end specs, pass.
+        self.assertEqual(202, self._associate(
+            self._qos(total_iops_sec=5000), pl0)[0])
+        other = self._create_type(specs={'ebs:performance_level': 'PL0'})
+        self.assertEqual(202, self._associate(
+            self._qos('front-end', total_iops_sec=90000), other)[0])
+
+    def test_changes_that_would_break_an_associated_type_refused(self):
+        vtype = self._create_type()
+        qos = self._qos(total_iops_sec=20000)
+        self.assertEqual(202, self._associate(qos, vtype)[0])
+        # The type's extra specs may not narrow it to PL0 now.
+        self._assert_refused(*self._call(
+            'POST', 'types/%s/extra_specs' % vtype['id'],
+            {'extra_specs': {'ebs:performance_level': 'PL0'}}, AT),
+            names_version=False)
+        self._assert_refused(*self._call(
+            'PUT', 'types/%s/extra_specs/ebs:performance_level' % vtype['id'],
+            {'ebs:performance_level': 'PL0'}, AT), names_version=False)
+        self._ok('POST', 'types/%s/extra_specs' % vtype['id'],
+                 {'extra_specs': {'ebs:category': 'cloud_auto'}})
+        # Nor may the specs grow beyond what the type's disks reach.
+        self._assert_refused(*self._call(
+            'PUT', 'qos-specs/%s' % qos['id'],
+            {'qos_specs': {'total_iops_sec': '200000'}}, AT),
+            names_version=False)
+        self._ok('PUT', 'qos-specs/%s' % qos['id'],
+                 {'qos_specs': {'total_iops_sec': '30000'}})
+
+
 class ServiceRequestGuardTest(_GuardTestBase):
     """The compute service creates attachments at any microversion."""
 

@@ -59,8 +59,21 @@ class ClassifyTest(base.BaseTestCase):
                            classify.TYPE_EXTRA_SPEC_UPDATE, TYPE,
                            'multiattach')
 
+    def test_qos_specs(self):
+        self._assert_shape('GET', '/qos-specs/%s/associate' % TYPE,
+                           classify.QOS_ASSOCIATE, TYPE)
+        self._assert_shape('PUT', '/qos-specs/%s' % TYPE,
+                           classify.QOS_UPDATE, TYPE)
+
     def test_other_requests_are_not_inspected(self):
         cases = [
+            ('GET', '/qos-specs'),
+            ('GET', '/qos-specs/%s' % TYPE),
+            ('GET', '/qos-specs/%s/associations' % TYPE),
+            ('GET', '/qos-specs/%s/disassociate' % TYPE),
+            ('POST', '/qos-specs'),
+            ('PUT', '/qos-specs/%s/delete_keys' % TYPE),
+            ('GET', '/volumes/%s/associate' % VOL),
             ('GET', '/volumes'),
             ('GET', '/volumes/detail'),
             ('GET', '/attachments'),

@@ -1,0 +1,113 @@
+"""The cinder-api guard's QoS rule: a type's specs some disk can meet.
+
+A volume type's back-end QoS specs (consumer ``back-end`` or ``both``)
+choose its volumes' disks within what its extra specs name
+(:mod:`cinder_ebs_driver.qos`). When no disk those extra specs allow
+meets the specs at any size (``ebs:performance_level=PL0`` with
+``total_iops_sec=20000``, or ``read_iops_sec``, which ECS cannot honour),
+every create of the type would fail; the guard refuses the change that
+makes the type so instead (HTTP 400, at every microversion):
+
+* associating the specs with the type
+  (``GET /qos-specs/{id}/associate?vol_type_id=...``);
+* changing the keys of specs associated with types
+  (``PUT /qos-specs/{id}``);
+* setting the type's extra specs (``POST /types/{id}/extra_specs``,
+  ``PUT /types/{id}/extra_specs/{key}``).
+
+Like the guard's other rules, a check returns None or the message of the
+refusal, passes the request on when the caller may not make it (Cinder
+then answers 403), and raises when a lookup fails (Cinder then answers
+with its usual error).
+"""
+
+from cinder import objects
+from cinder.policies import qos_specs as qos_policy
+from cinder.policies import type_extra_specs as extra_specs_policy
+from cinder.volume import qos_specs as cinder_qos_specs
+from cinder.volume import volume_types as cinder_volume_types
+
+from cinder_ebs_driver.i18n import _
+from cinder_ebs_driver import qos
+from cinder_ebs_driver import volume_types
+
+CONSUMER = 'consumer'
+
+
+def _allowed(context, policy):
+    return bool(context.authorize(policy, fatal=False))
+
+
+def _named(extra_specs, key):
+    value = extra_specs.get(key)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()
+
+
+def refusal(type_name, extra_specs, consumer, specs):
+    """Why the type's volumes could never meet the specs, or None."""
+    if consumer not in qos.BACKEND_CONSUMERS or not specs:
+        return None
+    extra_specs = extra_specs or {}
+    category = _named(extra_specs, volume_types.CATEGORY_KEY)
+    level = _named(extra_specs, volume_types.PERFORMANCE_LEVEL_KEY)
+    message = qos.unmet_at_every_size(
+        specs, volume_types.parse_bool_spec(extra_specs.get('multiattach')),
+        category=category.lower() if category else None,
+        level=level.upper() if level else None,
+        min_sizes=volume_types.ESSD_MIN_SIZE)
+    if message is None:
+        return None
+    return (_('Volume type %(type)s cannot have these back-end QoS specs: '
+              '%(why)s') % {'type': type_name, 'why': message})
+
+
+def _qos_specs(context, qos_id):
+    found = objects.QualityOfServiceSpecs.get_by_id(context, qos_id)
+    return found.consumer, dict(found.specs or {})
+
+
+def check_associate(context, qos_id, type_id):
+    """GET /qos-specs/{id}/associate: specs some disk of the type meets."""
+    if not type_id or not _allowed(context, qos_policy.UPDATE_POLICY):
+        return None
+    consumer, specs = _qos_specs(context, qos_id)
+    volume_type = cinder_volume_types.get_volume_type(context, type_id)
+    return refusal(volume_type['name'], volume_type.get('extra_specs'),
+                   consumer, specs)
+
+
+def check_update(context, qos_id, body):
+    """PUT /qos-specs/{id}: the new keys, for every associated type."""
+    keys = body.get('qos_specs') if isinstance(body, dict) else None
+    if not isinstance(keys, dict) or not _allowed(
+            context, qos_policy.UPDATE_POLICY):
+        return None
+    consumer, specs = _qos_specs(context, qos_id)
+    keys = dict(keys)
+    consumer = keys.pop(CONSUMER, consumer)
+    specs.update(keys)
+    for association in cinder_qos_specs.get_associations(context, qos_id):
+        volume_type = cinder_volume_types.get_volume_type(
+            context, association['id'])
+        message = refusal(volume_type['name'],
+                          volume_type.get('extra_specs'), consumer, specs)
+        if message:
+            return message
+    return None
+
+
+def check_type_specs(context, type_id, new_specs, update=False):
+    """POST or PUT a type's extra specs: its QoS specs still met."""
+    if not isinstance(new_specs, dict) or not _allowed(
+            context, extra_specs_policy.UPDATE_POLICY if update
+            else extra_specs_policy.CREATE_POLICY):
+        return None
+    volume_type = cinder_volume_types.get_volume_type(context, type_id)
+    if not volume_type.get('qos_specs_id'):
+        return None
+    consumer, specs = _qos_specs(context, volume_type['qos_specs_id'])
+    extra_specs = dict(volume_type.get('extra_specs') or {})
+    extra_specs.update(new_specs)
+    return refusal(volume_type['name'], extra_specs, consumer, specs)

@@ -9,25 +9,31 @@ view with O_DIRECT:
 * throughput: 1 MiB sequential reads;
 
 from one host, then from 1, 2 and 4 hosts at once on one multi-attach
-disk (their sum against the one disk's limit, which they share). The
+disk (their sum against the one disk's limit, which they share); and,
+with ``--guest``, inside a tiny TCG guest (the all-in-one's ``iobench``
+role) that the disk is hot-plugged into through the shim's ``<disk>``. The
 limit is DescribeDisks' IOPS and Throughput times the scale (for a
 bursting AutoPL disk, its burst ceiling, min{1,000,000, 1,000 x size}
 IOPS). A disk of a category whose performance is not modelled runs
 unlimited: the reference of what the machine allows. Figures only;
 nothing is asserted. Needs root (FUSE)::
 
-    python tools/bench_qos.py [--scale 0.05] [--seconds 3]
+    python tools/bench_qos.py [--scale 0.05] [--seconds 3] [--guest]
 """
 
 import argparse
+import contextlib
 import json
 import mmap
 import multiprocessing
 import os
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
+import uuid
 
 from alibabacloud_ecs20140526 import models as ecs_models
 
@@ -159,6 +165,73 @@ def run(args):
         emu.cleanUp()
 
 
+def run_in_guest(args):
+    """The AutoPL kind's figures measured by a guest; None if no guest."""
+    from ebs_allinone import guest_iobench
+    from ebs_allinone import guest_support
+    from tools import bench_disk_io
+
+    reason = guest_support.unavailable_reason()
+    if reason:
+        print('no guest run here: %s' % reason)
+        return None
+    name, params, _multi = KINDS[1]
+    volume_id = str(uuid.uuid4())
+    with contextlib.ExitStack() as stack:
+        emu = stack.enter_context(emulator_fixture.EmulatorFixture(
+            fuse_views='yes', transition_delay=0.05,
+            extra_args=['--performance-scale', str(args.guest_scale)]))
+        sdk = emu.sdk_client()
+        disk_id = sdk.create_disk(ecs_models.CreateDiskRequest(
+            region_id=emu.region_id, zone_id=emu.zone_id,
+            multi_attach='Enabled', **params)).body.disk_id
+        _wait(emu, disk_id, lambda d: d['Status'] == 'Available')
+        instance_id = emu.instances[0]['InstanceId']
+        sdk.attach_disk(ecs_models.AttachDiskRequest(
+            disk_id=disk_id, instance_id=instance_id))
+        disk = _wait(emu, disk_id, lambda d: d['Attachments']['Attachment'])
+        workdir = tempfile.mkdtemp(prefix='ebs-bench-qos-')
+        stack.callback(shutil.rmtree, workdir, True)
+        bench = bench_disk_io.Bench(stack, workdir, volume_id)
+        xml = bench_disk_io.disk_xml(emu.device_path(instance_id, disk_id),
+                                     volume_id)
+        runs = [bench.run(xml)[0] for _ in range(args.guest_rounds)]
+        sdk.detach_disk(ecs_models.DetachDiskRequest(
+            disk_id=disk_id, instance_id=instance_id))
+        _wait(emu, disk_id, lambda d: d['Status'] == 'Available')
+    iops, mbps = ceiling(disk)
+    return {'kind': name, 'limit_iops': iops * args.guest_scale,
+            'limit_mbps': mbps * args.guest_scale, 'runs': runs,
+            'fields': guest_iobench.FIELDS}
+
+
+def report_guest(row, args):
+    print('Inside a TCG guest, %s (x %g): limit %.0f IOPS, %.1f MB/s; '
+          'median of %d runs:' % (row['kind'], args.guest_scale,
+                                  row['limit_iops'], row['limit_mbps'],
+                                  len(row['runs'])))
+
+    def median(field):
+        return statistics.median(run[field] for run in row['runs'])
+
+    for label, value, limit in (
+            ('4 KiB writes, QD 1', 1e6 / median('w4k_us'),
+             row['limit_iops']),
+            ('4 KiB reads, QD 1', 1e6 / median('r4k_us'), row['limit_iops']),
+            ('4 KiB writes, QD 4', median('w4k_qd4_iops'),
+             row['limit_iops']),
+            ('4 KiB reads, QD 4', median('r4k_qd4_iops'), row['limit_iops']),
+    ):
+        print('    %-20s %8.0f IOPS (%s)' % (label, value,
+                                             _ratio(value, limit)))
+    for label, field in (('1 MiB writes', 'w1m_mbps'),
+                         ('1 MiB reads', 'r1m_mbps')):
+        # The guest counts MB of 10^6 bytes.
+        value = median(field) * 1e6 / LARGE
+        print('    %-20s %8.1f MB/s (%s)'
+              % (label, value, _ratio(value, row['limit_mbps'])))
+
+
 def _wait(emu, disk_id, done, timeout=60):
     deadline = time.monotonic() + timeout
     while True:
@@ -200,11 +273,19 @@ def main(argv=None):
     parser.add_argument('--scale', type=float, default=0.05)
     parser.add_argument('--seconds', type=float, default=3.0)
     parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--guest', action='store_true',
+                        help='Also measure inside a TCG guest.')
+    parser.add_argument('--guest-scale', type=float, default=0.02)
+    parser.add_argument('--guest-rounds', type=int, default=3)
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         print('bench_qos: needs root (the FUSE data path); skipped')
         return 0
     report(run(args), args)
+    if args.guest:
+        row = run_in_guest(args)
+        if row:
+            report_guest(row, args)
     return 0
 
 

@@ -21,6 +21,7 @@ figures change and sends no capacity notifications for the backend.
 from oslo_log import log as logging
 
 from cinder_ebs_driver import naming
+from cinder_ebs_driver import qos
 from cinder_ebs_driver import volume_types
 
 LOG = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ def build(conf, disks, backend_name, driver_version):
         'multiattach': True,
         'online_extend_support': True,
         'QoS_support': True,
+        # What back-end QoS specs can ask of one disk (cinder_ebs_driver
+        # .qos): filterable as capabilities in a volume type's extra specs.
+        'max_iops_per_volume': qos.LEVELS['PL3'].iops_cap,
+        'max_throughput_mbps_per_volume': qos.LEVELS['PL3'].mbps_cap,
+        'max_provisioned_iops_per_volume': qos.MAX_PROVISIONED_IOPS,
         'consistencygroup_support': False,
         'consistent_group_snapshot_enabled': False,
         'location_info': 'ebs:%s:%s' % (conf.safe_get('ebs_region_id'),

@@ -758,8 +758,13 @@ class TestStats(fakes.DriverTestCase):
         self.assertEqual('infinite', pool['free_capacity_gb'])
         self.assertEqual(15, pool['provisioned_capacity_gb'])
         for key in ('multiattach', 'thin_provisioning_support',
-                    'online_extend_support'):
+                    'online_extend_support', 'QoS_support'):
             self.assertTrue(pool[key], key)
+        # What back-end QoS specs may ask of one disk: a PL3's.
+        self.assertEqual((1000000, 4000, 50000), (
+            pool['max_iops_per_volume'],
+            pool['max_throughput_mbps_per_volume'],
+            pool['max_provisioned_iops_per_volume']))
         self.assertTrue(stats['sparse_copy_volume'])
         self.driver.get_volume_stats()
         self.client.list_disks.assert_called_once_with(

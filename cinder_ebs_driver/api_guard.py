@@ -122,6 +122,8 @@ def evaluate(shape, context, body, version):
                                          body.get('vol_type_id'))
     if kind == classify.QOS_UPDATE:
         return qos_rules.check_update(context, shape.resource_id, body)
+    if kind == classify.QOS_DELETE_KEYS:
+        return qos_rules.check_delete_keys(context, shape.resource_id, body)
     return None
 
 

@@ -26,13 +26,15 @@ TYPE_EXTRA_SPECS_CREATE = 'type-extra-specs-create'
 TYPE_EXTRA_SPEC_UPDATE = 'type-extra-spec-update'
 QOS_ASSOCIATE = 'qos-associate'
 QOS_UPDATE = 'qos-update'
+QOS_DELETE_KEYS = 'qos-delete-keys'
 
 #: Shapes whose rule only applies below MULTIATTACH_VERSION.
 VERSIONED_KINDS = frozenset([VOLUME_CREATE, VOLUME_MANAGE, VOLUME_ACTION,
                              ATTACHMENT_CREATE])
 #: Shapes whose rule applies at every microversion.
 TYPE_KINDS = frozenset([TYPE_ENCRYPTION_CREATE, TYPE_EXTRA_SPECS_CREATE,
-                        TYPE_EXTRA_SPEC_UPDATE, QOS_ASSOCIATE, QOS_UPDATE])
+                        TYPE_EXTRA_SPEC_UPDATE, QOS_ASSOCIATE, QOS_UPDATE,
+                        QOS_DELETE_KEYS])
 
 #: Volume actions the guard looks at (see api_guard_rules).
 GUARDED_ACTIONS = frozenset(['os-retype', 'os-reserve', 'os-attach'])
@@ -91,6 +93,8 @@ def classify(method, path_info):
             return Shape(QOS_ASSOCIATE, parts[1], None)
         if method == 'PUT' and count == 2:
             return Shape(QOS_UPDATE, parts[1], None)
+        if method == 'PUT' and count == 3 and parts[2] == 'delete_keys':
+            return Shape(QOS_DELETE_KEYS, parts[1], None)
         return None
     if method == 'POST':
         if count == 1:

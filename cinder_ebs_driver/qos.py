@@ -212,6 +212,23 @@ def _performance(category, level, size):
     return level_performance(level or 'PL1', size)
 
 
+def meets(req, category, level, provisioned_iops, size):
+    """Whether a disk as it is meets ``req`` at ``size`` GiB.
+
+    A category this module does not know is taken to meet it.
+    """
+    if category == AUTOPL:
+        base_iops, base_mbps = level_performance('PL1', size)
+        provisioned = provisioned_iops or 0
+        return _meets(req, base_iops + provisioned,
+                      base_mbps + KB_PER_PROVISIONED_IO * provisioned // 1024)
+    if category == ESSD and level in LEVELS:
+        return _meets(req, *level_performance(level, size))
+    if category == REGIONAL:
+        return _meets(req, *level_performance('PL1', size))
+    return True
+
+
 def choose(req, size, multiattach=False, category=None, level=None,
            min_sizes=None):
     """The first disk that meets ``req`` at ``size`` GiB.
@@ -263,8 +280,8 @@ def _first_fit(req, size, multiattach, category, level, min_sizes):
          'mbps': max(mbps for _iops, mbps in best)})
 
 
-# Sizes tried when no volume size is known yet: each power of two, and the
-# smallest size of each ESSD level (GiB).
+# Sizes tried for fixed specs when no volume size is known yet: each power
+# of two, and the smallest size of each ESSD level (GiB).
 SIZES_TRIED = sorted({2 ** n for n in range(17)} | {20, 461, 1261, 65536})
 
 
@@ -278,9 +295,13 @@ def unmet_at_every_size(specs, multiattach=False, category=None,
 
     :returns: a message saying what the largest disk gives, or None.
     """
+    # Fixed specs are met best by the largest disk; per-GiB ones (with a
+    # floor or a cap) may be met only between two sizes: try them all.
+    per_gb = any(key.endswith(('_per_gb', '_per_gb_min')) for key in specs)
+    sizes = range(1, SIZES_TRIED[-1] + 1) if per_gb else SIZES_TRIED
     try:
         shortfall = None
-        for size in SIZES_TRIED:
+        for size in sizes:
             required = requirement(specs, size)
             if required is None:
                 return None

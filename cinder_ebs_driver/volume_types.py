@@ -155,9 +155,12 @@ def parse_extra_specs(extra_specs, conf, multiattach=False, qos_specs=None,
                 if qos_specs and size else None)
     if required is None:
         return DiskSpec(category, level, bool(multiattach))
+    # A Regional default stays Regional: QoS specs never make a volume of
+    # a regional backend zonal.
     choice = qos.choose(
         required, size, multiattach,
-        category=category if named_category else None,
+        category=(category if named_category or
+                  category in REGIONAL_CATEGORIES else None),
         level=extra_specs.get(PERFORMANCE_LEVEL_KEY) and level,
         min_sizes=ESSD_MIN_SIZE)
     return DiskSpec(choice.category, choice.performance_level,

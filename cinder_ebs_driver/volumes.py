@@ -397,36 +397,38 @@ class VolumeOps(object):
     def _performance_for_size(self, volume, disk, new_size):
         """The ModifyDiskSpec an extend needs for the type's QoS specs.
 
-        Per-GiB specs ask more of a larger disk, and the baseline of a
-        level or of AutoPL grows with the size: the disk keeps its
-        category and level when they still meet the specs (AutoPL with
-        its provisioned IOPS computed again), else takes the first that
-        does. A multi-attach or Regional disk cannot change (ECS refuses
-        ModifyDiskSpec for them): the extend is refused before anything
-        changes when the disk would no longer meet the specs.
+        Per-GiB specs ask more of a larger disk. While the disk as it is
+        meets them at the new size nothing changes (a larger baseline
+        would let an AutoPL disk buy fewer IOPS, but ECS allows one change
+        of them an hour: a saving is not worth a failed extend). Else the
+        disk keeps its category and level if they can meet them (AutoPL
+        with more provisioned IOPS), or takes the first disk that does. A
+        multi-attach or Regional disk cannot change (ECS refuses
+        ModifyDiskSpec for them): its extend is refused before anything
+        changes.
 
         :returns: ModifyDiskSpec's keyword arguments, or None.
         :raises InvalidVolume: the disk cannot meet the specs at that size.
         """
         specs = qos.backend_specs(volume.volume_type)
-        required = qos.requirement(specs, new_size) if specs else None
-        if required is None:
+        try:
+            required = qos.requirement(specs, new_size) if specs else None
+        except exception.InvalidQoSSpecs as error:
+            # A type from before the specs were checked: do not hold the
+            # extend for it.
+            LOG.warning('Extending volume %(vol)s without looking at its '
+                        'back-end QoS specs: %(err)s',
+                        {'vol': volume.id, 'err': error})
             return None
         category = disk.get('Category')
         level = disk.get('PerformanceLevel') or None
         provisioned = (disk.get('ProvisionedIops') or 0
                        if category == qos.AUTOPL else None)
+        if required is None or qos.meets(required, category, level,
+                                         provisioned, new_size):
+            return None
         multiattach = naming.is_multiattach_disk(disk)
-        try:
-            kept = qos.choose(required, new_size, multiattach,
-                              category=category, level=level,
-                              min_sizes=volume_types.ESSD_MIN_SIZE)
-        except exception.InvalidQoSSpecs:
-            kept = None
         if multiattach or category in volume_types.REGIONAL_CATEGORIES:
-            if kept is not None and (kept.provisioned_iops or 0) <= (
-                    provisioned or 0):
-                return None
             msg = (_('Volume %(vol)s cannot be extended to %(size)s GiB: '
                      'its QoS specs would then ask %(iops)s IOPS and '
                      '%(mbps)s MB/s, more than its disk gives, and ECS '
@@ -438,8 +440,13 @@ class VolumeOps(object):
                     'mbps': required.mbps or '-'})
             LOG.error(msg)
             raise exception.InvalidVolume(reason=msg)
-        target = kept or volume_types.spec_for_volume(volume, self._conf,
-                                                      size=new_size)
+        try:
+            target = qos.choose(required, new_size, multiattach,
+                                category=category, level=level,
+                                min_sizes=volume_types.ESSD_MIN_SIZE)
+        except exception.InvalidQoSSpecs:
+            target = volume_types.spec_for_volume(volume, self._conf,
+                                                  size=new_size)
         change = {}
         if target.category != category:
             change['category'] = target.category
@@ -534,9 +541,11 @@ class VolumeOps(object):
         new_level = spec.performance_level
         if new_level == disk.get('PerformanceLevel') and not new_category:
             new_level = None
-        new_provisioned = spec.provisioned_iops
-        if new_provisioned == (disk.get('ProvisionedIops') or 0):
-            new_provisioned = None
+        # An AutoPL type without back-end specs buys no IOPS.
+        new_provisioned = None
+        if (spec.category == qos.AUTOPL and (spec.provisioned_iops or 0)
+                != (disk.get('ProvisionedIops') or 0)):
+            new_provisioned = spec.provisioned_iops or 0
         changes = [what for what, changed in (
             (_('category'), new_category), (_('performance level'),
                                             new_level),

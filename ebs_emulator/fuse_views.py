@@ -145,12 +145,16 @@ class ViewTable(object):
         with self._mutex:
             return self._handles.pop(fh, None)
 
-    def check_io(self, fh, write):
-        """Raise the errno a read or write through ``fh`` gets, if any.
+    def limit_of(self, fh):
+        """The limit of the disk behind ``fh`` (None: not limited).
 
-        :returns: the disk's :class:`~ebs_emulator.throttle.DiskThrottle`,
-            or None when its I/O is not limited.
+        :returns: a :class:`~ebs_emulator.throttle.DiskThrottle` or None.
         """
+        with self._mutex:
+            return self._throttles.get(self._handle(fh)[2])
+
+    def check_io(self, fh, write):
+        """Raise the errno a read or write through ``fh`` gets, if any."""
         kind = 'writes' if write else 'reads'
         with self._mutex:
             instance_id, serial, disk_id = self._handle(fh)
@@ -163,7 +167,6 @@ class ViewTable(object):
             if not state.may_access(instance_id, write):
                 counts[kind + '_refused'] += 1
                 raise mfusepy.FuseOSError(errno.EBADE)
-            return self._throttles.get(disk_id)
 
     def reservation_call(self, fh, cmd, request):
         """Apply one PR ioctl; return the ioctl's result."""
@@ -305,16 +308,21 @@ class InstanceViews(mfusepy.Operations):
             os.close(fh)
         return 0
 
-    def read(self, path, size, offset, fh):
-        limit = self.table.check_io(fh, write=False)
+    def _wait_turn(self, fh, nbytes):
+        # Before the checks: a reservation taken or a detach during the
+        # wait must stop the I/O.
+        limit = self.table.limit_of(fh)
         if limit:
-            limit.take(size)
+            limit.take(nbytes)
+
+    def read(self, path, size, offset, fh):
+        self._wait_turn(fh, size)
+        self.table.check_io(fh, write=False)
         return os.pread(fh, size, offset)
 
     def write(self, path, data, offset, fh):
-        limit = self.table.check_io(fh, write=True)
-        if limit:
-            limit.take(len(data))
+        self._wait_turn(fh, len(data))
+        self.table.check_io(fh, write=True)
         return os.pwrite(fh, data, offset)
 
     def fsync(self, path, datasync, fh):

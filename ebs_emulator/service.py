@@ -173,9 +173,12 @@ class EmulatorService(object):
         iops, mbps = performance.ceiling(
             disk.category, disk.performance_level, disk.size,
             disk.provisioned_iops, disk.bursting_enabled, self.readings)
+        # Never rounded down to 0, which would mean no limit.
         self.devices.limit(
-            disk.id, int(iops * self.performance_scale),
-            int(mbps * performance.MIB * self.performance_scale))
+            disk.id, max(1, int(iops * self.performance_scale)) if iops
+            else 0,
+            max(1, int(mbps * performance.MIB * self.performance_scale))
+            if mbps else 0)
 
     def device_path(self, disk_id, instance_id):
         return self.devices.path(disk_id, instance_id)

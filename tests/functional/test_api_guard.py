@@ -458,6 +458,22 @@ class QoSGuardTest(_GuardTestBase):
         self._ok('PUT', 'qos-specs/%s' % qos['id'],
                  {'qos_specs': {'total_iops_sec': '30000'}})
 
+    def test_deleting_a_cap_that_keeps_specs_meetable_refused(self):
+        pl0 = self._create_type(specs={'ebs:performance_level': 'PL0'})
+        qos = self._qos(total_iops_sec_per_gb=2000, total_iops_sec_max=5000,
+                        size_iops_sec=4096)
+        self.assertEqual(202, self._associate(qos, pl0)[0])
+        self._assert_refused(*self._call(
+            'PUT', 'qos-specs/%s/delete_keys' % qos['id'],
+            {'keys': ['total_iops_sec_max']}, AT), names_version=False)
+        self._ok('PUT', 'qos-specs/%s/delete_keys' % qos['id'],
+                 {'keys': ['size_iops_sec']})
+
+    def test_types_of_other_backends_left_alone(self):
+        other = self._create_type(specs={'volume_backend_name': 'lvm-1'})
+        self.assertEqual(202, self._associate(
+            self._qos(total_iops_sec=20000000), other)[0])
+
 
 class ServiceRequestGuardTest(_GuardTestBase):
     """The compute service creates attachments at any microversion."""

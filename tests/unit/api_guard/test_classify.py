@@ -64,6 +64,8 @@ class ClassifyTest(base.BaseTestCase):
                            classify.QOS_ASSOCIATE, TYPE)
         self._assert_shape('PUT', '/qos-specs/%s' % TYPE,
                            classify.QOS_UPDATE, TYPE)
+        self._assert_shape('PUT', '/qos-specs/%s/delete_keys' % TYPE,
+                           classify.QOS_DELETE_KEYS, TYPE)
 
     def test_other_requests_are_not_inspected(self):
         cases = [
@@ -72,7 +74,7 @@ class ClassifyTest(base.BaseTestCase):
             ('GET', '/qos-specs/%s/associations' % TYPE),
             ('GET', '/qos-specs/%s/disassociate' % TYPE),
             ('POST', '/qos-specs'),
-            ('PUT', '/qos-specs/%s/delete_keys' % TYPE),
+            ('PUT', '/qos-specs/%s/other' % TYPE),
             ('GET', '/volumes/%s/associate' % VOL),
             ('GET', '/volumes'),
             ('GET', '/volumes/detail'),

@@ -152,12 +152,12 @@ class TestExtend(fakes.DriverTestCase):
 
     @ddt.unpack
     @ddt.data(
-        # A fixed 20,000 IOPS: the larger baseline needs fewer bought.
-        ({'total_iops_sec': '20000'}, 13200, 200, {'provisioned_iops': 8200}),
+        # A fixed 20,000 IOPS is still met: nothing changes (ECS allows
+        # one change of provisioned IOPS an hour; a saving waits).
+        ({'total_iops_sec': '20000'}, 13200, 200, None),
         # 100 IOPS per GiB: more are needed.
         ({'total_iops_sec_per_gb': '100'}, 3200, 200,
          {'provisioned_iops': 8200}),
-        # Nothing to change.
         ({'total_iops_sec': '6000'}, 0, 200, None),
     )
     def test_autopl_provisioned_again(self, specs, provisioned, new_size,
@@ -199,3 +199,52 @@ class TestExtend(fakes.DriverTestCase):
     def test_no_specs_no_change(self):
         self.extend({}, self.autopl(100), 200)
         self.client.modify_disk_spec.assert_not_called()
+
+    def test_specs_from_before_the_checks_do_not_hold_the_extend(self):
+        self.extend({'read_iops_sec': '100'}, self.autopl(100), 200)
+        self.client.resize_disk.assert_called_once()
+        self.client.modify_disk_spec.assert_not_called()
+
+    def test_multiattach_disk_still_meeting_the_specs_is_extended(self):
+        self.extend({'total_iops_sec_per_gb': '100'},
+                    self.autopl(20000, multiattach=True), 200)
+        self.client.resize_disk.assert_called_once()
+        self.client.modify_disk_spec.assert_not_called()
+
+
+class TestRetype(fakes.DriverTestCase):
+
+    def retype(self, disk, qos_specs, extra_specs):
+        self.useFixture(fixtures.MockPatchObject(
+            qos, 'backend_specs', return_value=qos_specs))
+        self.client.get_disk.return_value = disk
+        new_type = {'id': 'type-2', 'name': 'new', 'qos_specs_id': None,
+                    'extra_specs': extra_specs}
+        return self.driver.retype(self.ctxt, self.volume(multiattach=False,
+                                                         size=100),
+                                  new_type, {}, 'host')
+
+    def test_autopl_type_without_specs_buys_no_iops(self):
+        disk = fakes.disk(category='cloud_auto', multiattach=False,
+                          size=100)
+        disk['ProvisionedIops'] = 13200
+        self.assertTrue(self.retype(disk, {}, {'ebs:category': 'cloud_auto'}))
+        self.client.modify_disk_spec.assert_called_once_with(
+            fakes.DISK_ID, performance_level=None, category=None,
+            provisioned_iops=0)
+
+    def test_more_iops_bought_in_place(self):
+        disk = fakes.disk(category='cloud_auto', multiattach=False,
+                          size=100)
+        disk['ProvisionedIops'] = 0
+        self.assertTrue(self.retype(disk, {'total_iops_sec': '20000'}, {}))
+        self.client.modify_disk_spec.assert_called_once_with(
+            fakes.DISK_ID, performance_level=None, category=None,
+            provisioned_iops=13200)
+
+    def test_regional_default_stays_regional(self):
+        self.flags_backend(ebs_default_category='cloud_regional_disk_auto')
+        spec = volume_types.parse_extra_specs(
+            {}, self.configuration, qos_specs={'total_iops_sec': '5000'},
+            size=100)
+        self.assertEqual('cloud_regional_disk_auto', spec.category)

@@ -154,8 +154,8 @@ class InstanceViewsTestCase(testtools.TestCase):
     def test_one_limit_for_every_view_of_a_disk(self):
         taken = []
         self.table.set_limits('d-1', 100, 1 << 20)
-        limit = self.table.check_io(self.fa, write=False)
-        self.assertIs(limit, self.table.check_io(self.fb, write=True))
+        limit = self.table.limit_of(self.fa)
+        self.assertIs(limit, self.table.limit_of(self.fb))
         self.assertEqual((100, 1 << 20), (limit.iops, limit.bytes_per_sec))
         self.useFixture(fixtures.MockPatchObject(
             limit, 'take', side_effect=taken.append))
@@ -167,7 +167,25 @@ class InstanceViewsTestCase(testtools.TestCase):
         self.assertEqual((None, None), (limit.iops, limit.bytes_per_sec))
         self.table.forget('d-1')
         self.table.expose('d-1', 'i-a', 'S1', self.disk_file)
-        self.assertIsNone(self.table.check_io(self.fa, write=False))
+        self.assertIsNone(self.table.limit_of(self.fa))
 
     def test_no_limit_by_default(self):
-        self.assertIsNone(self.table.check_io(self.fa, write=False))
+        self.assertIsNone(self.table.limit_of(self.fa))
+
+    def test_a_reservation_taken_during_the_wait_stops_the_write(self):
+        # The limit is waited for before the checks: the write that waited
+        # meets the reservation another host took meanwhile.
+        self.table.set_limits('d-1', 100, None)
+        limit = self.table.limit_of(self.fa)
+        self.assertEqual(0, self.ioctl(self.fb, pr_abi.IOC_PR_REGISTER,
+                                       pr_abi.PrRegistration(0, 0xb, 0)))
+
+        def reserve_meanwhile(nbytes):
+            self.assertEqual(0, self.ioctl(
+                self.fb, pr_abi.IOC_PR_RESERVE,
+                pr_abi.PrReservation(0xb, 1, 0)))
+
+        self.useFixture(fixtures.MockPatchObject(
+            limit, 'take', side_effect=reserve_meanwhile))
+        self.assertErrno(errno.EBADE, self.fs.write, '/i-a/S1', b'x', 0,
+                         self.fa)

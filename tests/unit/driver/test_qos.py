@@ -7,6 +7,8 @@ import testtools
 
 from cinder_ebs_driver import qos
 from cinder_ebs_driver import volume_types
+from ebs_emulator import performance
+from ebs_emulator import rules
 from tests.unit.driver import fakes
 from tests.unit.driver import test_volume_types
 
@@ -114,22 +116,34 @@ class TestMapping(testtools.TestCase):
                                           'total_bytes_sec': MIB + 1}, 10))
 
     def test_every_choice_meets_the_specs_under_both_autopl_pages(self):
+        # Checked against the emulator's own formulas, under each reading
+        # of the AutoPL pages (with and without the baseline's floor).
+        readings = [rules.default_readings(), rules.strict_readings()]
+        self.assertEqual({'current-guide', 'older-guide'},
+                         {r['autopl-baseline'] for r in readings})
+        checked = 0
         for size in (4, 20, 40, 100, 461, 1000, 2000):
             for iops in (1000, 5000, 20000, 50000, 90000):
-                try:
-                    choice = qos.choose(qos.Requirement(iops, None), size,
-                                        min_sizes=volume_types.ESSD_MIN_SIZE)
-                except exception.InvalidQoSSpecs:
-                    continue
-                if choice.category == qos.AUTOPL:
-                    base = qos.level_performance('PL1', size)[0]
-                    self.assertGreaterEqual(base + choice.provisioned_iops,
-                                            iops)
-                    self.assertLessEqual(choice.provisioned_iops,
-                                         qos.autopl_max_provisioned(size))
-                else:
-                    self.assertGreaterEqual(qos.level_performance(
-                        choice.performance_level, size)[0], iops)
+                for mbps in (None, 300):
+                    try:
+                        choice = qos.choose(
+                            qos.Requirement(iops, mbps), size,
+                            min_sizes=volume_types.ESSD_MIN_SIZE)
+                    except exception.InvalidQoSSpecs:
+                        continue
+                    for reading in readings:
+                        got_iops, got_mbps = performance.limits(
+                            choice.category, choice.performance_level, size,
+                            choice.provisioned_iops, reading)
+                        self.assertGreaterEqual(got_iops, iops, choice)
+                        self.assertGreaterEqual(got_mbps, mbps or 0, choice)
+                        if choice.category == qos.AUTOPL:
+                            self.assertLessEqual(
+                                choice.provisioned_iops,
+                                performance.max_provisioned_iops(size,
+                                                                 reading))
+                    checked += 1
+        self.assertGreater(checked, 40)
 
 
 @ddt.ddt

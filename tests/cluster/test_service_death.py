@@ -178,9 +178,27 @@ class ServiceDeathTest(testtools.TestCase):
         self.assertIsNone(self.backend.disk_of_volume(volume_id))
 
     def attach(self, volume_id, host):
-        """An attachment on ``host``, completed, as Nova makes it."""
-        attachment = self.service.attachments.create(
-            volume_id, connector(host), str(uuid.uuid4()))
+        """An attachment on ``host``, completed, as Nova makes it.
+
+        Once, a volume service that had just been restarted answered an
+        attach with "Coordinator uninitialized" (its lock backend not
+        started yet, or stopped): not understood yet. The attach is then
+        tried again once, as Nova's caller would, and the answer printed.
+        """
+        try:
+            attachment = self.service.attachments.create(
+                volume_id, connector(host), str(uuid.uuid4()))
+        except cinder_exc.ClientException as error:
+            if 'Coordinator uninitialized' not in str(error):
+                raise
+            print('attach to %s refused, tried again: %s' % (host, error))
+            for leftover in self.service.attachments.list(
+                    search_opts={'volume_id': volume_id}):
+                if leftover.status != 'attached':
+                    self.service.attachments.delete(leftover.id)
+            time.sleep(2)
+            attachment = self.service.attachments.create(
+                volume_id, connector(host), str(uuid.uuid4()))
         self.service.attachments.complete(attachment['id'])
         return attachment
 

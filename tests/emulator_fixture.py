@@ -317,11 +317,9 @@ class EmulatorFixture(fixtures.Fixture):
         self.start()
         return ['%s%09d' % (prefix, n) for n in range(count)]
 
-    def driver_conf(self, **options):
-        """The driver's connection options for this emulator, as a conf.
+    def driver_options(self, **options):
+        """The driver's connection options for this emulator, as a dict.
 
-        An object read by attribute and ``safe_get``, as the backend
-        client and the driver's helpers read a Cinder ``Configuration``;
         ``options`` add or override options.
         """
         values = dict(ebs_endpoint=self.endpoint, ebs_protocol='http',
@@ -329,7 +327,20 @@ class EmulatorFixture(fixtures.Fixture):
                       ebs_access_key_id=self.access_key_id,
                       ebs_access_key_secret=self.access_key_secret)
         values.update(options)
-        return _Conf(values)
+        return values
+
+    def host_instance_map(self):
+        """Every instance by its host name (``ebs_host_instance_map``)."""
+        return {i['HostName']: i['InstanceId'] for i in self.instances}
+
+    def driver_conf(self, **options):
+        """The driver's connection options for this emulator, as a conf.
+
+        An object read by attribute and ``safe_get``, as the backend
+        client and the driver's helpers read a Cinder ``Configuration``;
+        ``options`` add or override options.
+        """
+        return _Conf(self.driver_options(**options))
 
     # -- diagnostics -----------------------------------------------------
 

@@ -44,14 +44,8 @@ def _driver(emu, lock_dir, interval):
     CONF([], project='cinder')
     CONF.set_override('backend_url', 'file://' + lock_dir,
                       group='coordination')
-    options = {
-        'ebs_endpoint': emu.endpoint, 'ebs_protocol': 'http',
-        'ebs_region_id': emu.region_id, 'ebs_zone_id': emu.zone_id,
-        'ebs_access_key_id': emu.access_key_id,
-        'ebs_access_key_secret': emu.access_key_secret,
-        'ebs_host_instance_map': {
-            i['HostName']: i['InstanceId'] for i in emu.instances},
-    }
+    options = emu.driver_options(
+        ebs_host_instance_map=emu.host_instance_map())
     if interval is not None:
         options['ebs_state_poll_interval'] = interval
     conf = configuration.Configuration(cinder_driver.volume_opts,

@@ -142,17 +142,10 @@ def _seed_cinder(volume_ids, disk_ids, on_host):
 def _driver(emu):
     conf = configuration.Configuration(cinder_driver.volume_opts,
                                        config_group=BACKEND)
-    options = {
-        'ebs_endpoint': emu.endpoint, 'ebs_protocol': 'http',
-        'ebs_region_id': emu.region_id, 'ebs_zone_id': emu.zone_id,
-        'ebs_access_key_id': emu.access_key_id,
-        'ebs_access_key_secret': emu.access_key_secret,
-        'ebs_host_instance_map': {
-            i['HostName']: i['InstanceId'] for i in emu.instances},
-        'ebs_stats_min_interval': 0,
-        'ebs_api_timeout': 120,
-        'volume_backend_name': BACKEND,
-    }
+    options = emu.driver_options(
+        ebs_host_instance_map=emu.host_instance_map(),
+        ebs_stats_min_interval=0, ebs_api_timeout=120,
+        volume_backend_name=BACKEND)
     driver = ebs_driver.EBSVolumeDriver(configuration=conf)
     for name, value in options.items():
         CONF.set_override(name, value, group=BACKEND)

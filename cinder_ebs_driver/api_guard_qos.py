@@ -37,6 +37,7 @@ from cinder.volume import qos_specs as cinder_qos_specs
 from cinder.volume import volume_types as cinder_volume_types
 from oslo_config import cfg
 
+from cinder_ebs_driver import api_guard_rules as rules
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import qos
 from cinder_ebs_driver import volume_types
@@ -74,10 +75,6 @@ def for_ebs(extra_specs):
     return backend in names if backend else only_ebs
 
 
-def _allowed(context, policy):
-    return bool(context.authorize(policy, fatal=False))
-
-
 def _named(extra_specs, key):
     value = extra_specs.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -111,7 +108,7 @@ def _qos_specs(context, qos_id):
 
 def check_associate(context, qos_id, type_id):
     """GET /qos-specs/{id}/associate: specs some disk of the type meets."""
-    if not type_id or not _allowed(context, qos_policy.UPDATE_POLICY):
+    if not type_id or not rules.allowed(context, qos_policy.UPDATE_POLICY):
         return None
     consumer, specs = _qos_specs(context, qos_id)
     volume_type = cinder_volume_types.get_volume_type(context, type_id)
@@ -122,7 +119,7 @@ def check_associate(context, qos_id, type_id):
 def check_update(context, qos_id, body):
     """PUT /qos-specs/{id}: the new keys, for every associated type."""
     keys = body.get('qos_specs') if isinstance(body, dict) else None
-    if not isinstance(keys, dict) or not _allowed(
+    if not isinstance(keys, dict) or not rules.allowed(
             context, qos_policy.UPDATE_POLICY):
         return None
     consumer, specs = _qos_specs(context, qos_id)
@@ -138,7 +135,7 @@ def check_delete_keys(context, qos_id, body):
     Deleting a ``_max`` cap, say, can leave per-GiB specs no disk meets.
     """
     keys = body.get('keys') if isinstance(body, dict) else None
-    if not isinstance(keys, list) or not _allowed(
+    if not isinstance(keys, list) or not rules.allowed(
             context, qos_policy.UPDATE_POLICY):
         return None
     consumer, specs = _qos_specs(context, qos_id)
@@ -160,7 +157,7 @@ def _check_associations(context, qos_id, consumer, specs):
 
 def check_type_specs(context, type_id, new_specs, update=False):
     """POST or PUT a type's extra specs: its QoS specs still met."""
-    if not isinstance(new_specs, dict) or not _allowed(
+    if not isinstance(new_specs, dict) or not rules.allowed(
             context, extra_specs_policy.UPDATE_POLICY if update
             else extra_specs_policy.CREATE_POLICY):
         return None

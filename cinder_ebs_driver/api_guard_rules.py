@@ -301,7 +301,7 @@ def check_attachment_create(context, body, version):
 
 # Type level ---------------------------------------------------------------
 
-def _allowed(context, policy):
+def allowed(context, policy):
     """Whether Cinder's policy lets the caller do this at all.
 
     When it does not, Cinder answers 403; the guard must not answer first.
@@ -311,7 +311,7 @@ def _allowed(context, policy):
 
 def check_encryption_create(context, type_id, body):
     """POST /types/{id}/encryption: refuse on a multi-attach type."""
-    if not _allowed(context, volume_type_policy.CREATE_ENCRYPTION_POLICY):
+    if not allowed(context, volume_type_policy.CREATE_ENCRYPTION_POLICY):
         return None
     volume_type = volume_types.get_volume_type(context, type_id)
     if _type_is_multiattach(volume_type):
@@ -341,7 +341,7 @@ def check_extra_specs_create(context, type_id, body):
     specs = body.get('extra_specs') if isinstance(body, dict) else None
     if not is_multiattach_specs(specs):
         return None
-    if not _allowed(context, extra_specs_policy.CREATE_POLICY):
+    if not allowed(context, extra_specs_policy.CREATE_POLICY):
         return None
     return _refuse_if_encrypted(context, type_id)
 
@@ -354,6 +354,6 @@ def check_extra_spec_update(context, type_id, body):
     """
     if not is_multiattach_specs(body):
         return None
-    if not _allowed(context, extra_specs_policy.UPDATE_POLICY):
+    if not allowed(context, extra_specs_policy.UPDATE_POLICY):
         return None
     return _refuse_if_encrypted(context, type_id)

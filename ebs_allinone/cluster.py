@@ -24,13 +24,13 @@ import os
 
 from oslo_log import log as logging
 
-from ebs_allinone import cinder_api
-from ebs_allinone import cinder_config
-from ebs_allinone import cinder_services
-from ebs_allinone import cluster_config
-from ebs_allinone import etcd as etcd_mod
-from ebs_allinone import mariadb as mariadb_mod
-from ebs_allinone import rabbitmq as rabbitmq_mod
+from ebs_allinone.cinder import client as cinder_api
+from ebs_allinone.cinder import cluster_config
+from ebs_allinone.cinder import config
+from ebs_allinone.cinder import processes
+from ebs_allinone.daemons import etcd as etcd_mod
+from ebs_allinone.daemons import mariadb as mariadb_mod
+from ebs_allinone.daemons import rabbitmq as rabbitmq_mod
 from ebs_allinone import stack
 
 LOG = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class ClusterAllInOne(stack.AllInOne):
     """:class:`stack.AllInOne` with the Cinder services of a cluster.
 
     After :meth:`start_cinder`: ``rabbitmq``, ``mariadb``, ``etcd``,
-    ``services`` ({name: :class:`cinder_services.CinderService`});
+    ``services`` ({name: :class:`processes.CinderService`});
     ``cinder`` is the ``cinder-api`` service (its ``url``).
 
     :param conf_overrides: {section: {option: value}} set in the
@@ -82,8 +82,8 @@ class ClusterAllInOne(stack.AllInOne):
 
     def write_configs(self, api_port=0):
         os.makedirs(self.path('cinder'), exist_ok=True)
-        cinder_config.write_api_paste(self.path('api-paste.ini'))
-        base = cinder_config.cinder_conf(
+        config.write_api_paste(self.path('api-paste.ini'))
+        base = config.cinder_conf(
             self.path('cinder'), self.emulator, self.host_instances,
             api_port=api_port, paste_path=self.path('api-paste.ini'),
             debug=self.debug, credentials=self.credentials)
@@ -96,7 +96,7 @@ class ClusterAllInOne(stack.AllInOne):
             conf[section].update({option: str(value)
                                   for option, value in values.items()})
         shared = self.cluster_path('cinder.conf')
-        cinder_config.write_conf(shared, conf)
+        config.write_conf(shared, conf)
         files = {}
         roles = [('cinder-api', 'cinder-api', cluster_config.CONTROL_HOST,
                   None),
@@ -106,7 +106,7 @@ class ClusterAllInOne(stack.AllInOne):
                   for host in self.volume_hosts]
         for name, binary, host, cluster in roles:
             own = self.cluster_path('%s.conf' % name)
-            cinder_config.write_conf(own, cluster_config.service_conf(
+            config.write_conf(own, cluster_config.service_conf(
                 host, cluster))
             files[name] = (binary, [shared, own])
         return files
@@ -116,10 +116,10 @@ class ClusterAllInOne(stack.AllInOne):
         self.start_identity(progress)
         self.start_servers(progress)
         files = self.write_configs(api_port)
-        cinder_services.db_sync(files['cinder-api'][1],
-                                self.cluster_path('db-sync.log'))
+        processes.db_sync(files['cinder-api'][1],
+                          self.cluster_path('db-sync.log'))
         for name, (binary, config_files) in files.items():
-            service = cinder_services.CinderService(
+            service = processes.CinderService(
                 name, binary, config_files,
                 self.cluster_path('%s.log' % name))
             self._start(name, service, progress)
@@ -138,7 +138,7 @@ class ClusterAllInOne(stack.AllInOne):
 
     def wait_for_volume_services(self, admin, progress=None):
         """Until every volume service is up in the cluster."""
-        wanted = {'%s@%s' % (host, cinder_config.BACKEND)
+        wanted = {'%s@%s' % (host, config.BACKEND)
                   for host in self.volume_hosts}
 
         def check():

@@ -18,14 +18,14 @@ host and the ``ebs-nova-shim`` commands to attach volumes into them).
 ``--topology cluster`` runs Cinder as separate services in one
 active-active cluster (see :mod:`ebs_allinone.cluster`); ``--auth
 keystone`` puts a private Keystone in front of Cinder (see
-:mod:`ebs_allinone.identity`) and prints how to point the ``openstack``
+:mod:`ebs_allinone.identity.auth`) and prints how to point the ``openstack``
 CLI at it too.
 Either way, at the end every process, loop device, guest and temporary
 directory it started is gone, which is checked and reported; after a
 failure the run's directory stays, with the log of every service, and
 a service that exited is reported with the last lines of its log.
 An option whose dependencies are not installed is refused at once with
-what to install (see :mod:`ebs_allinone.prerequisites`).
+what to install (see :mod:`ebs_allinone.scenarios.prerequisites`).
 """
 
 import argparse
@@ -37,7 +37,7 @@ import warnings
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from ebs_allinone import report
+from ebs_allinone.scenarios import report
 
 LOG = logging.getLogger(__name__)
 
@@ -184,8 +184,7 @@ def _shutdown(stack, out, failed=False):
 
 
 def _run(args, out, stack_mod):
-    from ebs_allinone import guest_support
-
+    from ebs_allinone.hosts import guest_support
     degraded = '--no-guests was given' if args.no_guests else (
         guest_support.unavailable_reason())
     factory = None if degraded else guest_support.host_factory()
@@ -198,13 +197,13 @@ def _run(args, out, stack_mod):
                         auth=getattr(args, 'auth', 'noauth'),
                         credentials=args.credentials)
     if args.command == 'demo':
-        from ebs_allinone import demo
+        from ebs_allinone.scenarios import demo
         runner = demo.Demo(stack, out, degraded=degraded)
     elif args.command == 'failover':
-        from ebs_allinone import failover_steps
-        runner = failover_steps.FailoverDemo(stack, out, degraded=degraded)
+        from ebs_allinone.scenarios import failover
+        runner = failover.FailoverDemo(stack, out, degraded=degraded)
     else:
-        from ebs_allinone import serve
+        from ebs_allinone.scenarios import serve
         runner = serve.Server(stack, out, degraded=degraded,
                               api_port=args.port)
     ok = False
@@ -258,7 +257,7 @@ def main(argv=None):
         print('ebs-allinone: --auth %s: with --topology single only'
               % args.auth, file=sys.stderr)
         return EXIT_USAGE
-    from ebs_allinone import prerequisites
+    from ebs_allinone.scenarios import prerequisites
     missing = prerequisites.missing(getattr(args, 'topology', 'single'),
                                     getattr(args, 'auth', 'noauth'))
     if missing:

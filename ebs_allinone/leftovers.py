@@ -4,9 +4,9 @@ directories."""
 import os
 import subprocess
 
-from ebs_allinone import libvirt_daemons
+from ebs_allinone.daemons import process
+from ebs_allinone.hosts import libvirt_daemons
 from ebs_emulator import datapath
-from ebs_emulator import process
 
 DELETED = ' (deleted)'
 

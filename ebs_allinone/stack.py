@@ -5,7 +5,7 @@ Layout of the run's directory (a temporary one unless given)::
     emulator/        the EBS emulator's state (database, disks, devices)
     emulator.log     its output
     cinder/          Cinder's state (SQLite database, locks)
-    keystone/        with Keystone: its state (see ebs_allinone.keystone)
+    keystone/        with Keystone: its state (ebs_allinone.identity.keystone)
     clouds.yaml, <user>-openrc, servers-api.log   with Keystone
     cinder.conf, api-paste.ini, cinder.log, cinder-process.log
     hosts/<name>/    each simulated compute host's libvirtd and guest
@@ -24,14 +24,14 @@ import uuid
 
 from oslo_log import log as logging
 
-from ebs_allinone import cinder_api
-from ebs_allinone import cinder_config
-from ebs_allinone import cinder_service
-from ebs_allinone import device_host
-from ebs_allinone import identity as identity_mod
+from ebs_allinone.cinder import client as cinder_api
+from ebs_allinone.cinder import config as cinder_config
+from ebs_allinone.cinder import processes as cinder_processes
+from ebs_allinone.daemons import process
+from ebs_allinone.hosts import device
+from ebs_allinone.identity import auth as identity_mod
 from ebs_allinone import leftovers
 from ebs_emulator import config as emulator_config
-from ebs_emulator import process
 from nova_shim import host as host_mod
 from nova_shim import volume_api
 
@@ -68,7 +68,7 @@ class AllInOne(object):
         temporary directory, removed at the end.
     :param num_hosts: simulated compute hosts (2 to 16).
     :param host_factory: ``f(stack, name, instance_id)`` returning a
-        compute host object; default :class:`device_host.DeviceHost`.
+        compute host object; default :class:`device.DeviceHost`.
     :param names: the compute hosts' names, instead of ``num_hosts``
         generated ones (any number: for compute hosts that something else
         runs, such as more than the driver's limit of 16).
@@ -76,9 +76,9 @@ class AllInOne(object):
         pipelines, {name: ``[filter:name]`` section} (see
         :func:`cinder_config.write_api_paste`).
     :param auth: ``noauth`` (Cinder's noauth middleware) or ``keystone``
-        (a private Keystone, see :mod:`ebs_allinone.identity`).
+        (a private Keystone, see :mod:`ebs_allinone.identity.auth`).
     :param credentials: how the driver signs its calls, ``access_key`` or
-        ``sts`` (see :mod:`ebs_allinone.cinder_config`).
+        ``sts`` (see :mod:`ebs_allinone.cinder.config`).
     """
 
     topology = 'single'
@@ -182,7 +182,7 @@ class AllInOne(object):
             log_path=self.path('cinder.log'), debug=self.debug,
             configure=self.identity.configure_cinder,
             credentials=self.credentials)
-        self.cinder = cinder_service.CinderProcess(
+        self.cinder = cinder_processes.CinderProcess(
             self.path('cinder.conf'), self.path('cinder-process.log'))
         self._stack.callback(self.cinder.stop)
         self.cinder.start(progress)
@@ -228,6 +228,10 @@ class AllInOne(object):
             host.start(progress)
             self.hosts.append(host)
         return self.hosts
+
+    def host(self, name):
+        """The started simulated compute host called ``name``."""
+        return self.hosts[self.names.index(name)]
 
     def describe(self):
         """What ``serve`` says about the topology (its own paragraph)."""
@@ -280,5 +284,4 @@ class AllInOne(object):
 
 
 def _device_host(stack, name, instance_id):
-    return device_host.DeviceHost(name, instance_id,
-                                  stack.compute_volume_api())
+    return device.DeviceHost(name, instance_id, stack.compute_volume_api())

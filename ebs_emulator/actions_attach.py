@@ -42,7 +42,7 @@ import string
 
 from ebs_emulator import categories
 from ebs_emulator import db
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import lookup
 from ebs_emulator import rules
 
@@ -78,7 +78,7 @@ def attach_disk(request):
     if params.bool('Bootable', default=False):
         if disk.multi_attach:
             raise rules.ATTACH_MULTI_DATA_ONLY.error()
-        raise errors.invalid_parameter(
+        raise exception.invalid_parameter(
             'Bootable', 'Only data disks can be attached here.')
     delete_with_instance = params.bool('DeleteWithInstance', default=False)
     if delete_with_instance and disk.multi_attach:

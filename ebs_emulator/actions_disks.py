@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from ebs_emulator import categories
 from ebs_emulator import db
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import idempotency
 from ebs_emulator import ids
 from ebs_emulator import lookup
@@ -23,11 +23,11 @@ DISK_STATUSES = ('In_use', 'Available', 'Attaching', 'Detaching',
 def _name_and_description(params):
     name = params.str('DiskName')
     if name is not None and not params_mod.valid_name(name):
-        raise errors.invalid_disk_name()
+        raise exception.invalid_disk_name()
     description = params.str('Description')
     if description is not None and not params_mod.valid_description(
             description):
-        raise errors.invalid_description()
+        raise exception.invalid_description()
     return name, description
 
 
@@ -60,7 +60,7 @@ def create_disk(request):
 
     if params.has('InstanceId'):
         # Not an ECS rule: the emulator makes pay-as-you-go disks only.
-        raise errors.invalid_parameter(
+        raise exception.invalid_parameter(
             'InstanceId', 'Only pay-as-you-go disks are supported: create '
             'the disk in a zone, then call AttachDisk.')
     category = categories.validate_category(
@@ -70,13 +70,13 @@ def create_disk(request):
         category, params.str('PerformanceLevel'))
     multi_attach = params.choice(
         'MultiAttach', ('Enabled', 'Disabled'), default='Disabled',
-        error=errors.invalid_multi_attach) == 'Enabled'
+        error=exception.invalid_multi_attach) == 'Enabled'
     if multi_attach:
         _check_multi_attach_category(request, category)
     encrypted = params.bool('Encrypted', default=False)
     name, description = _name_and_description(params)
     tags = params.tags()
-    size = params.int('Size', minimum=1, error=errors.invalid_size)
+    size = params.int('Size', minimum=1, error=exception.invalid_size)
     snapshot = None
     if params.has('SnapshotId'):
         snapshot = lookup.get_snapshot(request)
@@ -188,7 +188,7 @@ def _disk_filters(request):
     """The SQL conditions of DescribeDisks' filters."""
     params = request.params
     wanted_ids = params.json_list('DiskIds', max_items=100,
-                                  error=errors.invalid_disk_ids)
+                                  error=exception.invalid_disk_ids)
     status = params.choice('Status', DISK_STATUSES + ('All',))
     category = params.str('Category')
     if category is not None and category != 'all':
@@ -264,7 +264,7 @@ def resize_disk(request):
     elif status != 'Available':
         # Not an ECS rule: the emulator's instances never restart, which
         # is when ECS applies an offline resize of an attached disk.
-        raise errors.incorrect_disk_status(
+        raise exception.incorrect_disk_status(
             'An offline resize needs an Available disk; it is %s.' % status)
     if new_size < disk.size:
         raise rules.RESIZE_SMALLER.error()
@@ -289,7 +289,7 @@ def modify_disk_spec(request):
     new_provisioned = params.int('ProvisionedIops', minimum=0,
                                  error=rules.SPEC_PROVISIONED_LIMIT.error)
     if new_category is None and new_level is None and new_provisioned is None:
-        raise errors.missing_parameter('DiskCategory')
+        raise exception.missing_parameter('DiskCategory')
     if views.disk_status(disk) not in ('Available', 'In_use'):
         raise rules.SPEC_STATUS.error()
     if disk.multi_attach:
@@ -325,12 +325,12 @@ def modify_disk_attribute(request):
     params = request.params
     if params.has('DiskIds'):
         disk_ids = params.json_list('DiskIds', max_items=100,
-                                    error=errors.invalid_disk_ids)
+                                    error=exception.invalid_disk_ids)
         disks = []
         for disk_id in disk_ids:
             disk = request.session.get(db.Disk, disk_id)
             if disk is None:
-                raise errors.disk_not_found()
+                raise exception.disk_not_found()
             disks.append(disk)
     else:
         disks = [lookup.get_disk(request)]

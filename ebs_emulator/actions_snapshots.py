@@ -9,7 +9,7 @@ from is deleted only with ``Force`` (see :mod:`ebs_emulator.rules`).
 """
 
 from ebs_emulator import db
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import idempotency
 from ebs_emulator import ids
 from ebs_emulator import lookup
@@ -31,7 +31,7 @@ def _snapshot_name(params):
     description = params.str('Description')
     if description is not None and not params_mod.valid_description(
             description):
-        raise errors.invalid_description()
+        raise exception.invalid_description()
     return name or '', description or ''
 
 
@@ -100,7 +100,7 @@ def describe_snapshots(request):
     params = request.params
     lookup.check_region(request)
     wanted_ids = params.json_list('SnapshotIds', max_items=100,
-                                  error=errors.invalid_snapshot_ids)
+                                  error=exception.invalid_snapshot_ids)
     status = params.choice('Status', SNAPSHOT_STATUSES + ('all',))
     conditions = lookup.match_conditions(params, db.Snapshot, wanted_ids, (
         ('DiskId', 'source_disk_id'), ('SnapshotName', 'name')))

@@ -2,7 +2,7 @@
 snapshots."""
 
 from ebs_emulator import db
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import lookup
 from ebs_emulator import paging
 from ebs_emulator import params as params_mod
@@ -18,17 +18,17 @@ def _resource_type(request, required=True):
         return None
     resource_type = resource_type.lower()
     if resource_type not in _MODELS:
-        raise errors.invalid_resource_type()
+        raise exception.invalid_resource_type()
     return resource_type
 
 
 def _existing_resources(request, resource_type, required=True):
     resource_ids = request.params.str_list('ResourceId', MAX_RESOURCES)
     if not resource_ids and required:
-        raise errors.missing_parameter('ResourceId.N')
+        raise exception.missing_parameter('ResourceId.N')
     for resource_id in resource_ids:
         if request.session.get(_MODELS[resource_type], resource_id) is None:
-            raise errors.resource_not_found(
+            raise exception.resource_not_found(
                 'The specified resource %s does not exist.' % resource_id)
     return resource_ids
 
@@ -39,7 +39,7 @@ def tag_resources(request):
     resource_ids = _existing_resources(request, resource_type)
     pairs = request.params.tags()
     if not pairs:
-        raise errors.missing_parameter('Tag.N.Key')
+        raise exception.missing_parameter('Tag.N.Key')
     for resource_id in resource_ids:
         tagging.set_tags(request.session, resource_type, resource_id, pairs,
                          request.now)

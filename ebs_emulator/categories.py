@@ -3,7 +3,7 @@
 The limits are those of the CreateDisk reference (sizes in GiB).
 """
 
-from ebs_emulator import errors
+from ebs_emulator import exception
 
 ESSD = 'cloud_essd'
 PERFORMANCE_LEVELS = ('PL0', 'PL1', 'PL2', 'PL3')
@@ -32,14 +32,14 @@ REGIONAL_CATEGORIES = ('cloud_regional_disk_auto',)
 
 def validate_category(category):
     if category not in _SIZE_LIMITS:
-        raise errors.invalid_category()
+        raise exception.invalid_category()
     return category
 
 
 def performance_level_for(category, requested):
     """The PerformanceLevel a disk of this category gets ('' if none)."""
     if requested is not None and requested not in PERFORMANCE_LEVELS:
-        raise errors.invalid_performance_level()
+        raise exception.invalid_performance_level()
     if category != ESSD:
         return ''
     return requested or DEFAULT_PERFORMANCE_LEVEL
@@ -53,9 +53,9 @@ def check_size(category, performance_level, size):
     """Raise the documented error when size does not fit the category."""
     low, high = _SIZE_LIMITS[category]
     if not low <= size <= high:
-        raise errors.size_out_of_range()
+        raise exception.size_out_of_range()
     if category == ESSD and size < _ESSD_MIN_SIZE[performance_level]:
-        raise errors.performance_level_mismatch()
+        raise exception.performance_level_mismatch()
 
 
 def supports_multi_attach(category, readings):

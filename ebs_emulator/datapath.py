@@ -21,16 +21,16 @@ stays out of the emulator. It keeps the reservation state in the
 emulator's database, so a restart keeps registrations and reservations.
 """
 
+import ctypes
 import json
 import logging as std_logging
 import os
+import signal
 import subprocess
 import sys
 import threading
 
 from oslo_log import log as logging
-
-from ebs_emulator import process
 
 LOG = logging.getLogger(__name__)
 
@@ -38,8 +38,34 @@ MOUNT_DIR = 'views'
 START_TIMEOUT = 30
 REQUEST_TIMEOUT = 30
 STOP_TIMEOUT = 10
+_PR_SET_PDEATHSIG = 1
 # libfuse 3 when both libfuse 2 and 3 are installed.
 FUSE_LIBRARY_ENV = {'FUSE_LIBRARY_NAME': 'fuse3'}
+
+
+def _die_with_parent():
+    """In the daemon: SIGTERM when the emulator dies, even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def _reap(child):
+    """Wait for the daemon to exit; SIGTERM, then SIGKILL, if it does not."""
+    for send in (None, child.terminate, child.kill):
+        if send is not None:
+            LOG.warning('The data path daemon (pid %d) is still running; '
+                        'sending %s', child.pid,
+                        'SIGTERM' if send == child.terminate else 'SIGKILL')
+            send()
+        try:
+            child.wait(STOP_TIMEOUT)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    LOG.error('The data path daemon (pid %d) did not exit', child.pid)
 
 
 class DataPathError(Exception):
@@ -119,7 +145,7 @@ class FuseDataPath(object):
                  self.state_dir, self.mount_point],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 env=env, start_new_session=True,
-                preexec_fn=process._die_with_parent)
+                preexec_fn=_die_with_parent)
         finally:
             log.close()
         try:
@@ -204,9 +230,8 @@ class FuseDataPath(object):
                 pass
         # The daemon unmounts and exits by itself; SIGTERM (libfuse
         # unmounts on it too) only if it does not.
-        process.wait_gone(child.pid, STOP_TIMEOUT)
         try:
-            process.stop_process(child, 'data path daemon', timeout=10)
+            _reap(child)
         finally:
             for stream in (child.stdin, child.stdout):
                 try:

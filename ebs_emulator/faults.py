@@ -36,8 +36,7 @@ requests through untouched).
 import random
 import threading
 
-from ebs_emulator import errors
-
+from ebs_emulator import exception
 
 KINDS = ('error', 'throttle', 'latency', 'lost_response')
 PHASES = ('before', 'after')
@@ -151,7 +150,7 @@ class FaultRule(object):
         return True
 
     def error(self):
-        return errors.EcsError(self.code, self.message, self.http_status)
+        return exception.EcsError(self.code, self.message, self.http_status)
 
     def to_dict(self):
         data = {'kind': self.kind,

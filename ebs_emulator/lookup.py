@@ -2,13 +2,13 @@
 and the common filters of Describe actions as SQL conditions."""
 
 from ebs_emulator import db
-from ebs_emulator import errors
+from ebs_emulator import exception
 
 
 def check_region(request, required=True):
     region = request.params.str('RegionId', required=required)
     if region is not None and region != request.service.region_id:
-        raise errors.invalid_region()
+        raise exception.invalid_region()
     return region
 
 
@@ -21,7 +21,7 @@ def find_disk(request, name='DiskId'):
 def get_disk(request, name='DiskId'):
     disk = find_disk(request, name)
     if disk is None:
-        raise errors.disk_not_found(
+        raise exception.disk_not_found(
             'The specified disk %s does not exist.'
             % request.params.str(name))
     return disk
@@ -42,7 +42,7 @@ def find_snapshot(request, name='SnapshotId'):
 def get_snapshot(request, name='SnapshotId'):
     snapshot = find_snapshot(request, name)
     if snapshot is None:
-        raise errors.snapshot_not_found(
+        raise exception.snapshot_not_found(
             'The specified SnapshotId %s does not exist.'
             % request.params.str(name))
     return snapshot
@@ -52,7 +52,7 @@ def get_instance(request, name='InstanceId'):
     instance_id = request.params.str(name, required=True)
     instance = request.service.instances.get(instance_id)
     if instance is None:
-        raise errors.instance_not_found(
+        raise exception.instance_not_found(
             'The specified InstanceId %s does not exist.' % instance_id)
     return instance
 

@@ -38,7 +38,7 @@ import threading
 import time
 
 from ebs_emulator import db
-from ebs_emulator import errors
+from ebs_emulator import exception
 
 DISK = 'disk'
 INSTANCE = 'instance'
@@ -197,7 +197,7 @@ class OverlapRecorder(object):
         tracker = Tracker(self, action, params or {})
         try:
             yield tracker
-        except errors.EcsError as e:
+        except exception.EcsError as e:
             tracker.finish(e.code)
             raise
         except Exception:

@@ -1,6 +1,6 @@
 """The two ECS pagination styles: PageNumber/PageSize and NextToken."""
 
-from ebs_emulator import errors
+from ebs_emulator import exception
 
 _TOKEN_PREFIX = 'emu-'
 
@@ -14,7 +14,7 @@ def _decode_token(token):
             raise ValueError(token)
         return offset
     except ValueError:
-        raise errors.invalid_parameter('NextToken')
+        raise exception.invalid_parameter('NextToken')
 
 
 def paginate(params, items, max_page_size=100, max_results=500,

@@ -9,7 +9,7 @@ input can reach the action code as an unexpected type.
 import json
 import re
 
-from ebs_emulator import errors
+from ebs_emulator import exception
 
 _TRUE = ('true', '1')
 _FALSE = ('false', '0')
@@ -23,11 +23,11 @@ class Params(object):
 
     def __init__(self, raw):
         if not isinstance(raw, dict):
-            raise errors.invalid_parameter('request')
+            raise exception.invalid_parameter('request')
         self.raw = {}
         for key, value in raw.items():
             if not isinstance(key, str):
-                raise errors.invalid_parameter(str(key))
+                raise exception.invalid_parameter(str(key))
             if isinstance(value, bytes):
                 value = value.decode('utf-8', 'replace')
             if not isinstance(value, str):
@@ -43,10 +43,10 @@ class Params(object):
         value = self.raw.get(name)
         if value is None or value == '':
             if required:
-                raise errors.missing_parameter(name)
+                raise exception.missing_parameter(name)
             return default
         if max_len is not None and len(value) > max_len:
-            raise errors.invalid_parameter(name, 'It is too long.')
+            raise exception.invalid_parameter(name, 'It is too long.')
         return value
 
     def choice(self, name, choices, required=False, default=None,
@@ -55,7 +55,7 @@ class Params(object):
         if value is None:
             return default
         if value not in choices:
-            raise (error() if error else errors.invalid_parameter(name))
+            raise (error() if error else exception.invalid_parameter(name))
         return value
 
     def int(self, name, required=False, default=None, minimum=None,
@@ -63,7 +63,7 @@ class Params(object):
         value = self.str(name, required=required)
         if value is None:
             return default
-        bad = error() if error else errors.invalid_parameter(name)
+        bad = error() if error else exception.invalid_parameter(name)
         try:
             number = int(value.strip())
         except ValueError:
@@ -83,7 +83,7 @@ class Params(object):
             return True
         if lowered in _FALSE:
             return False
-        raise errors.invalid_parameter(name)
+        raise exception.invalid_parameter(name)
 
     def json_list(self, name, max_items=100, error=None):
         """A JSON array of strings such as DiskIds='["d-1", "d-2"]'."""
@@ -93,12 +93,12 @@ class Params(object):
         try:
             items = json.loads(value)
         except ValueError:
-            raise errors.invalid_parameter(name)
+            raise exception.invalid_parameter(name)
         if not isinstance(items, list) or not all(
                 isinstance(item, str) for item in items):
-            raise errors.invalid_parameter(name)
+            raise exception.invalid_parameter(name)
         if len(items) > max_items:
-            raise (error() if error else errors.invalid_parameter(name))
+            raise (error() if error else exception.invalid_parameter(name))
         return items
 
     def _indexed(self, prefix):
@@ -110,7 +110,7 @@ class Params(object):
                 continue
             index = int(match.group('n'))
             if index < 1:
-                raise errors.invalid_parameter(key)
+                raise exception.invalid_parameter(key)
             field = match.group('f') or ''
             found.setdefault(index, {})[field] = value
         return found
@@ -119,12 +119,12 @@ class Params(object):
         """Repeated parameters such as ResourceId.1, ResourceId.2."""
         items = self._indexed(prefix)
         if len(items) > max_items:
-            raise errors.invalid_parameter(prefix + '.N')
+            raise exception.invalid_parameter(prefix + '.N')
         values = []
         for index in sorted(items):
             value = items[index].get('', '')
             if value == '':
-                raise errors.invalid_parameter('%s.%d' % (prefix, index))
+                raise exception.invalid_parameter('%s.%d' % (prefix, index))
             values.append(value)
         return values
 
@@ -132,25 +132,25 @@ class Params(object):
         """Tag.N.Key / Tag.N.Value pairs as an ordered list of tuples."""
         items = self._indexed(prefix)
         if len(items) > MAX_TAGS:
-            raise errors.too_many_tags()
+            raise exception.too_many_tags()
         pairs = []
         seen = set()
         for index in sorted(items):
             fields = items[index]
             if index > MAX_TAGS:
-                raise errors.too_many_tags()
+                raise exception.too_many_tags()
             key = fields.get('Key', fields.get('key'))
             value = fields.get('Value', fields.get('value'))
             if key is None and value is None:
-                raise errors.invalid_parameter('%s.%d' % (prefix, index))
+                raise exception.invalid_parameter('%s.%d' % (prefix, index))
             validate_tag_key(key)
             if value is None:
                 if require_value:
-                    raise errors.invalid_tag_value()
+                    raise exception.invalid_tag_value()
                 value = ''
             validate_tag_value(value)
             if key in seen:
-                raise errors.duplicate_tag_key()
+                raise exception.duplicate_tag_key()
             seen.add(key)
             pairs.append((key, value))
         return pairs
@@ -163,12 +163,12 @@ def _has_url(text):
 def validate_tag_key(key):
     if (not key or len(key) > 128 or _has_url(key) or
             key.startswith('aliyun') or key.startswith('acs:')):
-        raise errors.invalid_tag_key()
+        raise exception.invalid_tag_key()
 
 
 def validate_tag_value(value):
     if len(value) > 128 or _has_url(value) or value.startswith('acs:'):
-        raise errors.invalid_tag_value()
+        raise exception.invalid_tag_value()
 
 
 # Names: 2-128 characters, start with a letter (Latin or CJK), then

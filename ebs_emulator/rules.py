@@ -19,7 +19,7 @@ listed so that nobody takes it for one.
 import collections
 import dataclasses
 
-from ebs_emulator import errors
+from ebs_emulator import exception
 
 _API = 'https://www.alibabacloud.com/help/en/ecs/developer-reference/'
 CREATE_DISK = 'https://alibabacloud.com/help/doc-detail/25513.htm'
@@ -204,7 +204,7 @@ REQUEST_ID = _rule(
     IDEMPOTENCE)
 TOKEN_FORMAT = _rule(
     'token-format', '*', 'A ClientToken is at most 64 ASCII characters.',
-    IDEMPOTENCE, errors.invalid_parameter_factory('ClientToken'))
+    IDEMPOTENCE, exception.invalid_parameter_factory('ClientToken'))
 TOKEN_SAME = _rule(
     'token-same', '*',
     'The same ClientToken with the same parameters answers the first '
@@ -213,14 +213,14 @@ TOKEN_SAME = _rule(
 TOKEN_MISMATCH = _rule(
     'token-mismatch', '*',
     'The same ClientToken with other parameters is refused.', IDEMPOTENCE,
-    errors.token_mismatch, 'token-mismatch-code', 'idempotence-page')
+    exception.token_mismatch, 'token-mismatch-code', 'idempotence-page')
 TOKEN_MISMATCH_OLD = _rule(
     'token-mismatch-old', '*',
     'The same ClientToken with other parameters is refused.', IDEMPOTENCE,
-    errors.idempotent_mismatch, 'token-mismatch-code', 'instance-pages')
+    exception.idempotent_mismatch, 'token-mismatch-code', 'instance-pages')
 REGION = _rule(
     'region', '*', 'RegionId names the service\'s region.', CREATE_DISK,
-    errors.invalid_region)
+    exception.invalid_region)
 THROTTLED = _rule(
     'throttling', '*',
     'Calls are throttled per account, region and API each minute '
@@ -231,39 +231,39 @@ THROTTLED = _rule(
 CREATE_ZONE = _rule(
     'create-zone', 'CreateDisk',
     'ZoneId is required, except for Regional ESSD.', CREATE_DISK,
-    errors.missing_parameter_factory('ZoneId'))
+    exception.missing_parameter_factory('ZoneId'))
 CREATE_ZONE_EXISTS = _rule(
     'create-zone-exists', 'CreateDisk', 'ZoneId names a zone of the region.',
-    CREATE_DISK, errors.invalid_zone)
+    CREATE_DISK, exception.invalid_zone)
 CREATE_CATEGORY = _rule(
     'create-category', 'CreateDisk',
     'DiskCategory is one of the documented categories.', CREATE_DISK,
-    errors.invalid_category)
+    exception.invalid_category)
 CREATE_LEVEL = _rule(
     'create-level', 'CreateDisk', 'PerformanceLevel is PL0, PL1, PL2 or PL3.',
-    CREATE_DISK, errors.invalid_performance_level)
+    CREATE_DISK, exception.invalid_performance_level)
 CREATE_SIZE = _rule(
     'create-size', 'CreateDisk',
     'Size is within the category\'s range (cloud_essd 1-65536, cloud_auto '
     '1-65536, cloud_regional_disk_auto 10-65536, ... GiB).', CREATE_DISK,
-    errors.size_out_of_range)
+    exception.size_out_of_range)
 CREATE_SIZE_VALUE = _rule(
     'create-size-value', 'CreateDisk', 'Size is a positive whole number.',
-    CREATE_DISK, errors.invalid_size)
+    CREATE_DISK, exception.invalid_size)
 CREATE_LEVEL_SIZE = _rule(
     'create-level-size', 'CreateDisk',
     'An ESSD\'s size fits its level: PL1 from 20 GiB, PL2 from 461, PL3 '
-    'from 1261.', CREATE_DISK, errors.performance_level_mismatch)
+    'from 1261.', CREATE_DISK, exception.performance_level_mismatch)
 CREATE_SIZE_OR_SNAPSHOT = _rule(
     'create-size-or-snapshot', 'CreateDisk',
     'Either SnapshotId or Size is given.', CREATE_DISK,
-    errors.size_or_snapshot)
+    exception.size_or_snapshot)
 CREATE_SNAPSHOT_EXISTS = _rule(
     'create-snapshot-exists', 'CreateDisk', 'SnapshotId exists.',
-    CREATE_DISK, errors.snapshot_not_found)
+    CREATE_DISK, exception.snapshot_not_found)
 CREATE_SNAPSHOT_READY = _rule(
     'create-snapshot-ready', 'CreateDisk',
-    'The snapshot has completed.', CREATE_DISK, errors.snapshot_not_ready)
+    'The snapshot has completed.', CREATE_DISK, exception.snapshot_not_ready)
 CREATE_SIZE_RAISED = _rule(
     'create-size-raised', 'CreateDisk',
     'A Size smaller than the snapshot\'s becomes the snapshot\'s size.',
@@ -271,58 +271,58 @@ CREATE_SIZE_RAISED = _rule(
 CREATE_SIZE_BELOW_SNAPSHOT = _rule(
     'create-size-below-snapshot', 'CreateDisk',
     'A Size smaller than the snapshot\'s is refused.', CREATE_DISK,
-    errors.size_below_snapshot, 'size-below-snapshot', 'error-table')
+    exception.size_below_snapshot, 'size-below-snapshot', 'error-table')
 CREATE_MULTI_ATTACH_VALUE = _rule(
     'create-multi-attach-value', 'CreateDisk',
     'MultiAttach is Enabled or Disabled.', CREATE_DISK,
-    errors.invalid_multi_attach)
+    exception.invalid_multi_attach)
 CREATE_MULTI_ATTACH_GUIDE = _rule(
     'create-multi-attach-guide', 'CreateDisk',
     'Multi-attach only for ESSD, ESSD AutoPL and Regional ESSD.',
-    MULTI_ATTACH_GUIDE, errors.multi_attach_category,
+    MULTI_ATTACH_GUIDE, exception.multi_attach_category,
     'multi-attach-categories', 'guide')
 CREATE_MULTI_ATTACH_ESSD = _rule(
     'create-multi-attach-essd', 'CreateDisk', 'Multi-attach only for ESSD.',
-    CREATE_DISK, errors.multi_attach_category, 'multi-attach-categories',
+    CREATE_DISK, exception.multi_attach_category, 'multi-attach-categories',
     'createdisk')
 CREATE_PROVISIONED_CATEGORY = _rule(
     'create-provisioned-category', 'CreateDisk',
     'ProvisionedIops only for ESSD AutoPL (cloud_auto).', CREATE_DISK,
-    errors.provisioned_iops_category)
+    exception.provisioned_iops_category)
 CREATE_PROVISIONED_LIMIT = _rule(
     'create-provisioned-limit', 'CreateDisk',
     'ProvisionedIops is 0 to min{1,000 x Size - baseline IOPS, 50,000}; '
-    'none up to 3 GiB.', AUTOPL_PAGE, errors.provisioned_iops_limit)
+    'none up to 3 GiB.', AUTOPL_PAGE, exception.provisioned_iops_limit)
 CREATE_BURSTING_CATEGORY = _rule(
     'create-bursting-category', 'CreateDisk',
     'BurstingEnabled only for ESSD AutoPL (cloud_auto).', CREATE_DISK,
-    errors.bursting_category)
+    exception.bursting_category)
 CREATE_BURSTING_MULTI_ATTACH = _rule(
     'create-bursting-multi-attach', 'CreateDisk',
     'No BurstingEnabled on a multi-attach disk.', AUTOPL_OLD_PAGE,
-    errors.bursting_multi_attach)
+    exception.bursting_multi_attach)
 CREATE_BURSTING_SIZE = _rule(
     'create-bursting-size', 'CreateDisk',
     'BurstingEnabled only for a disk larger than 3 GiB.', AUTOPL_PAGE,
-    errors.bursting_size)
+    exception.bursting_size)
 CREATE_NAME = _rule(
     'create-name', 'CreateDisk',
     'DiskName: 2-128 characters, starting with a letter; letters, digits, '
-    '":", "_", ".", "-".', CREATE_DISK, errors.invalid_disk_name)
+    '":", "_", ".", "-".', CREATE_DISK, exception.invalid_disk_name)
 CREATE_DESCRIPTION = _rule(
     'create-description', 'CreateDisk',
     'Description: 2-256 characters, not starting with http:// or https://.',
-    CREATE_DISK, errors.invalid_description)
+    CREATE_DISK, exception.invalid_description)
 CREATE_TAGS = _rule(
     'create-tags', 'CreateDisk',
     'At most 20 tags; a key of 1-128 characters, not starting with acs: or '
     'aliyun and without http(s)://; a value of at most 128.', CREATE_DISK,
-    errors.invalid_tag_key)
+    exception.invalid_tag_key)
 
 # -- DeleteDisk --------------------------------------------------------------
 DELETE_DISK_EXISTS = _rule(
     'delete-disk-exists', 'DeleteDisk', 'The disk exists.', DELETE_DISK,
-    errors.disk_not_found, 'delete-missing', 'not-found')
+    exception.disk_not_found, 'delete-missing', 'not-found')
 DELETE_DISK_IGNORED = _rule(
     'delete-disk-ignored', 'DeleteDisk',
     'A disk that does not exist: the request is ignored.', DELETE_DISK,
@@ -330,63 +330,63 @@ DELETE_DISK_IGNORED = _rule(
 DELETE_DISK_AVAILABLE = _rule(
     'delete-disk-available', 'DeleteDisk',
     'The disk is Available (not attached, not in a transition).',
-    DELETE_DISK, errors.incorrect_disk_status)
+    DELETE_DISK, exception.incorrect_disk_status)
 
 # -- AttachDisk --------------------------------------------------------------
 ATTACH_DISK_EXISTS = _rule(
     'attach-disk-exists', 'AttachDisk', 'The disk exists.', ATTACH_DISK,
-    errors.disk_not_found)
+    exception.disk_not_found)
 ATTACH_INSTANCE_EXISTS = _rule(
     'attach-instance-exists', 'AttachDisk', 'The instance exists.',
-    ATTACH_DISK, errors.instance_not_found)
+    ATTACH_DISK, exception.instance_not_found)
 ATTACH_SAME_ZONE = _rule(
     'attach-same-zone', 'AttachDisk',
     'The instance is in the disk\'s zone (a Regional ESSD attaches in any '
-    'zone of its region).', ATTACH_DISK, errors.not_same_zone)
+    'zone of its region).', ATTACH_DISK, exception.not_same_zone)
 ATTACH_AVAILABLE = _rule(
     'attach-available', 'AttachDisk',
     'The disk is Available; a multi-attach disk may also be In_use on '
-    'other instances.', ATTACH_DISK, errors.incorrect_disk_status)
+    'other instances.', ATTACH_DISK, exception.incorrect_disk_status)
 ATTACH_MAX_INSTANCES = _rule(
     'attach-max-instances', 'AttachDisk',
     'A multi-attach disk is attached to at most 16 instances.',
-    MULTI_ATTACH_GUIDE, errors.attach_limit)
+    MULTI_ATTACH_GUIDE, exception.attach_limit)
 ATTACH_MULTI_NO_DELETE_WITH_INSTANCE = _rule(
     'attach-multi-no-delete-with-instance', 'AttachDisk',
     'A multi-attach disk cannot be released with the instance '
     '(DeleteWithInstance).', ATTACH_DISK,
-    errors.delete_with_instance_conflict)
+    exception.delete_with_instance_conflict)
 ATTACH_MULTI_DATA_ONLY = _rule(
     'attach-multi-data-only', 'AttachDisk',
     'A multi-attach disk is attached as a data disk only.', ATTACH_DISK,
-    errors.multi_attach_system_disk)
+    exception.multi_attach_system_disk)
 ATTACH_INSTANCE_DISKS = _rule(
     'attach-instance-disks', 'AttachDisk',
     'An instance holds a limited number of disks.', ATTACH_DISK,
-    errors.instance_disk_limit)
+    exception.instance_disk_limit)
 
 # -- DetachDisk --------------------------------------------------------------
 DETACH_ATTACHED = _rule(
     'detach-attached', 'DetachDisk',
     'The disk is attached to the instance named.', DETACH_DISK,
-    errors.not_attached)
+    exception.not_attached)
 DETACH_ALREADY_DETACHED = _rule(
     'detach-already-detached', 'DetachDisk',
     'A disk attached to no instance has been detached already.',
-    DETACH_DISK, errors.already_detached)
+    DETACH_DISK, exception.already_detached)
 DETACH_NOT_TWICE = _rule(
     'detach-not-twice', 'DetachDisk',
     'A detach from this instance is not already in progress.', DETACH_DISK,
-    errors.detaching_from_instance)
+    exception.detaching_from_instance)
 DETACH_IN_USE = _rule(
     'detach-in-use', 'DetachDisk',
     'The attachment is complete (the disk is In_use there).', DETACH_DISK,
-    errors.incorrect_disk_status)
+    exception.incorrect_disk_status)
 
 # -- DescribeDisks / DescribeSnapshots ---------------------------------------
 DESCRIBE_DISK_IDS = _rule(
     'describe-disk-ids', 'DescribeDisks', 'DiskIds holds at most 100 ids.',
-    DESCRIBE_DISKS, errors.invalid_disk_ids)
+    DESCRIBE_DISKS, exception.invalid_disk_ids)
 DESCRIBE_MAX_RESULTS = _rule(
     'describe-max-results', 'DescribeDisks',
     'MaxResults below 10 reads as 10, above 500 as 500; a NextToken pages '
@@ -395,7 +395,7 @@ DESCRIBE_PAGE_SIZE = _rule(
     'describe-page-size', 'DescribeDisks',
     'PageSize is 1-100 (default 10) and PageNumber starts at 1 (the older '
     'page; the current one gives no bounds).', DESCRIBE_DISKS,
-    errors.invalid_parameter_factory('PageSize'))
+    exception.invalid_parameter_factory('PageSize'))
 DESCRIBE_ESSD_PERFORMANCE = _rule(
     'describe-essd-performance', 'DescribeDisks',
     'An ESSD\'s IOPS and Throughput follow its level: PL0 min{1,800 + 12 x '
@@ -423,31 +423,31 @@ DESCRIBE_REGIONAL_PERFORMANCE = _rule(
 DESCRIBE_SNAPSHOT_IDS = _rule(
     'describe-snapshot-ids', 'DescribeSnapshots',
     'SnapshotIds holds at most 100 ids.', DESCRIBE_SNAPSHOTS,
-    errors.invalid_snapshot_ids)
+    exception.invalid_snapshot_ids)
 DESCRIBE_SNAPSHOTS_MAX = _rule(
     'describe-snapshots-max-results', 'DescribeSnapshots',
     'MaxResults is at most 100 (default 10).', DESCRIBE_SNAPSHOTS,
-    errors.invalid_parameter_factory('MaxResults'))
+    exception.invalid_parameter_factory('MaxResults'))
 
 # -- ResizeDisk --------------------------------------------------------------
 RESIZE_BIGGER = _rule(
     'resize-bigger', 'ResizeDisk',
     'NewSize is larger than the disk\'s size.', RESIZE_DISK,
-    errors.new_size_not_bigger)
+    exception.new_size_not_bigger)
 RESIZE_SMALLER = _rule(
     'resize-smaller', 'ResizeDisk', 'A disk never shrinks.', RESIZE_DISK,
-    errors.new_size_too_small)
+    exception.new_size_too_small)
 RESIZE_MAX = _rule(
     'resize-max', 'ResizeDisk', 'NewSize is within the category\'s range.',
-    RESIZE_DISK, errors.new_size_too_large)
+    RESIZE_DISK, exception.new_size_too_large)
 RESIZE_SNAPSHOT_IN_PROGRESS = _rule(
     'resize-snapshot-in-progress', 'ResizeDisk',
     'No resize while a snapshot of the disk is being created.', RESIZE_DISK,
-    errors.disk_creating_snapshot)
+    exception.disk_creating_snapshot)
 RESIZE_ONLINE_IN_USE = _rule(
     'resize-online-in-use', 'ResizeDisk',
     'An online resize needs an attached (In_use) disk.', RESIZE_DISK,
-    errors.incorrect_disk_status)
+    exception.incorrect_disk_status)
 RESIZE_MULTI_ATTACH_ONLINE_ALLOWED = _rule(
     'resize-multi-attach-online-allowed', 'ResizeDisk',
     'An attached multi-attach disk is resized online.', RESIZE_DISK, None,
@@ -455,70 +455,70 @@ RESIZE_MULTI_ATTACH_ONLINE_ALLOWED = _rule(
 RESIZE_MULTI_ATTACH_ONLINE = _rule(
     'resize-multi-attach-online', 'ResizeDisk',
     'A multi-attach disk is not resized online.', RESIZE_DISK,
-    errors.multi_attach_no_online_resize, 'multi-attach-online-resize',
+    exception.multi_attach_no_online_resize, 'multi-attach-online-resize',
     'error-table')
 
 # -- ModifyDiskSpec / ModifyDiskAttribute ------------------------------------
 SPEC_MULTI_ATTACH = _rule(
     'spec-multi-attach', 'ModifyDiskSpec',
     'A multi-attach disk cannot change its category or its ESSD '
-    'performance level.', MULTI_ATTACH_GUIDE, errors.multi_attach_disk)
+    'performance level.', MULTI_ATTACH_GUIDE, exception.multi_attach_disk)
 SPEC_STATUS = _rule(
     'spec-status', 'ModifyDiskSpec', 'The disk is In_use or Available.',
-    MODIFY_DISK_SPEC, errors.incorrect_disk_status)
+    MODIFY_DISK_SPEC, exception.incorrect_disk_status)
 SPEC_SNAPSHOT_IN_PROGRESS = _rule(
     'spec-snapshot-in-progress', 'ModifyDiskSpec',
     'No change while a snapshot of the disk is being created.',
-    MODIFY_DISK_SPEC, errors.disk_creating_snapshot)
+    MODIFY_DISK_SPEC, exception.disk_creating_snapshot)
 SPEC_LEVEL_ESSD = _rule(
     'spec-level-essd', 'ModifyDiskSpec',
     'PerformanceLevel is given only for cloud_essd.', MODIFY_DISK_SPEC,
-    errors.level_needs_essd)
+    exception.level_needs_essd)
 SPEC_PROVISIONED_CATEGORY = _rule(
     'spec-provisioned-category', 'ModifyDiskSpec',
     'ProvisionedIops only for a disk that is (or becomes) ESSD AutoPL.',
-    MODIFY_DISK_SPEC, errors.provisioned_iops_category)
+    MODIFY_DISK_SPEC, exception.provisioned_iops_category)
 SPEC_PROVISIONED_LIMIT = _rule(
     'spec-provisioned-limit', 'ModifyDiskSpec',
     'ProvisionedIops is 0 to min{50,000, 1,000 x Size - baseline IOPS}.',
-    MODIFY_DISK_SPEC, errors.provisioned_iops_limit)
+    MODIFY_DISK_SPEC, exception.provisioned_iops_limit)
 SPEC_LEVEL_SIZE = _rule(
     'spec-level-size', 'ModifyDiskSpec',
     'The disk\'s size fits the new level (resize first).', MODIFY_DISK_SPEC,
-    errors.performance_level_mismatch)
+    exception.performance_level_mismatch)
 ATTRIBUTE_DELETE_WITH_INSTANCE = _rule(
     'attribute-delete-with-instance', 'ModifyDiskAttribute',
     'DeleteWithInstance cannot be set on a multi-attach disk.',
-    MODIFY_DISK_ATTRIBUTE, errors.delete_with_instance_conflict)
+    MODIFY_DISK_ATTRIBUTE, exception.delete_with_instance_conflict)
 
 # -- CreateSnapshot ----------------------------------------------------------
 SNAPSHOT_NEVER_ATTACHED = _rule(
     'snapshot-never-attached', 'CreateSnapshot',
     'A disk that has never been attached to an instance cannot be '
     'snapshotted (also one created from a snapshot: the page makes no '
-    'exception).', CREATE_SNAPSHOT, errors.snapshot_never_attached)
+    'exception).', CREATE_SNAPSHOT, exception.snapshot_never_attached)
 SNAPSHOT_STATUS = _rule(
     'snapshot-status', 'CreateSnapshot',
     'The disk is In_use or Available.', CREATE_SNAPSHOT,
-    errors.incorrect_disk_status)
+    exception.incorrect_disk_status)
 SNAPSHOT_ONE_AT_A_TIME = _rule(
     'snapshot-one-at-a-time', 'CreateSnapshot',
     'One snapshot of a disk at a time.', CREATE_SNAPSHOT,
-    errors.snapshot_in_progress)
+    exception.snapshot_in_progress)
 SNAPSHOT_NAME = _rule(
     'snapshot-name', 'CreateSnapshot',
     'SnapshotName: 2-128 characters starting with a letter, not with '
-    '"auto" or http(s)://.', CREATE_SNAPSHOT, errors.invalid_snapshot_name)
+    '"auto" or http(s)://.', CREATE_SNAPSHOT, exception.invalid_snapshot_name)
 
 # -- DeleteSnapshot ----------------------------------------------------------
 DELETE_SNAPSHOT_USED = _rule(
     'delete-snapshot-used', 'DeleteSnapshot',
     'A snapshot disks were created from is deleted only with Force=true '
     '(the disks keep their data but can no longer be re-initialised).',
-    DELETE_SNAPSHOT, errors.snapshot_created_disk)
+    DELETE_SNAPSHOT, exception.snapshot_created_disk)
 DELETE_SNAPSHOT_EXISTS = _rule(
     'delete-snapshot-exists', 'DeleteSnapshot', 'The snapshot exists.',
-    DELETE_SNAPSHOT, errors.snapshot_not_found, 'delete-missing',
+    DELETE_SNAPSHOT, exception.snapshot_not_found, 'delete-missing',
     'not-found')
 DELETE_SNAPSHOT_IGNORED = _rule(
     'delete-snapshot-ignored', 'DeleteSnapshot',
@@ -529,66 +529,66 @@ DELETE_SNAPSHOT_IGNORED = _rule(
 RESET_OWN_SNAPSHOT = _rule(
     'reset-own-snapshot', 'ResetDisk',
     'The snapshot was created from this disk.', RESET_DISK,
-    errors.snapshot_not_from_disk)
+    exception.snapshot_not_from_disk)
 RESET_SNAPSHOT_READY = _rule(
     'reset-snapshot-ready', 'ResetDisk', 'The snapshot has completed.',
-    RESET_DISK, errors.snapshot_not_ready)
+    RESET_DISK, exception.snapshot_not_ready)
 RESET_NO_SNAPSHOT_IN_PROGRESS = _rule(
     'reset-no-snapshot-in-progress', 'ResetDisk',
     'The disk has no unfinished snapshot.', RESET_DISK,
-    errors.unfinished_snapshot)
+    exception.unfinished_snapshot)
 RESET_STATUS = _rule(
     'reset-status', 'ResetDisk',
     'The disk is not attached (ECS: its instance is Stopped; the '
     'emulator\'s instances always run).', RESET_DISK,
-    errors.incorrect_disk_status)
+    exception.incorrect_disk_status)
 
 # -- DescribeInstances / tags ------------------------------------------------
 INSTANCE_IDS = _rule(
     'instance-ids', 'DescribeInstances', 'InstanceIds holds at most 100 ids.',
-    DESCRIBE_INSTANCES, errors.invalid_parameter_factory('InstanceIds'))
+    DESCRIBE_INSTANCES, exception.invalid_parameter_factory('InstanceIds'))
 TAG_RESOURCE_TYPE = _rule(
     'tag-resource-type', 'TagResources',
     'ResourceType is one the service knows (disk, snapshot, instance ...).',
-    TAG_RESOURCES, errors.invalid_resource_type)
+    TAG_RESOURCES, exception.invalid_resource_type)
 TAG_RESOURCE_EXISTS = _rule(
     'tag-resource-exists', 'TagResources', 'Every ResourceId exists.',
-    TAG_RESOURCES, errors.resource_not_found)
+    TAG_RESOURCES, exception.resource_not_found)
 TAG_QUOTA = _rule(
     'tag-quota', 'TagResources', 'A resource carries at most 20 tags.',
-    TAG_RESOURCES, errors.too_many_tags)
+    TAG_RESOURCES, exception.too_many_tags)
 TAG_DUPLICATE = _rule(
     'tag-duplicate', 'TagResources', 'No key twice in one request.',
-    TAG_RESOURCES, errors.duplicate_tag_key)
+    TAG_RESOURCES, exception.duplicate_tag_key)
 
 UNTAG_RESOURCE_TYPE = _rule(
     'untag-resource-type', 'UntagResources',
     'ResourceType is one the page lists (disk, snapshot, instance ...); '
     'answered as TagResources does.', UNTAG_RESOURCES,
-    errors.invalid_resource_type)
+    exception.invalid_resource_type)
 UNTAG_RESOURCE_EXISTS = _rule(
     'untag-resource-exists', 'UntagResources',
     'Every ResourceId exists; answered as TagResources does.',
-    UNTAG_RESOURCES, errors.resource_not_found)
+    UNTAG_RESOURCES, exception.resource_not_found)
 
 # -- requests signed with STS credentials -----------------------------------
 TOKEN_MISSING = _rule(
     'token-missing', 'Every action (STS key)',
     'A request signed with an STS AccessKey carries its security token '
     '(the ECS API: the x-acs-security-token header; STS: SecurityToken).',
-    STS_ERRORS, errors.security_token_missing)
+    STS_ERRORS, exception.security_token_missing)
 TOKEN_MALFORMED = _rule(
     'token-malformed', 'Every action (STS key)',
     'The security token is one that STS issued.', PUBLIC_ERRORS,
-    errors.security_token_malformed)
+    exception.security_token_malformed)
 TOKEN_MISMATCH_KEY = _rule(
     'token-mismatch-key', 'Every action (STS key)',
     'The security token is the one issued with the AccessKey that signed '
-    'the request.', PUBLIC_ERRORS, errors.security_token_mismatch)
+    'the request.', PUBLIC_ERRORS, exception.security_token_mismatch)
 TOKEN_EXPIRED = _rule(
     'token-expired', 'Every action (STS key)',
     'The security token has not expired (its Expiration has not passed).',
-    PUBLIC_ERRORS, errors.security_token_expired)
+    PUBLIC_ERRORS, exception.security_token_expired)
 
 # -- STS AssumeRole (2015-04-01) ---------------------------------------------
 ASSUME_ROLE_SIGNATURE = _rule(
@@ -596,24 +596,24 @@ ASSUME_ROLE_SIGNATURE = _rule(
     'RPC-style request: every parameter in the query string, signed with '
     'HMAC-SHA1 over the sorted, percent-encoded parameters with the '
     'AccessKey secret followed by "&" as the key.', RPC_SIGNATURE,
-    errors.rpc_signature_mismatch)
+    exception.rpc_signature_mismatch)
 ASSUME_ROLE_DURATION = _rule(
     'assume-role-duration', 'AssumeRole',
     'DurationSeconds is 900 to 3600.', STS_ERRORS,
-    errors.assume_role_duration)
+    exception.assume_role_duration)
 ASSUME_ROLE_SESSION_NAME = _rule(
     'assume-role-session-name', 'AssumeRole',
     'RoleSessionName is 2 to 32 letters, digits and . @ - _.', STS_ERRORS,
-    errors.assume_role_session_name)
+    exception.assume_role_session_name)
 ASSUME_ROLE_POLICY = _rule(
     'assume-role-policy', 'AssumeRole',
     'A Policy given passes the grammar check (here: it is JSON).',
-    STS_ERRORS, errors.assume_role_policy)
+    STS_ERRORS, exception.assume_role_policy)
 ASSUME_ROLE_PERMISSION = _rule(
     'assume-role-permission', 'AssumeRole',
     'The caller may assume the role and the role exists (here: RoleArn '
     'is acs:ram::<account>:role/<name> and the role is not revoked).',
-    STS_ERRORS, errors.assume_role_no_permission)
+    STS_ERRORS, exception.assume_role_no_permission)
 
 # -- instance metadata (100.100.100.200) -------------------------------------
 METADATA_CREDENTIALS = _rule(

@@ -44,10 +44,9 @@ import uuid
 
 from oslo_log import log as logging
 
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import faults as faults_mod
 from ebs_emulator import sts as sts_mod
-
 
 LOG = logging.getLogger(__name__)
 
@@ -61,50 +60,6 @@ FORM_TYPE = 'application/x-www-form-urlencoded'
 
 def new_request_id():
     return str(uuid.uuid4()).upper()
-
-
-def api_not_found():
-    return errors.EcsError(
-        'InvalidApi.NotFound',
-        'Specified api is not found, please check your url and method.',
-        404)
-
-
-def unsupported_method(method):
-    return errors.EcsError(
-        'UnsupportedHTTPMethod',
-        'Specified http method %s is not supported.' % method, 400)
-
-
-def no_such_version(version):
-    return errors.EcsError(
-        'NoSuchVersion',
-        'The specified version does not exist: %s (this service speaks '
-        'ECS %s).' % (version, API_VERSION), 400)
-
-
-def missing_action():
-    return errors.EcsError(
-        'MissingAction', 'Action is mandatory for this action.', 400)
-
-
-def invalid_body(detail):
-    return errors.EcsError(
-        'InvalidParameter',
-        'The request is not well formed: %s' % detail, 400)
-
-
-def body_too_large():
-    return errors.EcsError(
-        'InvalidParameter',
-        'The request body exceeds %d bytes.' % MAX_BODY_SIZE, 413)
-
-
-def internal_error():
-    return errors.EcsError(
-        'InternalError',
-        'The request processing has failed due to some unknown error, '
-        'exception or failure.', 500)
 
 
 class Reply(object):
@@ -176,13 +131,13 @@ class EmulatorApp(object):
         try:
             return self._api(method, path, parts.query, headers, body,
                              request_id)
-        except errors.EcsError as e:
+        except exception.EcsError as e:
             self.stats['error:%s' % e.code] += 1
             return self.error_reply(e, request_id)
         except Exception:
             LOG.exception('Unexpected failure of request %s', request_id)
             self.stats['error:InternalError'] += 1
-            return self.error_reply(internal_error(), request_id)
+            return self.error_reply(exception.internal_error(), request_id)
 
     def wait_idle(self, timeout):
         """Wait until no action is running (for a clean shutdown)."""
@@ -199,11 +154,11 @@ class EmulatorApp(object):
 
     def _api(self, method, path, query_string, headers, body, request_id):
         if method not in ('GET', 'POST'):
-            raise unsupported_method(method)
+            raise exception.unsupported_method(method)
         if path != '/':
-            raise api_not_found()
+            raise exception.api_not_found()
         if body is None:
-            raise body_too_large()
+            raise exception.body_too_large(MAX_BODY_SIZE)
         query = _parse_pairs(query_string, 'query string')
 
         if (self.sts is not None and 'Signature' in query
@@ -218,15 +173,15 @@ class EmulatorApp(object):
             try:
                 text = body.decode('utf-8')
             except UnicodeDecodeError:
-                raise invalid_body('the form body is not UTF-8')
+                raise exception.invalid_body('the form body is not UTF-8')
             params.update(_parse_pairs(text, 'form body'))
 
         version = _first(headers, 'x-acs-version') or params.get('Version')
         if version != API_VERSION:
-            raise no_such_version(version or '')
+            raise exception.no_such_version(version or '', API_VERSION)
         action = _first(headers, 'x-acs-action') or params.get('Action')
         if not action:
-            raise missing_action()
+            raise exception.missing_action()
 
         self.stats['action:%s' % action] += 1
         plan = self.faults.plan(action)
@@ -235,7 +190,7 @@ class EmulatorApp(object):
                      'delay after the action %.3fs, error %s, dropped %s)',
                      request_id, action, plan.delay, plan.delay_after,
                      (plan.error_before or plan.error_after or
-                      errors.EcsError('-', '')).code,
+                      exception.EcsError('-', '')).code,
                      plan.drop_before or plan.drop_after)
         if plan.delay:
             time.sleep(plan.delay)
@@ -260,7 +215,7 @@ class EmulatorApp(object):
         if not isinstance(result, dict):
             LOG.error('Action %s returned %r instead of a dict (request '
                       '%s)', action, type(result), request_id)
-            raise internal_error()
+            raise exception.internal_error()
         answer = dict(result)
         answer['RequestId'] = request_id
         return Reply(200, answer, request_id)
@@ -270,7 +225,7 @@ class EmulatorApp(object):
         self.sts.verify(method, query)
         action = query.get('Action')
         if not action:
-            raise missing_action()
+            raise exception.missing_action()
         self.stats['action:%s' % action] += 1
         answer = dict(self.sts.call(action, query))
         answer['RequestId'] = request_id
@@ -399,12 +354,13 @@ def _parse_pairs(text, what):
                                        strict_parsing=False,
                                        errors='strict')
     except (UnicodeDecodeError, ValueError):
-        raise invalid_body('the %s is not valid UTF-8 url-encoding' % what)
+        raise exception.invalid_body(
+            'the %s is not valid UTF-8 url-encoding' % what)
     params = {}
     for key, value in pairs:
         if key in params:
-            raise invalid_body('parameter %s is repeated in the %s'
-                               % (key, what))
+            raise exception.invalid_body(
+                'parameter %s is repeated in the %s' % (key, what))
         params[key] = value
     return params
 

@@ -3,7 +3,7 @@
 :class:`EmulatorService` is what the HTTP server calls: one
 ``call(action, params)`` per request, with the flat parameters the SDK
 sent.  It returns the response body (without RequestId) or raises
-:class:`ebs_emulator.errors.EcsError`.
+:class:`ebs_emulator.exception.EcsError`.
 
 Requests are served one at a time under a service-wide lock: each one is
 a single database transaction, so parallel callers (16 AttachDisk on one
@@ -25,7 +25,7 @@ from ebs_emulator import actions_tags
 from ebs_emulator import blockstore
 from ebs_emulator import db
 from ebs_emulator import devices
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import overlaps
 from ebs_emulator import params as params_mod
 from ebs_emulator import performance
@@ -107,7 +107,7 @@ class EmulatorService(object):
     def call(self, action, params):
         handler = ACTIONS.get(action) if isinstance(action, str) else None
         if handler is None:
-            raise errors.invalid_action()
+            raise exception.invalid_action()
         parsed = params_mod.Params(params if params is not None else {})
         with self.overlaps.track(action, params) as tracked:
             result, started_transition = self._call(action, handler, parsed,
@@ -122,7 +122,7 @@ class EmulatorService(object):
         try:
             with self._lock:
                 if self._closed:
-                    raise errors.EcsError(
+                    raise exception.EcsError(
                         'ServiceUnavailable', 'The emulator is stopping.',
                         503)
                 with self.db.session() as session:
@@ -131,11 +131,11 @@ class EmulatorService(object):
                     tracked.answered(result, session)
                 for callback in request.after_commit:
                     callback()
-        except errors.EcsError:
+        except exception.EcsError:
             raise
         except Exception:
             LOG.exception('%s failed', action)
-            raise errors.internal_error()
+            raise exception.internal_error()
         return result, request.started_transition
 
     # -- transitions and devices ----------------------------------------------

@@ -31,8 +31,7 @@ import threading
 import time
 import urllib.parse
 
-from ebs_emulator import errors
-
+from ebs_emulator import exception
 
 ALGORITHM = 'ACS3-HMAC-SHA256'
 DATE_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
@@ -59,52 +58,52 @@ _AUTH_RE = re.compile(
 
 # Error factories (Alibaba Cloud API gateway common client errors).
 def incomplete_signature(detail):
-    return errors.EcsError(
+    return exception.EcsError(
         'IncompleteSignature',
         'The request signature does not conform to Aliyun standards. %s'
         % detail, 400)
 
 
 def invalid_signature_method(method):
-    return errors.EcsError(
+    return exception.EcsError(
         'InvalidSignatureMethod',
         'Specified signature method is not valid: %s (only %s is '
         'supported).' % (method, ALGORITHM), 400)
 
 
 def access_key_not_found():
-    return errors.EcsError(
+    return exception.EcsError(
         'InvalidAccessKeyId.NotFound',
         'Specified access key is not found.', 404)
 
 
 def timestamp_missing():
-    return errors.EcsError(
+    return exception.EcsError(
         'IllegalTimestamp',
         'The input parameter "x-acs-date" that is mandatory for processing '
         'this request is not supplied.', 400)
 
 
 def timestamp_format():
-    return errors.EcsError(
+    return exception.EcsError(
         'InvalidTimeStamp.Format',
         'Specified time stamp or date value is not well formatted.', 400)
 
 
 def timestamp_expired():
-    return errors.EcsError(
+    return exception.EcsError(
         'InvalidTimeStamp.Expired',
         'Specified time stamp or date value is expired.', 400)
 
 
 def nonce_used():
-    return errors.EcsError(
+    return exception.EcsError(
         'SignatureNonceUsed',
         'Specified signature nonce was used already.', 400)
 
 
 def signature_mismatch(string_to_sign):
-    return errors.EcsError(
+    return exception.EcsError(
         'SignatureDoesNotMatch',
         'Specified signature is not matched with our calculation. '
         'server string to sign is:%s' % string_to_sign, 400)
@@ -264,7 +263,7 @@ class Verifier(object):
         ``query`` maps the decoded query parameter names to values,
         ``headers`` maps lower-case header names to lists of values and
         ``body`` is the raw request body.  Raises
-        :class:`ebs_emulator.errors.EcsError` on any failure.
+        :class:`ebs_emulator.exception.EcsError` on any failure.
         """
         auth = headers.get('authorization') or ['']
         access_key_id, signed, signature = parse_authorization(auth[0])

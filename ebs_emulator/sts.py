@@ -37,7 +37,7 @@ import threading
 import time
 import urllib.parse
 
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import rules
 from ebs_emulator import signature
 
@@ -133,7 +133,7 @@ class TokenStore(object):
         """The secret of an issued key, once its token is checked.
 
         :returns: None when the key was not issued here.
-        :raises errors.EcsError: the token is missing, not the key's,
+        :raises exception.EcsError: the token is missing, not the key's,
             malformed, expired or of a revoked role.
         """
         with self._lock:
@@ -142,7 +142,7 @@ class TokenStore(object):
                 return None
             try:
                 self._check(issued, token)
-            except errors.EcsError as error:
+            except exception.EcsError as error:
                 self.refused[error.code] += 1
                 raise
             return issued.secret
@@ -291,7 +291,7 @@ class StsService(object):
 
     def call(self, action, params):
         if action != 'AssumeRole':
-            raise errors.EcsError(
+            raise exception.EcsError(
                 'InvalidAction.NotFound',
                 'Specified api is not found, please check your url and '
                 'method.', 404)
@@ -300,10 +300,10 @@ class StsService(object):
     def assume_role(self, params):
         arn = params.get('RoleArn')
         if not arn:
-            raise errors.missing_parameter('RoleArn')
+            raise exception.missing_parameter('RoleArn')
         session = params.get('RoleSessionName')
         if not session:
-            raise errors.missing_parameter('RoleSessionName')
+            raise exception.missing_parameter('RoleSessionName')
         if not _SESSION_NAME_RE.match(session):
             raise rules.ASSUME_ROLE_SESSION_NAME.error()
         try:

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from ebs_emulator import db
-from ebs_emulator import errors
+from ebs_emulator import exception
 
 MAX_TAGS_PER_RESOURCE = 20
 
@@ -51,7 +51,7 @@ def set_tags(session, resource_type, resource_id, pairs, now):
                tags_of(session, resource_type, resource_id)}
     new_keys = {key for key, _value in pairs} - set(current)
     if len(current) + len(new_keys) > MAX_TAGS_PER_RESOURCE:
-        raise errors.too_many_tags()
+        raise exception.too_many_tags()
     for key, value in pairs:
         if key in current:
             current[key].value = value

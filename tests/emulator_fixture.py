@@ -9,9 +9,9 @@ Usage::
     emu.restart()                        # same state dir, same port
 
 The emulator runs as a subprocess (``python -m ebs_emulator.cmd``, started
-by :class:`ebs_emulator.process.EmulatorProcess`) on 127.0.0.1 with a free
-port and a temporary state directory.  Cleanup stops exactly that process
-(by its PID) and removes the directory.
+by :class:`ebs_allinone.daemons.process.EmulatorProcess`) on 127.0.0.1
+with a free port and a temporary state directory.  Cleanup stops exactly
+that process (by its PID) and removes the directory.
 """
 
 import collections
@@ -32,12 +32,11 @@ import testtools
 from testtools import content
 from testtools import content_type
 
+from ebs_allinone.daemons import process
 from ebs_emulator import config
 from ebs_emulator import db
-from ebs_emulator import process
 from ebs_emulator import server
 from ebs_emulator import signature
-
 
 LOG_TAIL = 64 * 1024
 # The access line the server logs after answering an ECS call.

@@ -26,8 +26,8 @@ import statistics
 import sys
 import time
 
-from ebs_allinone import cinder_api
-from ebs_allinone import cinder_config
+from ebs_allinone.cinder import client as cinder_api
+from ebs_allinone.cinder import config
 from ebs_allinone import cluster
 
 HOSTS = ('host-a', 'host-b')
@@ -113,7 +113,7 @@ def main(argv=None):
     finally:
         left = stack.stop()
     print('%d volumes, %d at a time, one cluster (%s); seconds'
-          % (args.volumes, args.threads, cinder_config.BACKEND))
+          % (args.volumes, args.threads, config.BACKEND))
     print('%-18s %-8s %8s %8s %8s' % ('', 'op', 'ops/s', 'p50', 'p95'))
     for label, figures in results:
         for op in ('create', 'attach'):

@@ -54,7 +54,7 @@ from cinder.volume import manager as volume_manager
 from cinder.volume import volume_types
 
 from cinder_ebs_driver import naming
-from ebs_allinone import colocated_service
+from ebs_allinone.cinder import colocated
 
 EBS, FAKE = 'ebs', 'fake'
 ENGINES = (FAKE, EBS)
@@ -288,7 +288,7 @@ def _delete_volume_rows(volume_ids):
 
 
 def _start_volume_service(engine):
-    service = colocated_service.Service.create(
+    service = colocated.Service.create(
         host='startup@%s' % engine, binary='cinder-volume',
         service_name=engine)
     start = time.perf_counter()

@@ -2,7 +2,7 @@
 """``io='native'`` against QEMU's default I/O mode, measured in a guest.
 
 One private libvirtd and one tiny TCG guest (role ``iobench``, see
-``ebs_allinone/guest_iobench.py``). The shim's ``<disk>`` element
+``ebs_allinone/hosts/guest_iobench.py``). The shim's ``<disk>`` element
 (``cache='none'``) is hot-plugged with ``io='native'`` and without an
 ``io`` attribute (QEMU's default, a thread pool: ``io='threads'``),
 alternating, on each backing the volume's host path can be: a loop
@@ -146,7 +146,7 @@ def backing_paths(stack, workdir, names):
         paths['file'] = stack.enter_context(volumes.FileVolume(
             workdir, 'io-file')).path
     if 'fuse' in names:
-        from ebs_allinone import shared_disk
+        from ebs_allinone.hosts import shared_disk
         from ebs_emulator import datapath
         reason = datapath.unavailable_reason()
         if reason:

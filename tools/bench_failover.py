@@ -26,10 +26,10 @@ import sys
 import tempfile
 import time
 
-from ebs_allinone import appwriter
-from ebs_allinone import failover
-from ebs_allinone import shared_disk
-from ebs_emulator import process
+from ebs_allinone.daemons import process
+from ebs_allinone.hosts import appwriter
+from ebs_allinone.hosts import shared_disk
+from ebs_allinone.scenarios import failover_run
 
 SIZES = ((4096, 16 << 20), (1 << 20, 128 << 20))
 
@@ -103,9 +103,9 @@ def bench_failover(rounds, refresh, timeout, interval_ms=10):
                 device, (index + 1) << 20, name, interval_ms,
                 os.path.join(disk.dir, 'app-%s.log' % name))
             writers.append(writer)
-            agent = failover.LeaseAgentProcess(name, device, disk.dir,
-                                               refresh, timeout)
-            hosts.append(failover.FailoverHost(
+            agent = failover_run.LeaseAgentProcess(
+                name, device, disk.dir, refresh, timeout)
+            hosts.append(failover_run.FailoverHost(
                 name, instance_id, device, agent,
                 lambda writer=writer: [writer.pid]))
         try:
@@ -120,9 +120,9 @@ def bench_failover(rounds, refresh, timeout, interval_ms=10):
 
 def _failovers(disk, hosts, rounds, refresh, timeout):
     primary, standby = hosts
-    failover.start_agents(primary, standby)
-    run = failover.Failover(lambda: disk.reservations()['counters'],
-                            refresh, timeout)
+    failover_run.start_agents(primary, standby)
+    run = failover_run.Failover(
+        lambda: disk.reservations()['counters'], refresh, timeout)
     print('Failover: %d takeovers, refresh interval %.2fs, takeover '
           'timeout %.2fs (on time: at most %.2fs)'
           % (rounds, refresh, timeout, run.bound))
@@ -140,7 +140,7 @@ def _failovers(disk, hosts, rounds, refresh, timeout):
                  result['old_primary_exit_status']))
         # The old primary comes back as the standby.
         primary.agent.start()
-        primary.agent.wait_state('standby', failover.AGENT_START_TIMEOUT)
+        primary.agent.wait_state('standby', failover_run.AGENT_START_TIMEOUT)
         primary, standby = standby, primary
     takeovers = [r['takeover_seconds'] for r in results]
     print('takeover p50 %.3fs, max %.3fs (bound %.2fs); split-brain '

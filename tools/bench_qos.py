@@ -167,8 +167,8 @@ def run(args):
 
 def run_in_guest(args):
     """The AutoPL kind's figures measured by a guest; None if no guest."""
-    from ebs_allinone import guest_iobench
-    from ebs_allinone import guest_support
+    from ebs_allinone.hosts import guest_iobench
+    from ebs_allinone.hosts import guest_support
     from tools import bench_disk_io
 
     reason = guest_support.unavailable_reason()

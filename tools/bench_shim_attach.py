@@ -194,8 +194,8 @@ def reference_xml(stack, workdir, volume_id):
 
 def cinder_volume(stack, names):
     """The all-in-one's emulator and Cinder, and one multi-attach volume."""
-    from ebs_allinone import cinder_api
-    from ebs_allinone import demo
+    from ebs_allinone.cinder import client as cinder_api
+    from ebs_allinone.scenarios import demo
     from ebs_allinone import stack as allinone
 
     services = allinone.AllInOne(names=names)

@@ -2,8 +2,8 @@
 
 import shutil
 
-from ebs_allinone import mariadb
-from ebs_allinone import rabbitmq
+from ebs_allinone.daemons import mariadb
+from ebs_allinone.daemons import rabbitmq
 
 SERVERS = (rabbitmq.SERVER, mariadb.SERVER, 'etcd')
 

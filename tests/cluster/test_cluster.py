@@ -18,8 +18,8 @@ import uuid
 
 import testtools
 
-from ebs_allinone import cinder_config
-from ebs_allinone import cluster_config
+from ebs_allinone.cinder import cluster_config
+from ebs_allinone.cinder import config
 from tests import cluster as cluster_tests
 from tests.functional import test_allinone
 from tests.functional.test_allinone import table_rows
@@ -81,7 +81,7 @@ class ClusterTest(test_allinone.AllInOneBase):
         for row in table_rows(self.cinder('attachment-list', '--volume-id',
                                           volume).stdout):
             self.cinder('attachment-delete', row['ID'],
-                        user=cinder_config.SERVICE_USER)
+                        user=config.SERVICE_USER)
         self.cinder('delete', volume)
 
     def create(self, name):
@@ -94,7 +94,7 @@ class ClusterTest(test_allinone.AllInOneBase):
         clusters = table_rows(self.cinder('cluster-list',
                                           '--detailed').stdout)
         self.assertEqual(['%s@%s' % (cluster_config.CLUSTER,
-                                     cinder_config.BACKEND)],
+                                     config.BACKEND)],
                          [row['Name'] for row in clusters])
         self.assertEqual(('up', '2', '0'), (
             clusters[0]['State'], clusters[0]['Num Hosts'],
@@ -133,7 +133,7 @@ class ClusterTest(test_allinone.AllInOneBase):
         self.assertRegex(aio.output, r'PASS: (\d+) of \1 steps passed')
         # The cluster's pool served it.
         self.assertIn('backend pool %s@%s#' % (cluster_config.CLUSTER,
-                                               cinder_config.BACKEND),
+                                               config.BACKEND),
                       aio.output)
         self.assertRegex(aio.output, r'\d+ mutating ECS calls, none in '
                          r'conflict')
@@ -175,7 +175,7 @@ class ClusterTest(test_allinone.AllInOneBase):
             self.cinder('attachment-complete', attachment)
             self.wait_status(volume, 'in-use', timeout=90)
             self.cinder('attachment-delete', attachment,
-                        user=cinder_config.SERVICE_USER)
+                        user=config.SERVICE_USER)
             self.wait_status(volume, 'available', timeout=90)
             self.cinder('delete', volume)
             self.wait_deleted(volume, timeout=90)
@@ -214,7 +214,7 @@ class ClusterTest(test_allinone.AllInOneBase):
         self.assertEqual([None] * len(late), late)
 
         # The dead service is down; Cinder's cleanup of its work.
-        victim_host = 'cinder-volume-1@%s' % cinder_config.BACKEND
+        victim_host = 'cinder-volume-1@%s' % config.BACKEND
         deadline = time.monotonic() + 120
         while self.services()[('cinder-volume', victim_host)][0] != 'down':
             self.assertLess(time.monotonic(), deadline)

@@ -22,10 +22,10 @@ import uuid
 from cinderclient import exceptions as cinder_exc
 import testtools
 
-from ebs_allinone import cinder_api
+from ebs_allinone.cinder import client as cinder_api
+from ebs_allinone.cinder import cluster_config
 from ebs_allinone import cluster
-from ebs_allinone import cluster_config
-from ebs_emulator import process
+from ebs_allinone.daemons import process
 from tests import cluster as cluster_tests
 
 HOSTS = ('host-a', 'host-b', 'host-c')

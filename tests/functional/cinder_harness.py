@@ -6,7 +6,7 @@ the volume backend, talking HTTP to an ``ebs-emulator`` subprocess started
 for each test. Tests drive Cinder over its REST API with the helpers below
 and look at the backend through the official SDK. The volume and scheduler
 services heartbeat their own service records
-(:mod:`ebs_allinone.colocated_service`), so they stay up however long a
+(:mod:`ebs_allinone.cinder.colocated`), so they stay up however long a
 test runs.
 
 Subclasses may change:
@@ -40,6 +40,7 @@ import time
 import uuid
 
 from alibabacloud_ecs20140526 import models as ecs_models
+
 from cinder.scheduler import driver as scheduler_driver  # noqa: F401  (opts)
 from cinder import service
 from cinder.tests.functional.api import client as api_client
@@ -50,7 +51,7 @@ from oslo_log import log as logging
 
 from cinder_ebs_driver import driver as ebs_driver  # noqa: F401  (options)
 from cinder_ebs_driver import host_release
-from ebs_allinone import colocated_service
+from ebs_allinone.cinder import colocated
 from tests import emulator_fixture
 
 LOG = logging.getLogger(__name__)
@@ -272,7 +273,7 @@ class EBSFunctionalTestBase(functional_helpers._FunctionalTestBase):
         # records: the volume and scheduler services share this process.
         kwargs.setdefault('host', host or uuid.uuid4().hex)
         kwargs.setdefault('binary', 'cinder-%s' % name)
-        svc = colocated_service.Service.create(**kwargs)
+        svc = colocated.Service.create(**kwargs)
         svc.start()
         self._services.append(svc)
         return svc

@@ -17,12 +17,12 @@ import time
 import fixtures
 import testtools
 
-from ebs_allinone import cinder_config
-from ebs_allinone import demo
+from ebs_allinone.cinder import config as cinder_config
+from ebs_allinone.daemons import process
 from ebs_allinone import leftovers
-from ebs_allinone import report
+from ebs_allinone.scenarios import demo
+from ebs_allinone.scenarios import report
 from ebs_allinone import stack as stack_mod
-from ebs_emulator import process
 from tests.functional import service_states
 
 START_TIMEOUT = 180
@@ -346,7 +346,7 @@ class AllInOneTest(AllInOneBase):
                 f.write('[DEFAULT\nnot a config file\n')
 
         self.useFixture(fixtures.MockPatch(
-            'ebs_allinone.cinder_config.write_cinder_conf', broken_conf))
+            'ebs_allinone.cinder.config.write_cinder_conf', broken_conf))
         stack = stack_mod.AllInOne()
         out = report.Reporter(out=io.StringIO())
         self.assertFalse(demo.Demo(stack, out, degraded='test').run())

@@ -18,7 +18,7 @@ import fixtures
 from oslo_config import cfg
 from oslo_serialization import jsonutils
 
-from ebs_allinone import cinder_config
+from ebs_allinone.cinder import config
 
 CONF = cfg.CONF
 
@@ -483,7 +483,7 @@ class ServiceRequestGuardTest(_GuardTestBase):
     def _api_paste_config(self):
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
                             'api-paste.ini')
-        cinder_config.write_api_paste(path, source=API_PASTE_INI)
+        config.write_api_paste(path, source=API_PASTE_INI)
         return path
 
     def _attachments(self, volume_id):

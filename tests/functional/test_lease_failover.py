@@ -12,11 +12,11 @@ import time
 
 import testtools
 
-from ebs_allinone import appwriter
-from ebs_allinone import failover
-from ebs_allinone import shared_disk
+from ebs_allinone.daemons import process
+from ebs_allinone.hosts import appwriter
+from ebs_allinone.hosts import shared_disk
+from ebs_allinone.scenarios import failover_run
 from ebs_emulator import datapath
-from ebs_emulator import process
 
 REASON = datapath.unavailable_reason()
 REFRESH = 0.2
@@ -39,14 +39,14 @@ class LeaseFailoverTestCase(testtools.TestCase):
                 device, (index + 1) << 20, name, 10,
                 os.path.join(self.disk.dir, 'app-%s.log' % name))
             self.addCleanup(self._stop_writer, writer)
-            agent = failover.LeaseAgentProcess(name, device, self.disk.dir,
-                                               REFRESH, TIMEOUT)
+            agent = failover_run.LeaseAgentProcess(
+                name, device, self.disk.dir, REFRESH, TIMEOUT)
             self.addCleanup(agent.stop)
-            self.hosts.append(failover.FailoverHost(
+            self.hosts.append(failover_run.FailoverHost(
                 name, instance_id, device, agent,
                 lambda writer=writer: [writer.pid]))
         self.primary, self.standby = self.hosts
-        failover.start_agents(self.primary, self.standby)
+        failover_run.start_agents(self.primary, self.standby)
 
     @staticmethod
     def _stop_writer(writer):
@@ -72,14 +72,15 @@ class LeaseFailoverTestCase(testtools.TestCase):
                          self.primary.agent.state()['own_key'])
 
     def test_frozen_primary_is_fenced_after_takeover(self):
-        run = failover.Failover(lambda: self.reservation()['counters'],
-                                REFRESH, TIMEOUT, settle=0.5)
+        run = failover_run.Failover(
+            lambda: self.reservation()['counters'], REFRESH, TIMEOUT,
+            settle=0.5)
         result = run.run(self.primary, self.standby)
         self.assertEqual(0, result['split_brain_writes'])
         self.assertGreater(result['fenced_writes_attempted'], 0)
         self.assertEqual(result['fenced_writes_attempted'],
                          result['fenced_writes_refused'])
-        self.assertEqual(failover.EXIT_DEMOTED,
+        self.assertEqual(failover_run.EXIT_DEMOTED,
                          result['old_primary_exit_status'])
         self.assertEqual('primary', result['new_primary']['state'])
         report = self.reservation()

@@ -23,7 +23,7 @@ import uuid
 import testtools
 from testtools import content
 
-from ebs_emulator import process
+from ebs_allinone.daemons import process
 from tests.functional import cinder_harness
 
 METADATA_ADDRESS = '100.100.100.200'

@@ -20,7 +20,7 @@ from keystoneauth1 import session as ks_session
 import testtools
 import yaml
 
-from ebs_emulator import process
+from ebs_allinone.daemons import process
 from tests.functional import test_allinone as aio_helpers
 
 START_TIMEOUT = 600

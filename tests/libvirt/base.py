@@ -15,8 +15,8 @@ import fixtures
 import libvirt
 import testtools
 
-from ebs_allinone import guest_image
-from ebs_allinone import guest_support
+from ebs_allinone.hosts import guest_image
+from ebs_allinone.hosts import guest_support
 from nova_shim import guest
 from nova_shim import host
 from tests.libvirt import daemons

@@ -1,12 +1,12 @@
 """The private virtlogd + libvirtd pair of the tests, as a fixture.
 
-The daemons themselves are :mod:`ebs_allinone.libvirt_daemons`.
+The daemons themselves are :mod:`ebs_allinone.hosts.libvirt_daemons`.
 """
 
 import fixtures
 
-from ebs_allinone import libvirt_daemons
-from ebs_emulator import process
+from ebs_allinone.daemons import process
+from ebs_allinone.hosts import libvirt_daemons
 
 find_binary = libvirt_daemons.find_binary
 process_gone = process.process_gone
@@ -21,7 +21,8 @@ def skip_reason():
 class LibvirtDaemons(fixtures.Fixture):
     """Started on setUp, stopped (by PID) on cleanup.
 
-    Every attribute of :class:`ebs_allinone.libvirt_daemons.LibvirtDaemons`
+    Every attribute of
+    :class:`ebs_allinone.hosts.libvirt_daemons.LibvirtDaemons`
     (``uri``, ``root``, ``pids``, ``read_log``, ``qemu_pid``, ...) is
     available on the fixture.
     """

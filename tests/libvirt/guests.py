@@ -1,11 +1,11 @@
 """The tiny TCG guest of the tests, as a fixture.
 
-The guest itself is :class:`ebs_allinone.guests.Guest`.
+The guest itself is :class:`ebs_allinone.hosts.guests.Guest`.
 """
 
 import fixtures
 
-from ebs_allinone import guests
+from ebs_allinone.hosts import guests
 
 serial_for_guest = guests.serial_for_guest
 domain_xml = guests.domain_xml

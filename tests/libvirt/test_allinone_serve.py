@@ -20,10 +20,10 @@ import time
 import libvirt
 import testtools
 
-from ebs_allinone import cinder_config
-from ebs_allinone import guest_support
+from ebs_allinone.cinder import config
+from ebs_allinone.daemons import process
+from ebs_allinone.hosts import guest_support
 from ebs_allinone import leftovers
-from ebs_emulator import process
 from nova_shim import attach
 from nova_shim import guest as guest_mod
 from tests.functional import test_allinone as aio_helpers
@@ -149,12 +149,12 @@ class ServeWithGuestsTest(testtools.TestCase):
                                 'libvirtd, two virtlogd, two QEMU')
         for host in hosts.values():
             self.wait_console(host, r'EBS-GUEST-READY role=idle')
-            self.assertIn('--user-id %s' % cinder_config.SERVICE_USER,
+            self.assertIn('--user-id %s' % config.SERVICE_USER,
                           host['detach'])
 
         self.cli_env = dict(
             os.environ, OS_AUTH_TYPE='noauth', OS_USER_ID='admin',
-            OS_PROJECT_ID=cinder_config.PROJECT_ID, CINDER_ENDPOINT=url,
+            OS_PROJECT_ID=config.PROJECT_ID, CINDER_ENDPOINT=url,
             OS_VOLUME_API_VERSION='3.50')
         self.cinder('type-create', 'multiattach')
         self.cinder('type-key', 'multiattach', 'set',

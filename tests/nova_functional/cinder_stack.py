@@ -18,8 +18,8 @@ from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_tea_openapi import models as openapi_models
 from cinderclient import client as cinder_client
 
-from ebs_allinone import call_log
-from ebs_allinone import cinder_api
+from ebs_allinone.cinder import client as cinder_api
+from ebs_allinone.cinder.filters import call_log
 from ebs_allinone import stack as stack_mod
 
 #: The volume API microversion the test's own Cinder calls use.

@@ -17,9 +17,9 @@ from os_brick.initiator.connectors import local as brick_local
 from oslo_utils import uuidutils
 import testtools.content
 
-from ebs_allinone import call_log
-from ebs_allinone import cinder_api
-from ebs_allinone import cinder_config
+from ebs_allinone.cinder import client as cinder_api
+from ebs_allinone.cinder import config
+from ebs_allinone.cinder.filters import call_log
 from nova_shim import attach
 from nova_shim import volume_api
 from tests.nova_functional import cinder_stack
@@ -28,7 +28,7 @@ from tests.nova_functional import nova_harness
 # The project of Nova's test users (OSAPIFixture), hexadecimal as Cinder's
 # URLs need it.
 PROJECT_ID = '6f70656e737461636b20342065766572'
-SERVICE_USER = cinder_config.SERVICE_USER
+SERVICE_USER = config.SERVICE_USER
 MAX_HOSTS = 16
 HOSTS = ['compute-%02d' % index for index in range(1, MAX_HOSTS + 2)]
 # The smallest ESSD PL1 disk (sparse on the emulator).

@@ -6,8 +6,8 @@ import subprocess
 import fixtures
 import testtools
 
+from ebs_allinone.hosts import libvirt_daemons
 from ebs_allinone import leftovers
-from ebs_allinone import libvirt_daemons
 
 
 def _can_set_up_loop_devices():

@@ -14,7 +14,7 @@ from darabonba import runtime as dara_runtime
 import testtools
 
 from ebs_emulator import config
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import server
 from ebs_emulator import signature
 from tests import emulator_fixture
@@ -88,8 +88,8 @@ class HttpTest(emulator_fixture.EmulatorPerClassTestCase):
         e = self.assertRaises(sdk_exceptions.ClientException, self._call,
                               'NoSuchAction',
                               query={'RegionId': self.emu.region_id})
-        self.assertEqual(errors.invalid_action.code, e.code)
-        self.assertEqual(errors.invalid_action.http_status, e.status_code)
+        self.assertEqual(exception.invalid_action.code, e.code)
+        self.assertEqual(exception.invalid_action.http_status, e.status_code)
         assert_request_id(self, e.request_id)
 
     def test_unknown_version(self):

@@ -1,4 +1,4 @@
-"""ACS3-HMAC-SHA256 verification: the signer's rules and the wire errors."""
+"""ACS3-HMAC-SHA256 verification: the signer's rules and the wire exception."""
 
 import time
 import uuid
@@ -7,7 +7,7 @@ from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_tea_openapi import exceptions as sdk_exceptions
 import testtools
 
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import signature
 from tests import emulator_fixture
 
@@ -71,7 +71,7 @@ class VerifierTest(testtools.TestCase):
         return self.verifier.verify('POST', '/', query, headers, body)
 
     def _assert_code(self, code, status, query, headers, body):
-        e = self.assertRaises(errors.EcsError, self._verify, query, headers,
+        e = self.assertRaises(exception.EcsError, self._verify, query, headers,
                               body)
         self.assertEqual((code, status), (e.code, e.http_status))
         return e
@@ -108,7 +108,7 @@ class VerifierTest(testtools.TestCase):
         self._assert_code('SignatureNonceUsed', 400, *request)
 
     def test_failed_request_does_not_burn_nonce(self):
-        self.assertRaises(errors.EcsError, self._verify,
+        self.assertRaises(exception.EcsError, self._verify,
                           *self._request(secret='other', nonce='n9'))
         self._verify(*self._request(nonce='n9'))
 

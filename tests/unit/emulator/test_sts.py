@@ -1,10 +1,9 @@
 """The emulator's STS credentials: issue, check, expire, revoke, forget."""
 
+from alibabacloud_credentials.utils import parameter_helper
 import testtools
 
-from alibabacloud_credentials.utils import parameter_helper
-
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import sts
 
 
@@ -24,7 +23,7 @@ class TokenStoreTest(testtools.TestCase):
         self.store = sts.TokenStore(clock=self.clock)
 
     def refused(self, code, key, token):
-        error = self.assertRaises(errors.EcsError, self.store.secret_for,
+        error = self.assertRaises(exception.EcsError, self.store.secret_for,
                                   key, token)
         self.assertEqual(code, error.code)
 

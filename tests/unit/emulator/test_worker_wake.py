@@ -7,7 +7,7 @@ from unittest import mock
 import testtools
 
 from ebs_emulator import config
-from ebs_emulator import errors
+from ebs_emulator import exception
 from ebs_emulator import service as service_mod
 
 
@@ -39,6 +39,6 @@ class WorkerWakeTest(testtools.TestCase):
         self.assertEqual(1, self.wake.call_count)
 
     def test_a_refused_request_does_not_wake_it(self):
-        self.assertRaises(errors.EcsError, self._call, 'AttachDisk',
+        self.assertRaises(exception.EcsError, self._call, 'AttachDisk',
                           DiskId='d-missing', InstanceId='i-missing')
         self.wake.assert_not_called()

@@ -1,0 +1,1 @@
+"""Paste filters of the all-in-one that run inside cinder-api."""

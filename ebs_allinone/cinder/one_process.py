@@ -1,0 +1,83 @@
+"""Cinder's API, scheduler and volume services in one process.
+
+Run as ``python -m ebs_allinone.cinder.one_process --config-file cinder.conf``.
+The services share one eventlet hub, in-process messaging (``fake:/``) and a
+SQLite database, the way Cinder's own functional tests run them. The process
+prints ``cinder-api listening on HOST:PORT`` once every service is up and
+stops cleanly on SIGTERM or SIGINT.
+"""
+
+from cinder import monkey_patch  # noqa: I100 (must patch before the rest)
+monkey_patch.patch()
+
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from cinder.common import config  # noqa: E402,F401 (registers options)
+from cinder.db import migration  # noqa: E402
+from cinder import objects  # noqa: E402
+from cinder import service  # noqa: E402
+from cinder import version  # noqa: E402
+import eventlet  # noqa: E402
+from oslo_config import cfg  # noqa: E402
+from oslo_log import log as logging  # noqa: E402
+
+from ebs_allinone import colocated_service  # noqa: E402
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+def start_services():
+    """Start volume, scheduler and API services; return them, API last.
+
+    The volume and scheduler services heartbeat their own records (see
+    :mod:`ebs_allinone.cinder.colocated`).
+    """
+    started = []
+    for backend in CONF.enabled_backends:
+        # One cinder-volume per backend, named host@backend as cinder-volume
+        # names them.
+        volume = colocated_service.Service.create(
+            host='%s@%s' % (CONF.host, backend), binary='cinder-volume',
+            service_name=backend, coordination=True, cluster=None)
+        volume.start()
+        started.append(volume)
+    scheduler = colocated_service.Service.create(host=CONF.host,
+                                                 binary='cinder-scheduler')
+    scheduler.start()
+    started.append(scheduler)
+    api = service.WSGIService('osapi_volume')
+    api.start()
+    started.append(api)
+    return started
+
+
+def main(argv=None):
+    logging.register_options(CONF)
+    CONF(sys.argv[1:] if argv is None else argv, project='cinder',
+         version=version.version_string())
+    logging.setup(CONF, 'cinder')
+    objects.register_all()
+    migration.db_sync()
+
+    services = start_services()
+    api = services[-1]
+    stop = eventlet.event.Event()
+
+    def _stop(signum, frame):
+        if not stop.ready():
+            stop.send(signum)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print('cinder-api listening on %s:%s' % (api.host, api.port), flush=True)
+    signum = stop.wait()
+    LOG.info('Stopping Cinder services (signal %s).', signum)
+    for svc in reversed(services):
+        svc.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

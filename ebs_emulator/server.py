@@ -6,22 +6,7 @@ answer with an ECS-shaped JSON body that always carries a ``RequestId``
 (also sent as the ``x-acs-request-id`` header).
 
 ``/_emulator/...`` holds a few unsigned admin endpoints for tests and
-debugging; they only answer clients on the loopback interface:
-
-* ``GET /_emulator/health``
-* ``GET|POST|DELETE /_emulator/faults`` (see :mod:`ebs_emulator.faults`)
-* ``GET /_emulator/state``
-* ``GET /_emulator/reservations`` (persistent reservations of the
-  exposed disks; ``{"enforced": false}`` without the FUSE data path)
-* ``GET|DELETE /_emulator/overlaps`` (mutating calls that were in flight
-  on one disk at once in conflict, see :mod:`ebs_emulator.overlaps`;
-  ``DELETE`` starts a new record)
-* ``GET /_emulator/credentials`` (STS credentials issued, by issuer, and
-  requests refused for their token, by code);
-  ``POST /_emulator/credentials/expire`` ends every set issued so far;
-  ``POST /_emulator/roles/<name>/revoke`` (and ``.../restore``) revokes a
-  RAM role: it can no longer be assumed, its tokens are refused
-  (see :mod:`ebs_emulator.sts`)
+debugging (:mod:`ebs_emulator.admin`).
 
 STS ``AssumeRole`` requests (version 2015-04-01, signed in the query
 string) and the instance metadata paths (``/latest/...``, see
@@ -33,7 +18,6 @@ never inside a process that eventlet has monkey-patched.
 
 import collections
 import http.server
-import ipaddress
 import json
 import socket
 import sys
@@ -44,6 +28,7 @@ import uuid
 
 from oslo_log import log as logging
 
+from ebs_emulator import admin
 from ebs_emulator import exception
 from ebs_emulator import faults as faults_mod
 from ebs_emulator import sts as sts_mod
@@ -122,7 +107,10 @@ class EmulatorApp(object):
         parts = urllib.parse.urlsplit(target)
         path = urllib.parse.unquote(parts.path) or '/'
         if path.startswith(ADMIN_PREFIX):
-            return self._admin(method, path, body, client_host)
+            status, data = admin.handle(self, method,
+                                        path[len(ADMIN_PREFIX):], body,
+                                        client_host)
+            return Reply(status, data)
         if path.startswith('/latest/') and self.metadata is not None:
             status, data, content_type = self.metadata.handle(
                 method, path, headers)
@@ -241,107 +229,6 @@ class EmulatorApp(object):
                 self._inflight -= 1
                 self._idle.notify_all()
 
-    # -- admin endpoints -------------------------------------------------
-
-    def _admin(self, method, path, body, client_host):
-        if not _is_loopback(client_host):
-            return Reply(403, {'error': 'admin endpoints only answer '
-                                        'loopback clients'})
-        name = path[len(ADMIN_PREFIX):].strip('/')
-        try:
-            if name == 'health' and method == 'GET':
-                return Reply(200, {'status': 'ok',
-                                   'region_id': self.region_id})
-            if name == 'faults':
-                return self._admin_faults(method, body)
-            if name == 'state' and method == 'GET':
-                return Reply(200, self._debug_state())
-            if name == 'reservations' and method == 'GET':
-                return Reply(200, self._reservations())
-            if name == 'overlaps' and method in ('GET', 'DELETE'):
-                return Reply(200, self._overlaps(method))
-            if name.startswith('credentials') or name.startswith('roles/'):
-                reply = self._admin_credentials(method, name)
-                if reply is not None:
-                    return reply
-        except ValueError as e:
-            return Reply(400, {'error': str(e)})
-        except Exception:
-            LOG.exception('Admin request %s %s failed', method, path)
-            return Reply(500, {'error': 'internal error, see the log'})
-        return Reply(404, {'error': 'no admin endpoint %s %s'
-                                    % (method, path)})
-
-    def _admin_faults(self, method, body):
-        if method == 'GET':
-            pass
-        elif method == 'DELETE':
-            self.faults.clear()
-            LOG.info('Fault injection cleared')
-        elif method in ('POST', 'PUT'):
-            if body is None:
-                raise ValueError('body too large')
-            try:
-                data = json.loads(body.decode('utf-8') or '{}')
-            except ValueError as e:
-                raise ValueError('the body is not JSON: %s' % e)
-            replace = True
-            if isinstance(data, dict):
-                replace = bool(data.get('replace', True))
-            self.faults.set_rules(faults_mod.FaultInjector.parse_rules(data),
-                                  replace=replace)
-            LOG.info('Fault injection rules: %s', self.faults.describe())
-        else:
-            return Reply(405, {'error': 'method not allowed'})
-        return Reply(200, {'rules': self.faults.describe()})
-
-    def _admin_credentials(self, method, name):
-        tokens = self.verifier.tokens
-        if tokens is None:
-            return None
-        if name == 'credentials' and method == 'GET':
-            report = tokens.report()
-            if self.metadata is not None:
-                report['metadata_requests'] = self.metadata.requests
-            return Reply(200, report)
-        if name == 'credentials/expire' and method == 'POST':
-            ended = tokens.expire_all()
-            LOG.info('Ended %d STS credential set(s)', ended)
-            return Reply(200, {'expired': ended})
-        parts = name.split('/')
-        if (len(parts) == 3 and parts[0] == 'roles' and method == 'POST'
-                and parts[2] in ('revoke', 'restore')):
-            if parts[2] == 'revoke':
-                tokens.revoke(parts[1])
-            else:
-                tokens.restore(parts[1])
-            LOG.info('RAM role %s: %sd', parts[1], parts[2])
-            return Reply(200, {'role': parts[1],
-                               'revoked': tokens.revoked(parts[1])})
-        return None
-
-    def _reservations(self):
-        report = self.service.reservation_report()
-        if report is None:
-            return {'enforced': False, 'disks': {}}
-        return {'enforced': True, 'disks': report}
-
-    def _overlaps(self, method):
-        recorder = self.service.overlaps
-        if method == 'DELETE':
-            recorder.reset()
-            LOG.info('Record of mutating calls cleared')
-        return recorder.report()
-
-    def _debug_state(self):
-        state = {'faults': self.faults.describe(),
-                 'stats': dict(self.stats),
-                 'region_id': self.region_id}
-        dump = getattr(self.service, 'debug_state', None)
-        if callable(dump):
-            state['service'] = dump()
-        return state
-
 
 def _first(headers, name):
     values = headers.get(name)
@@ -363,16 +250,6 @@ def _parse_pairs(text, what):
                 'parameter %s is repeated in the %s' % (key, what))
         params[key] = value
     return params
-
-
-def _is_loopback(host):
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if getattr(address, 'ipv4_mapped', None):
-        address = address.ipv4_mapped
-    return address.is_loopback
 
 
 class RequestHandler(http.server.BaseHTTPRequestHandler):

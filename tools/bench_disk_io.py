@@ -38,9 +38,9 @@ import libvirt  # noqa: E402
 from lxml import etree  # noqa: E402
 from oslo_utils import uuidutils  # noqa: E402
 
-from ebs_allinone import guest_image  # noqa: E402
-from ebs_allinone import guest_iobench  # noqa: E402
-from ebs_allinone import guest_support  # noqa: E402
+from ebs_allinone.hosts import guest_image  # noqa: E402
+from ebs_allinone.hosts import guest_iobench  # noqa: E402
+from ebs_allinone.hosts import guest_support  # noqa: E402
 from nova_shim import disk  # noqa: E402
 from nova_shim import guest as guest_mod  # noqa: E402
 from tests.libvirt import daemons  # noqa: E402

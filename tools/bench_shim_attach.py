@@ -52,8 +52,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 import libvirt  # noqa: E402
 from oslo_utils import uuidutils  # noqa: E402
 
-from ebs_allinone import guest_image  # noqa: E402
-from ebs_allinone import guest_support  # noqa: E402
+from ebs_allinone.hosts import guest_image  # noqa: E402
+from ebs_allinone.hosts import guest_support  # noqa: E402
 from nova_shim import attach  # noqa: E402
 from nova_shim import disk  # noqa: E402
 from nova_shim import guest as guest_mod  # noqa: E402

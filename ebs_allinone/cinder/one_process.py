@@ -22,7 +22,7 @@ import eventlet  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
-from ebs_allinone import colocated_service  # noqa: E402
+from ebs_allinone.cinder import colocated  # noqa: E402
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -38,13 +38,13 @@ def start_services():
     for backend in CONF.enabled_backends:
         # One cinder-volume per backend, named host@backend as cinder-volume
         # names them.
-        volume = colocated_service.Service.create(
+        volume = colocated.Service.create(
             host='%s@%s' % (CONF.host, backend), binary='cinder-volume',
             service_name=backend, coordination=True, cluster=None)
         volume.start()
         started.append(volume)
-    scheduler = colocated_service.Service.create(host=CONF.host,
-                                                 binary='cinder-scheduler')
+    scheduler = colocated.Service.create(host=CONF.host,
+                                         binary='cinder-scheduler')
     scheduler.start()
     started.append(scheduler)
     api = service.WSGIService('osapi_volume')

@@ -35,7 +35,7 @@ from darabonba import exceptions as dara_exceptions
 from oslo_log import log as logging
 from Tea import exceptions as tea_exceptions
 
-from cinder_ebs_driver import backoff
+from cinder_ebs_driver.client import backoff
 from cinder_ebs_driver.client import credentials
 from cinder_ebs_driver import exceptions
 from cinder_ebs_driver.i18n import _

@@ -26,7 +26,7 @@ doubling.
 import functools
 import time
 
-from cinder_ebs_driver import backoff
+from cinder_ebs_driver.client import backoff
 from cinder_ebs_driver.client import disks
 from cinder_ebs_driver.client import snapshots
 from cinder_ebs_driver import exceptions

@@ -7,7 +7,7 @@ import fixtures
 import tenacity
 import testtools
 
-from cinder_ebs_driver import backoff
+from cinder_ebs_driver.client import backoff
 from cinder_ebs_driver import exceptions
 from tests.unit.client import fakes
 

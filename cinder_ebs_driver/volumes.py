@@ -13,7 +13,7 @@ from oslo_utils import excutils
 
 from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import origins

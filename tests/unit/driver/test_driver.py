@@ -6,7 +6,7 @@ from unittest import mock
 from cinder import exception
 import ddt
 
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from cinder_ebs_driver import naming
 from tests.unit.driver import fakes
 

@@ -21,7 +21,7 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from cinder_ebs_driver import client as ebs_client
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
 

@@ -8,6 +8,8 @@ The driver class is the Cinder interface only; the work is done by:
 * :mod:`cinder_ebs_driver.volume_types` - extra specs and their rules;
 * :mod:`cinder_ebs_driver.volumes` / :mod:`~cinder_ebs_driver.snapshots` -
   disk and snapshot lifecycle;
+* :mod:`cinder_ebs_driver.volume_changes` - extend, revert and retype of
+  a volume's disk in place;
 * :mod:`cinder_ebs_driver.host_mapping` - connector to ECS instance;
 * :mod:`cinder_ebs_driver.attachments` - multi-attach rules;
 * :mod:`cinder_ebs_driver.attach_locks` - what attach and detach lock;
@@ -43,6 +45,7 @@ from cinder_ebs_driver import origins
 from cinder_ebs_driver import reconcile
 from cinder_ebs_driver import snapshots
 from cinder_ebs_driver import stats
+from cinder_ebs_driver import volume_changes
 from cinder_ebs_driver import volumes
 
 LOG = logging.getLogger(__name__)
@@ -82,6 +85,7 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self.configuration.append_config_values(options.ebs_opts)
         self.client = None
         self._volumes = None
+        self._volume_changes = None
         self._snapshots = None
         self._origins = None
         self._reconciler = None
@@ -130,6 +134,8 @@ class EBSVolumeDriver(driver.VolumeDriver):
         self._origins = origins.OriginKeeper(client, snapshot_refs)
         self._volumes = volumes.VolumeOps(client, conf, self._attacher,
                                           self._origins)
+        self._volume_changes = volume_changes.VolumeChanges(client, conf,
+                                                            self._volumes)
         self._snapshots = snapshots.SnapshotOps(client, conf, self._volumes,
                                                 self._origins)
         self._manage = manage.ManageOps(client, conf)
@@ -256,16 +262,17 @@ class EBSVolumeDriver(driver.VolumeDriver):
     @coordination.synchronized(VOLUME_LOCK)
     def extend_volume(self, volume, new_size):
         with self._changing_capacity(new_size - volume.size):
-            self._volumes.extend(volume, new_size)
+            self._volume_changes.extend(volume, new_size)
 
     @coordination.synchronized(VOLUME_LOCK)
     def revert_to_snapshot(self, context, volume, snapshot):
         snapshot_id = self._snapshots.snapshot_id(snapshot)
-        self._volumes.revert(volume, snapshot_id)
+        self._volume_changes.revert(volume, snapshot_id)
 
     @coordination.synchronized(VOLUME_LOCK)
     def retype(self, context, volume, new_type, diff, host):
-        return self._volumes.retype(context, volume, new_type, diff)
+        return self._volume_changes.retype(context, volume, new_type,
+                                           diff)
 
     def update_migrated_volume(self, context, volume, new_volume,
                                original_volume_status):

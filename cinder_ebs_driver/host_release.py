@@ -46,7 +46,7 @@ from cinder_ebs_driver import attach_locks
 from cinder_ebs_driver import attachments
 from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver.client import calls
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 
 LOG = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from cinder import exception
 from oslo_log import log as logging
 
 from cinder_ebs_driver import client as ebs_client
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
 

@@ -9,7 +9,7 @@ from cinder import exception
 from oslo_log import log as logging
 from oslo_utils import excutils
 
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import origins

@@ -6,6 +6,8 @@ and the waits for the state changes those actions start.  Its parts:
 
 * :mod:`~cinder_ebs_driver.client.calls` - how every call goes through
   the SDK: retries with backoff, errors, logging, pagination;
+* :mod:`~cinder_ebs_driver.client.backoff` - which failures are retried,
+  how long to wait between attempts, polling;
 * :mod:`~cinder_ebs_driver.client.disks` - disk calls;
 * :mod:`~cinder_ebs_driver.client.snapshots` - snapshot calls;
 * :mod:`~cinder_ebs_driver.client.instances` - instance calls;

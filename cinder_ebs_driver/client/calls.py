@@ -9,7 +9,7 @@ goes through:
 * a call that failed for a passing reason (throttling, HTTP 5xx, no
   answer) is repeated with exponential backoff, never one the service
   refused;
-* failures raise :mod:`cinder_ebs_driver.exceptions` errors carrying the
+* failures raise :mod:`cinder_ebs_driver.exception` errors carrying the
   ECS code and the RequestId;
 * the action, its parameters, the RequestId and the duration are logged
   at debug level.  The AccessKey secret never appears in a log line or an
@@ -35,9 +35,9 @@ from darabonba import exceptions as dara_exceptions
 from oslo_log import log as logging
 from Tea import exceptions as tea_exceptions
 
-from cinder_ebs_driver import backoff
+from cinder_ebs_driver.client import backoff
 from cinder_ebs_driver.client import credentials
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from cinder_ebs_driver.i18n import _
 
 LOG = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ _SENSITIVE_PARAMS = frozenset(['Password', 'AccessKeySecret',
 _CAMEL_BOUNDARY = re.compile(r'(?<!^)(?=[A-Z])')
 
 # What the SDK raises for a failed call: every error answer and every
-# failure to get one is a TeaException (see exceptions.from_sdk_error);
+# failure to get one is a TeaException (see exception.from_sdk_error);
 # anything else is a bug and propagates untouched.
 _SDK_ERRORS = (tea_exceptions.TeaException, dara_exceptions.RetryError,
                IOError)
@@ -145,13 +145,13 @@ class BaseClient(object):
         """The request's parameters, fit for a log line."""
         def clean(value):
             if isinstance(value, dict):
-                return {key: (exceptions.REDACTED
+                return {key: (exception.REDACTED
                               if key in _SENSITIVE_PARAMS else clean(item))
                         for key, item in value.items()}
             if isinstance(value, (list, tuple)):
                 return [clean(item) for item in value]
             if isinstance(value, str):
-                return exceptions.redact(value, self._secrets)
+                return exception.redact(value, self._secrets)
             return value
         return {key: clean(value)
                 for key, value in request.to_map().items()
@@ -166,8 +166,8 @@ class BaseClient(object):
         except _SDK_ERRORS as error:
             failure = self._credentials_failure(action, error)
             if failure is None:
-                failure = exceptions.from_sdk_error(action, error,
-                                                    self._secrets)
+                failure = exception.from_sdk_error(action, error,
+                                                   self._secrets)
             LOG.debug('ECS %(action)s %(params)s failed after %(duration).3f '
                       's: %(error)s',
                       {'action': action, 'params': params,
@@ -197,16 +197,16 @@ class BaseClient(object):
             cause = getattr(cause, 'inner_exception', None)
         if cause is None:
             return None
-        reason = exceptions.redact(cause, self._secrets)
-        return exceptions.EBSCredentialsError(
+        reason = exception.redact(cause, self._secrets)
+        return exception.EBSCredentialsError(
             action, self.credential_type, reason)
 
     def _invoke_renewing(self, action, request, params):
         """One attempt; once more with renewed credentials on a refusal."""
         try:
             return self._invoke(action, request, params)
-        except exceptions.EBSAuthError as error:
-            if error.code not in exceptions.TOKEN_REFUSED_CODES:
+        except exception.EBSAuthError as error:
+            if error.code not in exception.TOKEN_REFUSED_CODES:
                 raise
             LOG.warning('ECS %(action)s refused the security token of the '
                         '%(type)s credentials (%(code)s, RequestId '
@@ -218,12 +218,12 @@ class BaseClient(object):
         self._credentials.renew()
         try:
             return self._invoke(action, request, params)
-        except exceptions.EBSCredentialsError:
+        except exception.EBSCredentialsError:
             raise
-        except exceptions.EBSAuthError as error:
-            if error.code not in exceptions.TOKEN_REFUSED_CODES:
+        except exception.EBSAuthError as error:
+            if error.code not in exception.TOKEN_REFUSED_CODES:
                 raise
-            raise exceptions.EBSCredentialsError(
+            raise exception.EBSCredentialsError(
                 action, self.credential_type,
                 _('%(code)s, again with renewed credentials: '
                   '%(message)s') % {'code': error.code,
@@ -260,7 +260,7 @@ class BaseClient(object):
             attempts.append(None)
             try:
                 return self._invoke_renewing(action, request, params)
-            except exceptions.EBSBackendError as error:
+            except exception.EBSBackendError as error:
                 if (len(attempts) > 1 and already_done is not None
                         and not error.retryable
                         and self._check_done(action, already_done,
@@ -281,7 +281,7 @@ class BaseClient(object):
     def _check_done(action, already_done, refusal):
         try:
             return already_done(refusal)
-        except exceptions.EBSBackendError as error:
+        except exception.EBSBackendError as error:
             LOG.debug('Could not check whether ECS %(action)s is done: '
                       '%(error)s', {'action': action, 'error': error.msg})
             return False

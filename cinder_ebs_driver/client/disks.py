@@ -14,7 +14,7 @@ import json
 from alibabacloud_ecs20140526 import models as ecs_models
 
 from cinder_ebs_driver.client import calls
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import naming
 
@@ -123,7 +123,7 @@ class DiskCalls(object):
         for disk in (body.get('Disks') or {}).get('Disk') or []:
             if disk.get('DiskId') == disk_id:
                 return disk
-        raise exceptions.EBSNotFound(
+        raise exception.EBSNotFound(
             action='DescribeDisks', code='InvalidDiskId.NotFound',
             error_message=_('The disk %s does not exist.') % disk_id,
             request_id=body.get('RequestId'))
@@ -132,7 +132,7 @@ class DiskCalls(object):
         """The disk, or None when it does not exist."""
         try:
             return self.get_disk(disk_id)
-        except exceptions.EBSNotFound:
+        except exception.EBSNotFound:
             return None
 
     def list_disks(self, disk_ids=None, tags=None, status=None,

@@ -5,7 +5,7 @@ import json
 from alibabacloud_ecs20140526 import models as ecs_models
 
 from cinder_ebs_driver.client import calls
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from cinder_ebs_driver.i18n import _
 
 # Snapshot statuses of ECS.
@@ -58,7 +58,7 @@ class SnapshotCalls(object):
         for snapshot in (body.get('Snapshots') or {}).get('Snapshot') or []:
             if snapshot.get('SnapshotId') == snapshot_id:
                 return snapshot
-        raise exceptions.EBSNotFound(
+        raise exception.EBSNotFound(
             action='DescribeSnapshots', code='InvalidSnapshotId.NotFound',
             error_message=_('The snapshot %s does not exist.') % snapshot_id,
             request_id=body.get('RequestId'))

@@ -1,7 +1,7 @@
 """Waiting for disks, attachments and snapshots to reach a state.
 
 A wait gives up after ``ebs_state_timeout`` seconds with
-:class:`~cinder_ebs_driver.exceptions.EBSTimeout`.  A wait for the end of
+:class:`~cinder_ebs_driver.exception.EBSTimeout`.  A wait for the end of
 a transition (a create, an attach, a detach, a deletion, a snapshot) is
 timed by the last transition of its kind:
 
@@ -26,10 +26,10 @@ doubling.
 import functools
 import time
 
-from cinder_ebs_driver import backoff
+from cinder_ebs_driver.client import backoff
 from cinder_ebs_driver.client import disks
 from cinder_ebs_driver.client import snapshots
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from cinder_ebs_driver.i18n import _
 
 # After a first read that saw the transition done, the next wait of its
@@ -164,7 +164,7 @@ class Waiters(object):
         def fetch():
             snapshot = self.get_snapshot(snapshot_id)
             if snapshot.get('Status') == snapshots.SNAPSHOT_FAILED:
-                raise exceptions.EBSBackendError(
+                raise exception.EBSBackendError(
                     action='CreateSnapshot', code='SnapshotFailed',
                     error_message=_('The snapshot %s failed.') % snapshot_id)
             return snapshot

@@ -4,7 +4,7 @@ from cinder.api.openstack import api_version_request
 from oslotest import base
 import webob
 
-from cinder_ebs_driver import api_guard_classify as classify
+from cinder_ebs_driver.api_guard import classify
 
 PROJECT = '6f70656e737461636b20342065766572'
 VOL = 'c3a2f0e4-7b8e-4d6c-9a1f-0e8d7c6b5a49'

@@ -13,7 +13,8 @@ from oslotest import base
 import webob
 
 from cinder_ebs_driver import api_guard
-from cinder_ebs_driver import api_guard_rules as rules
+from cinder_ebs_driver.api_guard import filter as guard_filter
+from cinder_ebs_driver.api_guard import rules
 
 PROJECT = '6f70656e737461636b20342065766572'
 VOL = 'c3a2f0e4-7b8e-4d6c-9a1f-0e8d7c6b5a49'
@@ -228,7 +229,7 @@ class FilterTest(_FilterTestBase):
                              ('POST', '/snapshots'),
                              ('PUT', '/volumes/%s' % VOL),
                              ('DELETE', '/types/%s' % TYPE)):
-            with mock.patch.object(api_guard, 'read_json_body') as read:
+            with mock.patch.object(guard_filter, 'read_json_body') as read:
                 response = self._request(method, path, {'x': 1},
                                          'volume 3.0')
                 read.assert_not_called()

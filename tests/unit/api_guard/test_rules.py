@@ -7,7 +7,7 @@ from cinder import exception
 import fixtures
 from oslotest import base
 
-from cinder_ebs_driver import api_guard_rules as rules
+from cinder_ebs_driver.api_guard import rules
 
 V349 = api_version_request.APIVersionRequest('3.49')
 MA_TYPE = {'id': 'type-ma', 'name': 'multi',

@@ -7,8 +7,8 @@ import fixtures
 import tenacity
 import testtools
 
-from cinder_ebs_driver import backoff
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver.client import backoff
+from cinder_ebs_driver import exception
 from tests.unit.client import fakes
 
 
@@ -19,7 +19,7 @@ def _state(attempt_number, error=None, elapsed=0.0):
     state.start_time = 0.0
     state.outcome_timestamp = elapsed
     future = tenacity.Future(attempt_number)
-    future.set_exception(error or exceptions.EBSServerError(code='X'))
+    future.set_exception(error or exception.EBSServerError(code='X'))
     state.outcome = future
     return state
 
@@ -29,16 +29,16 @@ class RetryDecisionTestCase(testtools.TestCase):
 
     @ddt.unpack
     @ddt.data(
-        (exceptions.EBSThrottled(code='Throttling.User'), True),
-        (exceptions.EBSServerError(code='InternalError'), True),
-        (exceptions.EBSConnectionError(action='X', reason='refused'), True),
-        (exceptions.EBSNotFound(code='InvalidDiskId.NotFound'), False),
-        (exceptions.EBSInvalidParameter(code='InvalidParameter'), False),
-        (exceptions.EBSIncorrectStatus(code='IncorrectDiskStatus'), False),
-        (exceptions.EBSQuotaExceeded(code='QuotaExceed.Disk'), False),
-        (exceptions.EBSAuthError(code='SignatureDoesNotMatch'), False),
-        (exceptions.EBSTimeout('x', 'y', 1), False),
-        (exceptions.EBSBackendError(code='OperationDenied'), False),
+        (exception.EBSThrottled(code='Throttling.User'), True),
+        (exception.EBSServerError(code='InternalError'), True),
+        (exception.EBSConnectionError(action='X', reason='refused'), True),
+        (exception.EBSNotFound(code='InvalidDiskId.NotFound'), False),
+        (exception.EBSInvalidParameter(code='InvalidParameter'), False),
+        (exception.EBSIncorrectStatus(code='IncorrectDiskStatus'), False),
+        (exception.EBSQuotaExceeded(code='QuotaExceed.Disk'), False),
+        (exception.EBSAuthError(code='SignatureDoesNotMatch'), False),
+        (exception.EBSTimeout('x', 'y', 1), False),
+        (exception.EBSBackendError(code='OperationDenied'), False),
         (ValueError('not a backend error'), False),
     )
     def test_is_retryable(self, error, expected):
@@ -52,12 +52,12 @@ class RetryDecisionTestCase(testtools.TestCase):
                           fakes.client_error('InternalError', status=500),
                           fakes.unanswered()):
             self.assertTrue(backoff.is_retryable(
-                exceptions.from_sdk_error('CreateDisk', sdk_error)))
+                exception.from_sdk_error('CreateDisk', sdk_error)))
         for code, status in (('InvalidParameter', 400),
                              ('InvalidDiskId.NotFound', 404),
                              ('IncorrectDiskStatus', 403),
                              ('Forbidden.RAM', 403)):
-            self.assertFalse(backoff.is_retryable(exceptions.from_sdk_error(
+            self.assertFalse(backoff.is_retryable(exception.from_sdk_error(
                 'CreateDisk', fakes.client_error(code, status=status))))
 
 
@@ -88,7 +88,7 @@ class RetryWaitTestCase(testtools.TestCase):
 
     def test_retry_after_hint(self):
         wait = backoff.wait_for_retry(0.1)
-        error = exceptions.EBSThrottled(code='Throttling')
+        error = exception.EBSThrottled(code='Throttling')
         error.retry_after = 2500
         with mock.patch('random.uniform', return_value=0.0):
             self.assertEqual(2.5, wait(_state(1, error)))
@@ -123,8 +123,8 @@ class ApiRetryingTestCase(testtools.TestCase):
             self.calls = calls
 
     def test_retries_then_succeeds(self):
-        result, calls = self._run([exceptions.EBSThrottled(code='T'),
-                                   exceptions.EBSServerError(code='E'),
+        result, calls = self._run([exception.EBSThrottled(code='T'),
+                                   exception.EBSServerError(code='E'),
                                    'done'])
         self.assertEqual('done', result)
         self.assertEqual(3, len(calls))
@@ -133,20 +133,20 @@ class ApiRetryingTestCase(testtools.TestCase):
         self.assertTrue(0.5 <= self.sleeps[1] <= 0.75)
 
     def test_gives_up_after_retries(self):
-        error = exceptions.EBSThrottled(code='Throttling.User')
-        self.assertRaises(exceptions.EBSThrottled, self._run, [error],
+        error = exception.EBSThrottled(code='Throttling.User')
+        self.assertRaises(exception.EBSThrottled, self._run, [error],
                           retries=4)
         self.assertEqual(5, len(self.calls))
         self.assertEqual(4, len(self.sleeps))
 
     def test_no_retries(self):
-        self.assertRaises(exceptions.EBSServerError, self._run,
-                          [exceptions.EBSServerError(code='E')], retries=0)
+        self.assertRaises(exception.EBSServerError, self._run,
+                          [exception.EBSServerError(code='E')], retries=0)
         self.assertEqual(1, len(self.calls))
 
     def test_client_errors_are_not_retried(self):
-        error = exceptions.EBSInvalidParameter(code='InvalidParameter')
-        raised = self.assertRaises(exceptions.EBSInvalidParameter, self._run,
+        error = exception.EBSInvalidParameter(code='InvalidParameter')
+        raised = self.assertRaises(exception.EBSInvalidParameter, self._run,
                                    [error, 'done'])
         self.assertIs(error, raised)
         self.assertEqual(1, len(self.calls))
@@ -183,14 +183,14 @@ class PollTestCase(testtools.TestCase):
         self.assertEqual([1.0, 2.0], self.clock.sleeps)
 
     def test_interval_doubles_up_to_ten_times(self):
-        self.assertRaises(exceptions.EBSTimeout, self._poll, ['creating'],
+        self.assertRaises(exception.EBSTimeout, self._poll, ['creating'],
                           interval=0.5, timeout=30)
         self.assertEqual([0.5, 1.0, 2.0, 4.0, 5.0, 5.0],
                          self.clock.sleeps[:6])
         self.assertEqual(5.0, max(self.clock.sleeps))
 
     def test_timeout(self):
-        error = self.assertRaises(exceptions.EBSTimeout, self._poll,
+        error = self.assertRaises(exception.EBSTimeout, self._poll,
                                   ['creating'], interval=1.0, timeout=20)
         self.assertEqual('state creating', error.last_state)
         self.assertEqual('the thing to be ready', error.waited_for)
@@ -215,7 +215,7 @@ class PollTestCase(testtools.TestCase):
 
     def test_first_delay_counts_in_the_timeout(self):
         error = self.assertRaises(
-            exceptions.EBSTimeout, backoff.poll, lambda: 'creating',
+            exception.EBSTimeout, backoff.poll, lambda: 'creating',
             lambda s: s == 'ready', 1.0, 10, 'x', sleep=self.clock.sleep,
             first_delay=4)
         self.assertEqual(10, error.timeout)
@@ -223,8 +223,8 @@ class PollTestCase(testtools.TestCase):
 
     def test_fetch_errors_propagate(self):
         def fetch():
-            raise exceptions.EBSNotFound(code='InvalidDiskId.NotFound')
-        self.assertRaises(exceptions.EBSNotFound, backoff.poll, fetch,
+            raise exception.EBSNotFound(code='InvalidDiskId.NotFound')
+        self.assertRaises(exception.EBSNotFound, backoff.poll, fetch,
                           bool, 1, 10, 'x', sleep=self.clock.sleep)
         self.assertEqual([], self.clock.sleeps)
 
@@ -232,10 +232,10 @@ class PollTestCase(testtools.TestCase):
         # The change was accepted: a throttled or failed read of its
         # progress is no answer about it (issue: a detach reported failed
         # while ECS finished it).
-        answers = [exceptions.EBSThrottled(code='Throttling'),
-                   exceptions.EBSServerError(code='InternalError',
-                                             http_status=500),
-                   exceptions.EBSConnectionError(),
+        answers = [exception.EBSThrottled(code='Throttling'),
+                   exception.EBSServerError(code='InternalError',
+                                            http_status=500),
+                   exception.EBSConnectionError(),
                    'creating', 'ready']
 
         def fetch():
@@ -250,10 +250,10 @@ class PollTestCase(testtools.TestCase):
 
     def test_reads_failing_until_the_timeout(self):
         def fetch():
-            raise exceptions.EBSThrottled(code='Throttling',
-                                          error_message='flow control')
+            raise exception.EBSThrottled(code='Throttling',
+                                         error_message='flow control')
         error = self.assertRaises(
-            exceptions.EBSTimeout, backoff.poll, fetch, bool, 1.0, 10,
+            exception.EBSTimeout, backoff.poll, fetch, bool, 1.0, 10,
             'the thing', sleep=self.clock.sleep)
         self.assertIn('the last read failed', error.last_state)
         self.assertIn('Throttling', error.last_state)

@@ -11,7 +11,7 @@ from oslo_config import fixture as config_fixture
 import testtools
 
 from cinder_ebs_driver import client as ebs_client
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from cinder_ebs_driver import options
 from tests.unit.client import fakes
 
@@ -150,7 +150,7 @@ class DiskCallsTestCase(ClientTestCase):
             'InvalidDiskCategory.NotSupported', 'Not supported.'),
             {'DiskId': 'd-abc'})
         error = self.assertRaises(
-            exceptions.EBSInvalidParameter, self.client.create_disk,
+            exception.EBSInvalidParameter, self.client.create_disk,
             'v', 1, 'cloud', 'PL1', True, 't')
         self.assertEqual('InvalidDiskCategory.NotSupported', error.code)
         self.assertEqual(1, self.sdk.count('create_disk'))
@@ -159,7 +159,7 @@ class DiskCallsTestCase(ClientTestCase):
     def test_retries_exhausted(self):
         self.sdk.script('delete_disk', fakes.client_error(
             'ServiceUnavailable', status=503))
-        self.assertRaises(exceptions.EBSThrottled, self.client.delete_disk,
+        self.assertRaises(exception.EBSThrottled, self.client.delete_disk,
                           'd-1')
         self.assertEqual(4, self.sdk.count('delete_disk'))
         self.assertEqual(3, len(self.sleeps))
@@ -173,7 +173,7 @@ class DiskCallsTestCase(ClientTestCase):
         self.sdk.script('delete_disk', fakes.client_error(
             'InvalidDiskId.NotFound', 'The specified disk does not exist.',
             status=404, request_id='R-404'))
-        error = self.assertRaises(exceptions.EBSNotFound,
+        error = self.assertRaises(exception.EBSNotFound,
                                   self.client.delete_disk, 'd-gone')
         self.assertEqual('R-404', error.request_id)
         self.assertEqual({'DiskId': 'd-gone'}, self.request())
@@ -187,7 +187,7 @@ class DiskCallsTestCase(ClientTestCase):
     def test_get_disk_not_found(self):
         self.sdk.script('describe_disks', {'Disks': {'Disk': []},
                                            'RequestId': 'R-1'})
-        error = self.assertRaises(exceptions.EBSNotFound,
+        error = self.assertRaises(exception.EBSNotFound,
                                   self.client.get_disk, 'd-none')
         self.assertEqual('InvalidDiskId.NotFound', error.code)
         self.assertEqual('R-1', error.request_id)
@@ -273,14 +273,14 @@ class DiskCallsTestCase(ClientTestCase):
                                            status=403))
         self.sdk.script('describe_disks',
                         disks_page([disk('d-1', 'In_use', ['i-2'])]))
-        self.assertRaises(exceptions.EBSIncorrectStatus,
+        self.assertRaises(exception.EBSIncorrectStatus,
                           self.client.attach_disk, 'd-1', 'i-1')
 
     def test_attach_refused_first_time_is_an_error(self):
         self.sdk.script('attach_disk', fakes.client_error(
             'IncorrectDiskStatus', 'The disk is not available.',
             status=403))
-        self.assertRaises(exceptions.EBSIncorrectStatus,
+        self.assertRaises(exception.EBSIncorrectStatus,
                           self.client.attach_disk, 'd-1', 'i-1')
         self.assertEqual(0, self.sdk.count('describe_disks'))
 
@@ -289,7 +289,7 @@ class DiskCallsTestCase(ClientTestCase):
                         fakes.client_error('InvalidInstanceId.NotFound',
                                            status=404))
         self.sdk.script('describe_disks', disks_page([disk('d-1')]))
-        self.assertRaises(exceptions.EBSNotFound, self.client.attach_disk,
+        self.assertRaises(exception.EBSNotFound, self.client.attach_disk,
                           'd-1', 'i-1')
 
     def test_detach_repeated_after_lost_answer(self):
@@ -311,7 +311,7 @@ class DiskCallsTestCase(ClientTestCase):
     def test_detach_refused_first_time_is_an_error(self):
         self.sdk.script('detach_disk', fakes.client_error(
             'DependencyViolation', status=403))
-        self.assertRaises(exceptions.EBSBackendError,
+        self.assertRaises(exception.EBSBackendError,
                           self.client.detach_disk, 'd-1', 'i-1')
         self.assertEqual(0, self.sdk.count('describe_disks'))
 
@@ -385,7 +385,7 @@ class SnapshotAndInstanceCallsTestCase(ClientTestCase):
                          self.client.get_snapshot('s-1')['Status'])
         self.assertEqual('["s-1"]', self.request()['SnapshotIds'])
         self.sdk.script('describe_snapshots', {'Snapshots': {}})
-        error = self.assertRaises(exceptions.EBSNotFound,
+        error = self.assertRaises(exception.EBSNotFound,
                                   self.client.get_snapshot, 's-2')
         self.assertEqual('InvalidSnapshotId.NotFound', error.code)
 
@@ -429,7 +429,7 @@ class WaiterTestCase(ClientTestCase):
         client._sdk = self.sdk
         self.sdk.script('describe_disks',
                         disks_page([disk('d-1', 'Creating')]))
-        error = self.assertRaises(exceptions.EBSTimeout,
+        error = self.assertRaises(exception.EBSTimeout,
                                   client.wait_for_disk_status, 'd-1',
                                   ['Available', 'In_use'], timeout=0.3)
         self.assertIn('waiting for disk d-1 to reach status Available or '
@@ -581,7 +581,7 @@ class WaiterTestCase(ClientTestCase):
     def test_wait_for_attachment_timeout(self):
         self.sdk.script('describe_disks',
                         disks_page([disk('d-1', 'In_use', ['i-2'])]))
-        error = self.assertRaises(exceptions.EBSTimeout,
+        error = self.assertRaises(exception.EBSTimeout,
                                   self.client.wait_for_attachment, 'd-1',
                                   'i-1', timeout=0.05)
         self.assertIn('disk d-1 to be attached to i-1', str(error))
@@ -603,7 +603,7 @@ class WaiterTestCase(ClientTestCase):
     def test_wait_for_failed_snapshot(self):
         self.sdk.script('describe_snapshots', {'Snapshots': {'Snapshot': [
             {'SnapshotId': 's-1', 'Status': 'failed'}]}})
-        error = self.assertRaises(exceptions.EBSBackendError,
+        error = self.assertRaises(exception.EBSBackendError,
                                   self.client.wait_for_snapshot, 's-1')
         self.assertEqual('SnapshotFailed', error.code)
         self.assertEqual(1, self.sdk.count('describe_snapshots'))
@@ -637,7 +637,7 @@ class LoggingTestCase(ClientTestCase):
                             'The signature does not match: key %s' % secret,
                             request_id='R-SIG'))
         error = self.assertRaises(
-            exceptions.EBSAuthError, self.client.modify_disk_attribute,
+            exception.EBSAuthError, self.client.modify_disk_attribute,
             'd-1', description='oops %s' % secret)
         self.assertEqual(2, self.sdk.count('modify_disk_attribute'))
         output = self.logger.output
@@ -653,7 +653,7 @@ class LoggingTestCase(ClientTestCase):
                                ebs_endpoint='127.0.0.1:9',
                                ebs_api_timeout=2)
         client = ebs_client.EBSClient(conf, sleep=lambda s: None)
-        error = self.assertRaises(exceptions.EBSConnectionError,
+        error = self.assertRaises(exception.EBSConnectionError,
                                   client.list_instances)
         self.assertNotIn(fakes.SECRET, self.logger.output)
         self.assertNotIn(fakes.SECRET, str(error))

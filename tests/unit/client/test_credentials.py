@@ -9,7 +9,7 @@ import testtools
 
 from cinder_ebs_driver import client as ebs_client
 from cinder_ebs_driver.client import credentials
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from cinder_ebs_driver import opts
 from tests.unit.client import fakes
 
@@ -166,7 +166,7 @@ class RenewalTestCase(testtools.TestCase):
             'InvalidSecurityToken.Expired',
             'Specified SecurityToken is expired.', request_id='R-EXP')
         self.sdk.script('describe_instances', refusal, refusal, refusal)
-        error = self.assertRaises(exceptions.EBSCredentialsError,
+        error = self.assertRaises(exception.EBSCredentialsError,
                                   self.client.list_instances)
         # Not retried further: a refusal is not a passing failure.
         self.assertEqual(2, self.sdk.count('describe_instances'))
@@ -179,9 +179,9 @@ class RenewalTestCase(testtools.TestCase):
     def test_other_auth_errors_not_renewed(self):
         self.sdk.script('describe_instances', fakes.client_error(
             'Forbidden.RAM', 'User not authorized.', status=403))
-        error = self.assertRaises(exceptions.EBSAuthError,
+        error = self.assertRaises(exception.EBSAuthError,
                                   self.client.list_instances)
-        self.assertNotIsInstance(error, exceptions.EBSCredentialsError)
+        self.assertNotIsInstance(error, exception.EBSCredentialsError)
         self.assertEqual(0, self.client._credentials.renewals)
 
     def test_unobtainable_credentials_name_the_type(self):
@@ -195,7 +195,7 @@ class RenewalTestCase(testtools.TestCase):
         source.renew()
         self.sdk.script('describe_instances', fakes.unanswered(
             credentials.CredentialsUnavailable('AssumeRole refused')))
-        error = self.assertRaises(exceptions.EBSCredentialsError,
+        error = self.assertRaises(exception.EBSCredentialsError,
                                   self.client.list_instances)
         self.assertIn('the sts credentials', str(error))
 
@@ -205,7 +205,7 @@ class RenewalTestCase(testtools.TestCase):
             'InvalidSecurityToken.MismatchWithAccessKey',
             'token %s key %s' % (TOKEN, fakes.SECRET))
         self.sdk.script('describe_instances', echo, echo)
-        error = self.assertRaises(exceptions.EBSCredentialsError,
+        error = self.assertRaises(exception.EBSCredentialsError,
                                   self.client.list_instances)
         for value in (TOKEN, fakes.SECRET):
             self.assertNotIn(value, self.logger.output)

@@ -9,7 +9,7 @@ import fixtures
 import testtools
 
 from cinder_ebs_driver import client as ebs_client
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from tests import emulator_fixture
 from tests.unit.client import fakes
 
@@ -112,10 +112,10 @@ class DiskTestCase(EmulatorTestCase):
 
         self.client.delete_disk(disk_id)
         self.client.wait_for_disk_deleted(disk_id)
-        error = self.assertRaises(exceptions.EBSNotFound,
+        error = self.assertRaises(exception.EBSNotFound,
                                   self.client.get_disk, disk_id)
         self.assertEqual('InvalidDiskId.NotFound', error.code)
-        error = self.assertRaises(exceptions.EBSNotFound,
+        error = self.assertRaises(exception.EBSNotFound,
                                   self.client.delete_disk, disk_id)
         self.assertEqual('InvalidDiskId.NotFound', error.code)
         self.assertEqual(404, error.http_status)
@@ -137,7 +137,7 @@ class DiskTestCase(EmulatorTestCase):
 
     def test_invalid_parameter(self):
         error = self.assertRaises(
-            exceptions.EBSBackendError, self.client.create_disk, 'v', 20,
+            exception.EBSBackendError, self.client.create_disk, 'v', 20,
             'cloud_efficiency', None, True, str(uuid.uuid4()))
         self.assertTrue(error.code)
         self.assertEqual(400 <= error.http_status < 500, True)
@@ -176,7 +176,7 @@ class DiskTestCase(EmulatorTestCase):
     def test_wait_for_disk_status_timeout(self):
         disk_id = self.create_disk()
         start = time.monotonic()
-        error = self.assertRaises(exceptions.EBSTimeout,
+        error = self.assertRaises(exception.EBSTimeout,
                                   self.client.wait_for_disk_status, disk_id,
                                   'In_use', timeout=0.5)
         self.assertLess(time.monotonic() - start, 3)
@@ -247,20 +247,20 @@ class AttachTestCase(EmulatorTestCase):
         instance_id = self.emu.instances[0]['InstanceId']
         self.client.attach_disk(disk_id, instance_id)
         self.client.wait_for_attachment(disk_id, instance_id)
-        error = self.assertRaises(exceptions.EBSBackendError,
+        error = self.assertRaises(exception.EBSBackendError,
                                   self.client.attach_disk, disk_id,
                                   instance_id)
         self.assertFalse(error.retryable)
 
     def test_attach_unknown_instance(self):
         disk_id = self.create_disk()
-        self.assertRaises(exceptions.EBSNotFound, self.client.attach_disk,
+        self.assertRaises(exception.EBSNotFound, self.client.attach_disk,
                           disk_id, 'i-doesnotexist')
 
     def test_wait_for_attachment_timeout(self):
         disk_id = self.create_disk()
         error = self.assertRaises(
-            exceptions.EBSTimeout, self.client.wait_for_attachment, disk_id,
+            exception.EBSTimeout, self.client.wait_for_attachment, disk_id,
             self.emu.instances[0]['InstanceId'], timeout=0.3)
         self.assertIn('to be attached to %s'
                       % self.emu.instances[0]['InstanceId'], str(error))
@@ -310,11 +310,11 @@ class SnapshotTestCase(EmulatorTestCase):
         self.assertEqual(snapshot_id, clone['SourceSnapshotId'])
 
         # ECS keeps a snapshot disks were made from unless forced.
-        error = self.assertRaises(exceptions.EBSBackendError,
+        error = self.assertRaises(exception.EBSBackendError,
                                   self.client.delete_snapshot, snapshot_id)
         self.assertEqual('SnapshotCreatedDisk', error.code)
         self.client.delete_snapshot(snapshot_id, force=True)
-        self.assertRaises(exceptions.EBSNotFound, self.client.get_snapshot,
+        self.assertRaises(exception.EBSNotFound, self.client.get_snapshot,
                           snapshot_id)
         # Deleted again: ignored (the default reading of delete-missing).
         self.client.delete_snapshot(snapshot_id)
@@ -376,7 +376,7 @@ class FaultTestCase(EmulatorTestCase):
         self.emu.set_faults(kind='error', actions=['DescribeDisks'],
                             count=1, code='InvalidParameter',
                             http_status=400)
-        error = self.assertRaises(exceptions.EBSInvalidParameter,
+        error = self.assertRaises(exception.EBSInvalidParameter,
                                   self.client.get_disk, disk_id)
         self.assertEqual('InvalidParameter', error.code)
         self.assertEqual(400, error.http_status)
@@ -387,7 +387,7 @@ class FaultTestCase(EmulatorTestCase):
     def test_retries_exhausted(self):
         self.emu.set_faults(kind='throttle', actions=['DescribeInstances'])
         client = self.make_client(ebs_api_retries=2)
-        error = self.assertRaises(exceptions.EBSThrottled,
+        error = self.assertRaises(exception.EBSThrottled,
                                   client.list_instances)
         self.assertEqual('Throttling.User', error.code)
         self.assertTrue(error.request_id)
@@ -474,7 +474,7 @@ class FaultTestCase(EmulatorTestCase):
     def test_service_down(self):
         client = self.make_client(ebs_api_retries=1)
         self.emu.stop()
-        error = self.assertRaises(exceptions.EBSConnectionError,
+        error = self.assertRaises(exception.EBSConnectionError,
                                   client.list_instances)
         self.assertIn('ECS DescribeInstances failed: connection error',
                       str(error))
@@ -497,7 +497,7 @@ class SecretTestCase(EmulatorTestCase):
         instance_id = self.emu.instances[0]['InstanceId']
         self.client.attach_disk(disk_id, instance_id)
         self.client.wait_for_attachment(disk_id, instance_id)
-        error = self.assertRaises(exceptions.EBSInvalidParameter,
+        error = self.assertRaises(exception.EBSInvalidParameter,
                                   self.client.resize_disk, disk_id, 50)
         output = self.logger.output
         self.assertIn('ECS ResizeDisk', output)
@@ -508,7 +508,7 @@ class SecretTestCase(EmulatorTestCase):
     def test_wrong_secret(self):
         wrong = 'Wr0ng-' + uuid.uuid4().hex
         client = self.make_client(ebs_access_key_secret=wrong)
-        error = self.assertRaises(exceptions.EBSAuthError,
+        error = self.assertRaises(exception.EBSAuthError,
                                   client.list_instances)
         self.assertFalse(error.retryable)
         self.assertEqual([], self.sleeps)
@@ -519,6 +519,6 @@ class SecretTestCase(EmulatorTestCase):
 
     def test_unknown_access_key_is_not_a_missing_disk(self):
         client = self.make_client(ebs_access_key_id='LTAINOSUCHKEY')
-        error = self.assertRaises(exceptions.EBSAuthError, client.delete_disk,
+        error = self.assertRaises(exception.EBSAuthError, client.delete_disk,
                                   'd-whatever')
-        self.assertNotIsInstance(error, exceptions.EBSNotFound)
+        self.assertNotIsInstance(error, exception.EBSNotFound)

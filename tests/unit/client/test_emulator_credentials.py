@@ -11,7 +11,7 @@ import fixtures
 import testtools
 
 from cinder_ebs_driver import client as ebs_client
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from ebs_emulator import metadata
 from tests import emulator_fixture
 
@@ -96,7 +96,7 @@ class RenewalTestCase(_Base):
         client = self.client()
         client.list_instances()
         self.emu.admin('POST', 'roles/cinder-unit/revoke')
-        error = self.assertRaises(exceptions.EBSCredentialsError,
+        error = self.assertRaises(exception.EBSCredentialsError,
                                   client.list_instances)
         self.assertEqual('ram_role_arn', error.credential_type)
         self.assertIn('the ram_role_arn credentials', str(error))
@@ -115,7 +115,7 @@ class RenewalTestCase(_Base):
             ebs_security_token=creds.get_security_token())
         self.assertEqual(2, len(client.list_instances()))
         self.emu.admin('POST', 'credentials/expire')
-        error = self.assertRaises(exceptions.EBSCredentialsError,
+        error = self.assertRaises(exception.EBSCredentialsError,
                                   client.list_instances)
         self.assertEqual('sts', error.credential_type)
         self.assertEqual('InvalidSecurityToken.Expired', error.code)

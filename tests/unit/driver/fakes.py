@@ -28,6 +28,10 @@ def uuid(n):
     return '00000000-0000-4000-8000-%012d' % n
 
 
+#: The encryption key id of encrypted volumes.
+KEY_ID = uuid(99)
+
+
 def disk(disk_id=DISK_ID, status='Available', instances=(),
          multiattach=True, category='cloud_essd', level='PL0', size=1,
          tags=None, name='disk', zone=ZONE, attached_before=True,

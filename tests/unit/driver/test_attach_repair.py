@@ -9,7 +9,7 @@ may be an attach in flight), and otherwise refuses with what to do.
 
 from cinder import exception
 
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from cinder_ebs_driver import naming
 from tests.unit.driver import fakes
 from tests.unit.driver import test_reconcile

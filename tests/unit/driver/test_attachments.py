@@ -7,7 +7,7 @@ import ddt
 import fixtures
 
 from cinder_ebs_driver import attachments
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from tests.unit.driver import fakes
 
 

@@ -8,7 +8,7 @@ from cinder import objects
 from oslo_utils import timeutils
 
 from cinder_ebs_driver import attachments
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from cinder_ebs_driver import host_release
 from tests.unit.driver import fakes
 

@@ -8,7 +8,7 @@ snapshot records it or a never-attached disk made from it needs it.
 
 from cinder import exception
 
-from cinder_ebs_driver import exceptions as ebs_exc
+from cinder_ebs_driver import exception as ebs_exc
 from cinder_ebs_driver import naming
 from cinder_ebs_driver import origins
 from tests.unit.driver import fakes

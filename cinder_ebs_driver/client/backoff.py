@@ -8,7 +8,7 @@ Two policies:
 * :func:`poll` reads a state until it is the expected one, with an
   interval that starts small and doubles up to ten times its start (or a
   given cap), and gives up with
-  :class:`~cinder_ebs_driver.exceptions.EBSTimeout`.
+  :class:`~cinder_ebs_driver.exception.EBSTimeout`.
 """
 
 import random
@@ -16,7 +16,7 @@ import time
 
 import tenacity
 
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from cinder_ebs_driver.i18n import _
 
 # Upper bound of one wait between two attempts of an API call, seconds.
@@ -27,7 +27,7 @@ POLL_INTERVAL_GROWTH = 10
 
 def is_retryable(error):
     """Whether a failed API call may be repeated."""
-    return (isinstance(error, exceptions.EBSBackendError)
+    return (isinstance(error, exception.EBSBackendError)
             and bool(error.retryable))
 
 
@@ -146,10 +146,10 @@ def poll(fetch, done, interval, timeout, waited_for, describe=str,
                 last.exception(), 'msg', last.exception())
         else:
             state = describe(last.result())
-        raise exceptions.EBSTimeout(waited_for, state, total)
+        raise exception.EBSTimeout(waited_for, state, total)
 
 
 def _passing_failure(error):
     """A failed read that a later read may get past."""
-    return (isinstance(error, exceptions.EBSBackendError)
+    return (isinstance(error, exception.EBSBackendError)
             and error.retryable)

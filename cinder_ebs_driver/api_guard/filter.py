@@ -18,7 +18,7 @@
   created, so only a migration can do it).
 * At every microversion, a volume type cannot get back-end QoS specs that
   no disk its extra specs allow meets at any size
-  (:mod:`~cinder_ebs_driver.api_guard_qos`).
+  (:mod:`~cinder_ebs_driver.api_guard.qos`).
 
 Enable it in the ``[composite:openstack_volume_api_v3]`` pipelines of
 cinder-api's api-paste.ini, after the auth/context middleware (``noauth`` or
@@ -36,9 +36,9 @@ from oslo_log import log as logging
 from oslo_serialization import jsonutils
 import webob
 
-from cinder_ebs_driver import api_guard_classify as classify
-from cinder_ebs_driver import api_guard_qos as qos_rules
-from cinder_ebs_driver import api_guard_rules as rules
+from cinder_ebs_driver.api_guard import classify
+from cinder_ebs_driver.api_guard import qos as qos_rules
+from cinder_ebs_driver.api_guard import rules
 
 LOG = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ TYPE_KINDS = frozenset([TYPE_ENCRYPTION_CREATE, TYPE_EXTRA_SPECS_CREATE,
                         TYPE_EXTRA_SPEC_UPDATE, QOS_ASSOCIATE, QOS_UPDATE,
                         QOS_DELETE_KEYS])
 
-#: Volume actions the guard looks at (see api_guard_rules).
+#: Volume actions the guard looks at (see the rules module).
 GUARDED_ACTIONS = frozenset(['os-retype', 'os-reserve', 'os-attach'])
 
 Shape = collections.namedtuple('Shape', ['kind', 'resource_id', 'key'])

@@ -7,7 +7,7 @@ from cinder import exception as cinder_exception
 import ddt
 import testtools
 
-from cinder_ebs_driver import exceptions
+from cinder_ebs_driver import exception
 from tests.unit.client import fakes
 
 
@@ -16,47 +16,47 @@ class ClassifyTestCase(testtools.TestCase):
 
     @ddt.unpack
     @ddt.data(
-        ('InvalidDiskId.NotFound', 404, exceptions.EBSNotFound),
-        ('InvalidSnapshotId.NotFound', 404, exceptions.EBSNotFound),
-        ('InvalidInstanceId.NotFound', 404, exceptions.EBSNotFound),
-        ('Throttling', 400, exceptions.EBSThrottled),
-        ('Throttling.User', 400, exceptions.EBSThrottled),
-        ('Throttling.Api', 400, exceptions.EBSThrottled),
-        ('ServiceUnavailable', 503, exceptions.EBSThrottled),
-        ('IncorrectDiskStatus', 403, exceptions.EBSIncorrectStatus),
+        ('InvalidDiskId.NotFound', 404, exception.EBSNotFound),
+        ('InvalidSnapshotId.NotFound', 404, exception.EBSNotFound),
+        ('InvalidInstanceId.NotFound', 404, exception.EBSNotFound),
+        ('Throttling', 400, exception.EBSThrottled),
+        ('Throttling.User', 400, exception.EBSThrottled),
+        ('Throttling.Api', 400, exception.EBSThrottled),
+        ('ServiceUnavailable', 503, exception.EBSThrottled),
+        ('IncorrectDiskStatus', 403, exception.EBSIncorrectStatus),
         ('IncorrectDiskStatus.Initializing', 403,
-         exceptions.EBSIncorrectStatus),
-        ('IncorrectInstanceStatus', 403, exceptions.EBSIncorrectStatus),
-        ('InvalidParameter', 400, exceptions.EBSInvalidParameter),
+         exception.EBSIncorrectStatus),
+        ('IncorrectInstanceStatus', 403, exception.EBSIncorrectStatus),
+        ('InvalidParameter', 400, exception.EBSInvalidParameter),
         ('InvalidDiskCategory.NotSupported', 400,
-         exceptions.EBSInvalidParameter),
-        ('MissingParameter', 400, exceptions.EBSInvalidParameter),
-        ('QuotaExceed.Disk', 403, exceptions.EBSQuotaExceeded),
-        ('QuotaExceeded', 403, exceptions.EBSQuotaExceeded),
-        ('InvalidAccessKeyId.NotFound', 404, exceptions.EBSAuthError),
-        ('SignatureDoesNotMatch', 400, exceptions.EBSAuthError),
-        ('Forbidden.RAM', 403, exceptions.EBSAuthError),
-        ('InvalidRegionId.NotFound', 404, exceptions.EBSInvalidParameter),
-        ('InvalidAction.NotFound', 404, exceptions.EBSInvalidParameter),
-        ('InternalError', 500, exceptions.EBSServerError),
-        ('SomethingElse', 502, exceptions.EBSServerError),
-        ('SomethingElse', 429, exceptions.EBSThrottled),
-        ('OperationDenied', 403, exceptions.EBSBackendError),
-        (None, None, exceptions.EBSBackendError),
+         exception.EBSInvalidParameter),
+        ('MissingParameter', 400, exception.EBSInvalidParameter),
+        ('QuotaExceed.Disk', 403, exception.EBSQuotaExceeded),
+        ('QuotaExceeded', 403, exception.EBSQuotaExceeded),
+        ('InvalidAccessKeyId.NotFound', 404, exception.EBSAuthError),
+        ('SignatureDoesNotMatch', 400, exception.EBSAuthError),
+        ('Forbidden.RAM', 403, exception.EBSAuthError),
+        ('InvalidRegionId.NotFound', 404, exception.EBSInvalidParameter),
+        ('InvalidAction.NotFound', 404, exception.EBSInvalidParameter),
+        ('InternalError', 500, exception.EBSServerError),
+        ('SomethingElse', 502, exception.EBSServerError),
+        ('SomethingElse', 429, exception.EBSThrottled),
+        ('OperationDenied', 403, exception.EBSBackendError),
+        (None, None, exception.EBSBackendError),
     )
     def test_classify(self, code, status, expected):
-        self.assertIs(expected, exceptions.classify(code, status))
+        self.assertIs(expected, exception.classify(code, status))
 
     def test_hierarchy_is_cinder_backend_error(self):
-        for cls in (exceptions.EBSNotFound, exceptions.EBSThrottled,
-                    exceptions.EBSIncorrectStatus,
-                    exceptions.EBSInvalidParameter,
-                    exceptions.EBSQuotaExceeded, exceptions.EBSAuthError,
-                    exceptions.EBSServerError,
-                    exceptions.EBSConnectionError, exceptions.EBSTimeout):
-            self.assertTrue(issubclass(cls, exceptions.EBSBackendError))
+        for cls in (exception.EBSNotFound, exception.EBSThrottled,
+                    exception.EBSIncorrectStatus,
+                    exception.EBSInvalidParameter,
+                    exception.EBSQuotaExceeded, exception.EBSAuthError,
+                    exception.EBSServerError,
+                    exception.EBSConnectionError, exception.EBSTimeout):
+            self.assertTrue(issubclass(cls, exception.EBSBackendError))
         self.assertTrue(issubclass(
-            exceptions.EBSBackendError,
+            exception.EBSBackendError,
             cinder_exception.VolumeBackendAPIException))
 
 
@@ -64,10 +64,10 @@ class ClassifyTestCase(testtools.TestCase):
 class FromSdkErrorTestCase(testtools.TestCase):
 
     def test_client_error(self):
-        error = exceptions.from_sdk_error('DeleteDisk', fakes.client_error(
+        error = exception.from_sdk_error('DeleteDisk', fakes.client_error(
             'InvalidDiskId.NotFound', 'The specified disk does not exist.',
             status=404, request_id='4A6C0E5B-1B1C-4F0E-9B5E-123456789ABC'))
-        self.assertIsInstance(error, exceptions.EBSNotFound)
+        self.assertIsInstance(error, exception.EBSNotFound)
         self.assertIsInstance(error,
                               cinder_exception.VolumeBackendAPIException)
         self.assertEqual('DeleteDisk', error.action)
@@ -85,32 +85,32 @@ class FromSdkErrorTestCase(testtools.TestCase):
         self.assertFalse(error.retryable)
 
     def test_server_error_is_retryable(self):
-        error = exceptions.from_sdk_error('CreateDisk', fakes.client_error(
+        error = exception.from_sdk_error('CreateDisk', fakes.client_error(
             'InternalError', 'Unknown error.', status=500))
-        self.assertIsInstance(error, exceptions.EBSServerError)
+        self.assertIsInstance(error, exception.EBSServerError)
         self.assertTrue(error.retryable)
         self.assertEqual(500, error.http_status)
 
     def test_throttled_is_retryable(self):
-        error = exceptions.from_sdk_error('DescribeDisks', fakes.throttled())
-        self.assertIsInstance(error, exceptions.EBSThrottled)
+        error = exception.from_sdk_error('DescribeDisks', fakes.throttled())
+        self.assertIsInstance(error, exception.EBSThrottled)
         self.assertTrue(error.retryable)
         self.assertIsNone(error.retry_after)
 
     def test_throttling_exception_keeps_retry_after(self):
-        error = exceptions.from_sdk_error(
+        error = exception.from_sdk_error(
             'DescribeDisks', fakes.throttled(retry_after=1500))
-        self.assertIsInstance(error, exceptions.EBSThrottled)
+        self.assertIsInstance(error, exception.EBSThrottled)
         self.assertEqual(1500, error.retry_after)
 
     def test_throttling_exception_with_unknown_code(self):
-        error = exceptions.from_sdk_error('DescribeDisks', fakes.throttled(
+        error = exception.from_sdk_error('DescribeDisks', fakes.throttled(
             retry_after=10, code='FlowControl'))
-        self.assertIsInstance(error, exceptions.EBSThrottled)
+        self.assertIsInstance(error, exception.EBSThrottled)
 
     @ddt.data('LastTokenProcessing', 'OperationConflict')
     def test_transient_4xx_codes_are_retryable(self, code):
-        error = exceptions.from_sdk_error(
+        error = exception.from_sdk_error(
             'CreateDisk', fakes.client_error(code, status=403))
         self.assertTrue(error.retryable)
 
@@ -118,13 +118,13 @@ class FromSdkErrorTestCase(testtools.TestCase):
               'InvalidDiskId.NotFound', 'QuotaExceed.Disk',
               'SignatureDoesNotMatch', 'OperationDenied')
     def test_other_4xx_codes_are_not_retryable(self, code):
-        error = exceptions.from_sdk_error(
+        error = exception.from_sdk_error(
             'CreateDisk', fakes.client_error(code, status=400))
         self.assertFalse(error.retryable)
 
     def test_connection_error(self):
-        error = exceptions.from_sdk_error('AttachDisk', fakes.unanswered())
-        self.assertIsInstance(error, exceptions.EBSConnectionError)
+        error = exception.from_sdk_error('AttachDisk', fakes.unanswered())
+        self.assertIsInstance(error, exception.EBSConnectionError)
         self.assertTrue(error.retryable)
         self.assertIsNone(error.code)
         self.assertIsNone(error.request_id)
@@ -132,10 +132,10 @@ class FromSdkErrorTestCase(testtools.TestCase):
         self.assertIn('Connection refused', str(error))
 
     def test_unreadable_answer(self):
-        error = exceptions.from_sdk_error('DescribeDisks', fakes.unanswered(
+        error = exception.from_sdk_error('DescribeDisks', fakes.unanswered(
             RuntimeError('Failed to parse the value as json format, '
                          'Value: "<html>bad gateway</html>".')))
-        self.assertIsInstance(error, exceptions.EBSServerError)
+        self.assertIsInstance(error, exception.EBSServerError)
         self.assertTrue(error.retryable)
         self.assertEqual('InvalidResponse', error.code)
         self.assertIn('bad gateway', str(error))
@@ -143,40 +143,40 @@ class FromSdkErrorTestCase(testtools.TestCase):
     def test_missing_fields(self):
         sdk_error = fakes.client_error('None', None, request_id='None')
         sdk_error.data = None
-        error = exceptions.from_sdk_error('DeleteDisk', sdk_error)
+        error = exception.from_sdk_error('DeleteDisk', sdk_error)
         self.assertIsNone(error.code)
         self.assertIsNone(error.request_id)
         self.assertEqual(400, error.http_status)
 
     def test_translated_error_passes_through(self):
-        original = exceptions.EBSNotFound(action='DeleteDisk', code='X')
+        original = exception.EBSNotFound(action='DeleteDisk', code='X')
         self.assertIs(original,
-                      exceptions.from_sdk_error('DeleteDisk', original))
+                      exception.from_sdk_error('DeleteDisk', original))
 
     def test_secret_is_masked(self):
         sdk_error = fakes.client_error(
             'SignatureDoesNotMatch',
             'Specified signature is not matched with our calculation. '
             'Key: %s' % fakes.SECRET)
-        error = exceptions.from_sdk_error('DescribeDisks', sdk_error,
-                                          secrets=(fakes.SECRET,))
+        error = exception.from_sdk_error('DescribeDisks', sdk_error,
+                                         secrets=(fakes.SECRET,))
         self.assertNotIn(fakes.SECRET, str(error))
         self.assertNotIn(fakes.SECRET, error.error_message)
-        self.assertIn(exceptions.REDACTED, str(error))
+        self.assertIn(exception.REDACTED, str(error))
 
     def test_secret_is_masked_in_connection_errors(self):
-        error = exceptions.from_sdk_error(
+        error = exception.from_sdk_error(
             'DescribeDisks',
             fakes.unanswered(IOError('refused %s' % fakes.SECRET)),
             secrets=(fakes.SECRET,))
-        self.assertIsInstance(error, exceptions.EBSConnectionError)
+        self.assertIsInstance(error, exception.EBSConnectionError)
         self.assertNotIn(fakes.SECRET, str(error))
 
 
 class TimeoutTestCase(testtools.TestCase):
 
     def test_message(self):
-        error = exceptions.EBSTimeout(
+        error = exception.EBSTimeout(
             'disk d-1 to reach status Available', 'status Creating', 5)
         self.assertEqual(
             'Timed out after 5 s waiting for disk d-1 to reach status '
@@ -192,9 +192,9 @@ class RedactTestCase(testtools.TestCase):
 
     def test_redact(self):
         self.assertEqual('a *** b ***',
-                         exceptions.redact('a xyz b xyz', ('xyz', None, '')))
-        self.assertIsNone(exceptions.redact(None, ('xyz',)))
-        self.assertEqual('12', exceptions.redact(12, ('xyz',)))
+                         exception.redact('a xyz b xyz', ('xyz', None, '')))
+        self.assertIsNone(exception.redact(None, ('xyz',)))
+        self.assertEqual('12', exception.redact(12, ('xyz',)))
 
 
 def _every_error():
@@ -203,18 +203,18 @@ def _every_error():
                 error_message='no such disk', request_id='req-1',
                 http_status=404)
     errors = [cls(**full) for cls in (
-        exceptions.EBSBackendError, exceptions.EBSNotFound,
-        exceptions.EBSThrottled, exceptions.EBSIncorrectStatus,
-        exceptions.EBSInvalidParameter, exceptions.EBSQuotaExceeded,
-        exceptions.EBSAuthError, exceptions.EBSServerError)]
-    errors.append(exceptions.EBSConnectionError(
+        exception.EBSBackendError, exception.EBSNotFound,
+        exception.EBSThrottled, exception.EBSIncorrectStatus,
+        exception.EBSInvalidParameter, exception.EBSQuotaExceeded,
+        exception.EBSAuthError, exception.EBSServerError)]
+    errors.append(exception.EBSConnectionError(
         action='DescribeDisks', reason='connection refused'))
-    errors.append(exceptions.EBSCredentialsError(
+    errors.append(exception.EBSCredentialsError(
         action='DescribeDisks', credential_type='ram_role_arn',
         reason='InvalidSecurityToken.Expired', code='X', request_id='r',
         http_status=400))
-    errors.append(exceptions.EBSTimeout('disk d-1 to be attached',
-                                        'status Attaching', 30))
+    errors.append(exception.EBSTimeout('disk d-1 to be attached',
+                                       'status Attaching', 30))
     return errors
 
 
@@ -229,8 +229,8 @@ class CopyAndPickleTestCase(testtools.TestCase):
                 yield from subclasses(sub)
         covered = {type(error) for error in _every_error()}
         self.assertEqual(
-            {exceptions.EBSBackendError} | set(
-                subclasses(exceptions.EBSBackendError)),
+            {exception.EBSBackendError} | set(
+                subclasses(exception.EBSBackendError)),
             covered)
 
     def _assert_same(self, original, copied):
@@ -256,7 +256,7 @@ class CopyAndPickleTestCase(testtools.TestCase):
                               pickle.loads(pickle.dumps(error, protocol)))
 
     def test_instance_attributes_survive(self):
-        error = exceptions.EBSBackendError(
+        error = exception.EBSBackendError(
             action='AttachDisk', code='OperationConflict')
         error.retryable = True
         error.retry_after = 1500
@@ -266,7 +266,7 @@ class CopyAndPickleTestCase(testtools.TestCase):
         self.assertEqual('OperationConflict', copied.code)
 
     def test_connection_error_message_not_doubled(self):
-        error = exceptions.EBSConnectionError(action='DescribeDisks',
-                                              reason='refused')
+        error = exception.EBSConnectionError(action='DescribeDisks',
+                                             reason='refused')
         self.assertEqual('ECS DescribeDisks failed: connection error: '
                          'refused', str(copy.copy(error)))

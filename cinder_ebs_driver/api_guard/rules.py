@@ -1,12 +1,12 @@
 """The rules of the cinder-api guard filter.
 
 Each ``check_*`` function looks at one request shape (see
-api_guard_classify) and returns None when the request may go on, or the
-message of the HTTP 400 the guard answers. Lookups use Cinder's own
-functions with the caller's RequestContext, so a caller only learns about
-volumes and types it may see. A failing lookup (unknown type or volume,
-database trouble) raises; the filter then passes the request on and Cinder
-gives its usual answer.
+:mod:`~cinder_ebs_driver.api_guard.classify`) and returns None when the
+request may go on, or the message of the HTTP 400 the guard answers.
+Lookups use Cinder's own functions with the caller's RequestContext, so a
+caller only learns about volumes and types it may see. A failing lookup
+(unknown type or volume, database trouble) raises; the filter then passes
+the request on and Cinder gives its usual answer.
 """
 
 from cinder import objects

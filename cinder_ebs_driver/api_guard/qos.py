@@ -37,7 +37,7 @@ from cinder.volume import qos_specs as cinder_qos_specs
 from cinder.volume import volume_types as cinder_volume_types
 from oslo_config import cfg
 
-from cinder_ebs_driver import api_guard_rules as rules
+from cinder_ebs_driver.api_guard import rules
 from cinder_ebs_driver.i18n import _
 from cinder_ebs_driver import qos
 from cinder_ebs_driver import volume_types

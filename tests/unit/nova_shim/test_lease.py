@@ -1,4 +1,4 @@
-"""Tests for the lease record (nova_shim.lease) and its device I/O."""
+"""Tests for the lease record (nova_shim.fencing.lease) and its device I/O."""
 
 import errno
 import os
@@ -8,9 +8,9 @@ import zlib
 import fixtures
 import testtools
 
-from nova_shim import lease
-from nova_shim import lease_device
-from nova_shim import reservations
+from nova_shim.fencing import device as device_mod
+from nova_shim.fencing import lease
+from nova_shim.fencing import reservations
 from tests.unit.nova_shim import block_fixtures
 
 KEY = 0x1234_5678_9abc_def0
@@ -97,14 +97,14 @@ class ResolveOffsetTestCase(testtools.TestCase):
 
     def test_offsets(self):
         size = 64 * 1024
-        self.assertEqual(size - 4096, lease_device.resolve_offset(-4096,
-                                                                  size))
-        self.assertEqual(0, lease_device.resolve_offset(0, size))
-        self.assertEqual(0, lease_device.resolve_offset(-size, size))
+        self.assertEqual(size - 4096, device_mod.resolve_offset(-4096,
+                                                                size))
+        self.assertEqual(0, device_mod.resolve_offset(0, size))
+        self.assertEqual(0, device_mod.resolve_offset(-size, size))
         self.assertEqual(size - 4096,
-                         lease_device.resolve_offset(size - 4096, size))
+                         device_mod.resolve_offset(size - 4096, size))
         for bad in (512, -512, size, -size - 4096, 1 << 40):
-            self.assertRaises(ValueError, lease_device.resolve_offset,
+            self.assertRaises(ValueError, device_mod.resolve_offset,
                               bad, size)
 
 
@@ -116,7 +116,7 @@ class LeaseDeviceFileTestCase(block_fixtures.TestCase):
     def device(self, offset=-lease.BLOCK_SIZE):
         path = self.regular_file(size=self.SIZE)
         try:
-            dev = lease_device.LeaseDevice(path, offset)
+            dev = device_mod.LeaseDevice(path, offset)
         except OSError as exc:
             if exc.errno == errno.EINVAL:
                 self.skipTest('the file system of %s refuses O_DIRECT'
@@ -158,17 +158,17 @@ class LeaseDeviceFileTestCase(block_fixtures.TestCase):
         dev = self.device()
         self.assertRaises(ValueError, dev.write_record, b'x' * 512)
         path = self.regular_file(name='small.img', size=4096)
-        self.assertRaises(ValueError, lease_device.LeaseDevice, path, 4096)
-        self.assertRaises(ValueError, lease_device.LeaseDevice, path, 100)
+        self.assertRaises(ValueError, device_mod.LeaseDevice, path, 4096)
+        self.assertRaises(ValueError, device_mod.LeaseDevice, path, 100)
 
     def test_missing_device(self):
-        exc = self.assertRaises(OSError, lease_device.LeaseDevice,
+        exc = self.assertRaises(OSError, device_mod.LeaseDevice,
                                 '/nonexistent/disk')
         self.assertEqual(errno.ENOENT, exc.errno)
 
 
 class LeaseDeviceReservationsTestCase(testtools.TestCase):
-    """The device's reservation calls map to nova_shim.reservations."""
+    """The device's reservation calls map to nova_shim.fencing.reservations."""
 
     def setUp(self):
         super().setUp()
@@ -177,7 +177,7 @@ class LeaseDeviceReservationsTestCase(testtools.TestCase):
                      'preempt'):
             self.useFixture(fixtures.MockPatchObject(
                 reservations, name, self._recorder(name)))
-        self.dev = lease_device.LeaseDevice.__new__(lease_device.LeaseDevice)
+        self.dev = device_mod.LeaseDevice.__new__(device_mod.LeaseDevice)
         self.dev.path = '/dev/nvme1n1'
         self.conflict_on_register = False
 

@@ -1,4 +1,4 @@
-"""Tests for nova_shim.reservations (and its privsep entrypoints)."""
+"""Tests for nova_shim.fencing.reservations (and its privsep entrypoints)."""
 
 import ctypes
 import errno
@@ -11,9 +11,9 @@ import fixtures
 from oslo_privsep import priv_context
 import testtools
 
-from nova_shim import pr_abi
-from nova_shim import privsep
-from nova_shim import reservations
+from nova_shim.fencing import pr_abi
+from nova_shim.fencing import privsep
+from nova_shim.fencing import reservations
 from tests.unit.nova_shim import block_fixtures
 
 DEV = '/dev/nvme0n1'

@@ -3,9 +3,9 @@
 Every host that shares a multi-attach disk runs one :class:`LeaseAgent`.
 At any time at most one of them is primary: it holds the write-exclusive
 persistent reservation with its own key and refreshes the lease record
-(:mod:`nova_shim.lease`) every refresh interval. The others are standbys:
-they read the record every refresh interval and time, on their own
-monotonic clock (no clock sync between hosts), how long it has not
+(:mod:`nova_shim.fencing.lease`) every refresh interval. The others are
+standbys: they read the record every refresh interval and time, on their
+own monotonic clock (no clock sync between hosts), how long it has not
 changed.
 
 Takeover (a standby becomes primary):
@@ -39,8 +39,8 @@ import time
 
 from oslo_log import log as logging
 
-from nova_shim import lease
-from nova_shim import reservations
+from nova_shim.fencing import lease
+from nova_shim.fencing import reservations
 
 LOG = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class Hooks(object):
 class LeaseAgent(object):
     """The state machine of one host.
 
-    :param device: a :class:`nova_shim.lease_device.LeaseDevice` or any
+    :param device: a :class:`nova_shim.fencing.device.LeaseDevice` or any
         object with its methods (``read_record``, ``write_record``,
         ``register``, ``unregister``, ``reserve``, ``release``,
         ``preempt``).
@@ -209,7 +209,7 @@ class LeaseAgent(object):
         :meth:`request_stop`.
     :param host: this host's name, written in the record.
     :param key: this host's reservation key (per host: see
-        :func:`nova_shim.reservations.host_key`).
+        :func:`nova_shim.fencing.reservations.host_key`).
     :param hooks: a :class:`Hooks` (or an object with ``promote(info)``,
         ``demote(info)`` and ``poll()``).
     :param state_file: write the current state there as JSON at every

@@ -16,7 +16,7 @@ import testtools
 from nova_shim.fencing import agent as agent_mod
 from nova_shim.fencing import lease
 from nova_shim.fencing import reservations
-from tests.unit.nova_shim import fake_lease_disk
+from tests.unit.nova_shim.fencing import fake_lease_disk
 
 REFRESH = 0.05
 TIMEOUT = 0.3
@@ -166,7 +166,7 @@ class ConcurrentAgentsTestCase(testtools.TestCase):
     def run_scenario(self, name):
         proc = subprocess.run(
             [sys.executable, '-c',
-             'from tests.unit.nova_shim import test_lease_agent_threads '
+             'from tests.unit.nova_shim.fencing import test_agent_threads '
              'as m; m.%s()' % name],
             capture_output=True, text=True, timeout=4 * WAIT)
         self.assertEqual(0, proc.returncode, proc.stderr)

@@ -10,7 +10,7 @@ import testtools
 from nova_shim.fencing import agent as agent_mod
 from nova_shim.fencing import lease
 from nova_shim.fencing import reservations
-from tests.unit.nova_shim import fake_lease_disk
+from tests.unit.nova_shim.fencing import fake_lease_disk
 
 KEY_A = reservations.host_key(nqn='nqn.2014-08.org.nvmexpress:uuid:a')
 KEY_B = reservations.host_key(nqn='nqn.2014-08.org.nvmexpress:uuid:b')

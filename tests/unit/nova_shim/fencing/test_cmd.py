@@ -1,4 +1,4 @@
-"""Tests for the ebs-lease-agent command's options."""
+"""Tests for the ebs-lease-agent command (nova_shim.fencing.cmd)."""
 
 import io
 import os
@@ -28,15 +28,6 @@ class LeaseCmdTestCase(block_fixtures.TestCase):
         agent = cmd.build_agent(conf, self.clock)
         self.addCleanup(agent.device.close)
         return agent
-
-    def test_defaults(self):
-        conf = config.make_conf(['--device', self.disk])
-        self.assertEqual((0.5, 2.0, 0.5, -4096),
-                         (conf.refresh_interval, conf.takeover_timeout,
-                          conf.io_latency_budget, conf.offset))
-        agent_mod.check_timing(conf.refresh_interval,
-                               conf.takeover_timeout,
-                               conf.io_latency_budget)
 
     def test_agents_with_their_own_identity_get_their_own_keys(self):
         a = self.build('--host-nqn', 'nqn.2014-08.org.nvmexpress:uuid:1',
@@ -77,12 +68,6 @@ class LeaseCmdTestCase(block_fixtures.TestCase):
         self.assertIn('device', stderr.new_value.getvalue())
         self.assertEqual(agent_mod.EXIT_CONFIG, cmd.main(
             ['--device', self.disk, '--refresh-interval', 'soon']))
-
-    def test_every_option_has_help(self):
-        (group, opts), = config.list_opts()
-        self.assertEqual('DEFAULT', group)
-        for opt in opts:
-            self.assertTrue(opt.help, opt.name)
 
 
 class LeaseAgentProcessTestCase(block_fixtures.TestCase):

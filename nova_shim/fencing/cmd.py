@@ -23,6 +23,7 @@ from oslo_log import log as logging
 from nova_shim.fencing import agent as agent_mod
 from nova_shim.fencing import config
 from nova_shim.fencing import device as device_mod
+from nova_shim.fencing import hooks as hooks_mod
 from nova_shim.fencing import privsep
 from nova_shim.fencing import reservations
 
@@ -46,7 +47,7 @@ def build_agent(conf, clock):
             refresh_interval=conf.refresh_interval,
             takeover_timeout=conf.takeover_timeout,
             io_latency=conf.io_latency_budget,
-            hooks=agent_mod.Hooks(conf.on_promote, conf.on_demote,
+            hooks=hooks_mod.Hooks(conf.on_promote, conf.on_demote,
                                   conf.hook_timeout),
             state_file=conf.state_file, device_name=conf.device)
     except ValueError:

@@ -11,8 +11,8 @@ alias) -> wait until the guest has released it -> os-brick
 ``disconnect_volume`` unless another guest of this host still uses the
 same host device -> attachment delete.
 
-The Cinder calls and their order are Nova's (see :mod:`nova_shim.
-volume_api`).
+The Cinder calls and their order are Nova's (see
+:mod:`nova_shim.volume_api.base`).
 
 The small functions at the top read domain XML and decide; they are pure
 and tested on their own.
@@ -154,7 +154,7 @@ class VolumeAttacher(object):
     """Attach and detach volumes of one compute host.
 
     :param conn: an open ``libvirt.virConnect`` to the host's hypervisor.
-    :param volume_api: a :class:`nova_shim.volume_api.VolumeAPI`.
+    :param volume_api: a :class:`nova_shim.volume_api.base.VolumeAPI`.
     :param host: the host name given to Cinder (default: the system's),
         so that one machine can play several compute hosts.
     :param my_ip: the address in the connector (default: this host's).

@@ -7,7 +7,7 @@ from oslo_utils import uuidutils
 from nova_shim import attach
 from nova_shim import disk
 from nova_shim import exception
-from nova_shim import volume_api
+from nova_shim.volume_api import local as local_volumes
 from tests.libvirt import base
 from tests.libvirt import guests
 
@@ -25,7 +25,7 @@ class SharedVolumeTest(base.LibvirtTestCase):
 
     def setUp(self):
         super().setUp()
-        self.volumes = volume_api.LocalVolumes()
+        self.volumes = local_volumes.LocalVolumes()
 
     def attacher(self, host_name):
         return attach.VolumeAttacher(self.conn, self.volumes, host=host_name,

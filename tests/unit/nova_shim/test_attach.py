@@ -12,7 +12,7 @@ from nova_shim import exception
 from nova_shim import guest
 from nova_shim import host as host_mod
 from nova_shim import timing
-from nova_shim import volume_api
+from nova_shim.volume_api import local as local_volumes
 
 VOL = '4c4d6c36-6e38-4a4b-9d3c-1f4f1f9f0a01'
 OTHER = '9d1d6c36-6e38-4a4b-9d3c-1f4f1f9f0a02'
@@ -226,7 +226,7 @@ class AttacherTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.volumes = volume_api.LocalVolumes()
+        self.volumes = local_volumes.LocalVolumes()
         self.dev = self.useFixture(fixtures.TempDir()).join('vol.img')
         with open(self.dev, 'wb') as f:
             f.truncate(1024 * 1024)

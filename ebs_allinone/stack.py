@@ -33,7 +33,7 @@ from ebs_allinone.identity import auth as identity_mod
 from ebs_allinone import leftovers
 from ebs_emulator import config as emulator_config
 from nova_shim import host as host_mod
-from nova_shim import volume_api
+from nova_shim.volume_api import cinder as cinder_volumes
 
 LOG = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class AllInOne(object):
         ``nova`` user's token in ``X-Service-Token``. Either way
         attachments are created at Nova's 3.44.
         """
-        return volume_api.CinderVolumeAPI(
+        return cinder_volumes.CinderVolumeAPI(
             self.identity.session(service=True),
             endpoint_override=self.identity.endpoint(), service_token=True)
 

@@ -35,7 +35,7 @@ import mfusepy
 
 from ebs_emulator import reservations
 from ebs_emulator import throttle
-from nova_shim import pr_abi
+from nova_shim.fencing import pr_abi
 
 Status = reservations.Status
 

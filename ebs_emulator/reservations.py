@@ -36,7 +36,7 @@ disk, its methods answer a :class:`Status` the way the device would.
 
 import enum
 
-from nova_shim import pr_abi
+from nova_shim.fencing import pr_abi
 
 PRType = pr_abi.PRType
 

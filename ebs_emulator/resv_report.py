@@ -18,7 +18,7 @@ import sys
 import urllib.error
 import urllib.request
 
-from nova_shim import pr_abi
+from nova_shim.fencing import pr_abi
 
 
 def _type_number(name):

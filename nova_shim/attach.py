@@ -11,27 +11,23 @@ alias) -> wait until the guest has released it -> os-brick
 ``disconnect_volume`` unless another guest of this host still uses the
 same host device -> attachment delete.
 
-The Cinder calls and their order are Nova's (see :mod:`nova_shim.
-volume_api`).
-
-The small functions at the top read domain XML and decide; they are pure
-and tested on their own.
+The Cinder calls and their order are Nova's (see
+:mod:`nova_shim.volume_api.base`); what is read from the domain XML and
+decided from it is in :mod:`nova_shim.domain_disks`.
 """
 
 import contextlib
 import copy
-import os
-import string
 import threading
 import time
 
 import libvirt
-from lxml import etree
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
 from oslo_utils import excutils
 
 from nova_shim import disk
+from nova_shim import domain_disks
 from nova_shim import exception
 from nova_shim import guest as guest_mod
 from nova_shim import host as host_mod
@@ -39,122 +35,12 @@ from nova_shim import timing
 
 LOG = logging.getLogger(__name__)
 
-ALIAS_PREFIX = 'ua-'
-BUS_PREFIXES = {'virtio': 'vd', 'scsi': 'sd', 'sata': 'sd', 'usb': 'sd',
-                'ide': 'hd', 'xen': 'xvd'}
 
-
-# -- pure helpers ------------------------------------------------------------
-def _disk_info(node):
-    target = node.find('target')
-    source = node.find('source')
-    alias = node.find('alias')
-    return {
-        'target_dev': target.get('dev') if target is not None else None,
-        'bus': target.get('bus') if target is not None else None,
-        'serial': node.findtext('serial'),
-        'alias': alias.get('name') if alias is not None else None,
-        'source': (source.get('dev') or source.get('file'))
-        if source is not None else None,
-        'shareable': node.find('shareable') is not None,
-        'xml': etree.tostring(node, encoding='unicode'),
-    }
-
-
-def list_disks(domain_xml):
-    """Every ``<disk>`` of a domain as a dict.
-
-    Keys: target_dev, bus, serial, alias, source, shareable, xml.
-    """
-    root = etree.fromstring(domain_xml.encode())
-    return [_disk_info(node) for node in root.findall('./devices/disk')]
-
-
-def find_volume_disk(domain_xml, volume_id):
-    """The disk of ``volume_id`` in a domain, or None.
-
-    Matched by the ``ua-<volume id>`` alias first, then by the serial (a
-    disk attached by other means).
-    """
-    disks = list_disks(domain_xml)
-    for info in disks:
-        if info['alias'] == ALIAS_PREFIX + volume_id:
-            return info
-    for info in disks:
-        if info['serial'] == volume_id:
-            return info
-    return None
-
-
-def target_dev_name(prefix, index):
-    """``vd`` + a, b, ... z, aa, ab, ... (the Linux disk naming)."""
-    letters = ''
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = string.ascii_lowercase[rest] + letters
-    return prefix + letters
-
-
-def choose_target_dev(domain_xmls, bus='virtio', limit=702):
-    """The first free device name for ``bus``, from ``vdb`` on.
-
-    ``vda`` is left to a root disk, as Nova does. All given XML documents
-    (live and config) are considered.
-
-    :raises NoFreeTargetDevice: every name up to ``limit`` is taken.
-    """
-    if isinstance(domain_xmls, str):
-        domain_xmls = [domain_xmls]
-    prefix = BUS_PREFIXES.get(bus, 'vd')
-    used = set()
-    for doc in domain_xmls:
-        root = etree.fromstring(doc.encode())
-        for target in root.findall('./devices/disk/target'):
-            used.add(target.get('dev'))
-    for index in range(1, limit):
-        name = target_dev_name(prefix, index)
-        if name not in used:
-            return name
-    raise exception.NoFreeTargetDevice(
-        'no free %s device name for bus %s' % (prefix, bus))
-
-
-def guests_using_device(other_guest_disks, device_path,
-                        resolve=os.path.realpath):
-    """Names of the guests whose disks use the host device ``device_path``.
-
-    :param other_guest_disks: {guest name: [disk dicts of list_disks]} for
-        the OTHER guests of this host.
-    :param device_path: the host device of the connection.
-    :param resolve: maps a path to its canonical form (symlinks such as
-        ``/dev/disk/by-id/...`` resolved).
-    :returns: a sorted list of guest names; the host connection must stay
-        while it is not empty.
-    """
-    if not device_path:
-        return []
-    wanted = {device_path, resolve(device_path)}
-    return sorted(name for name, disks in other_guest_disks.items()
-                  if any(d['source'] and
-                         {d['source'], resolve(d['source'])} & wanted
-                         for d in disks))
-
-
-def guests_with_volume(other_guest_disks, volume_id):
-    """Names of the guests that have a disk of ``volume_id``."""
-    return sorted(name for name, disks in other_guest_disks.items()
-                  if any(d['serial'] == volume_id or
-                         d['alias'] == ALIAS_PREFIX + volume_id
-                         for d in disks))
-
-
-# -- the compute-side API ------------------------------------------------
 class VolumeAttacher(object):
     """Attach and detach volumes of one compute host.
 
     :param conn: an open ``libvirt.virConnect`` to the host's hypervisor.
-    :param volume_api: a :class:`nova_shim.volume_api.VolumeAPI`.
+    :param volume_api: a :class:`nova_shim.volume_api.base.VolumeAPI`.
     :param host: the host name given to Cinder (default: the system's),
         so that one machine can play several compute hosts.
     :param my_ip: the address in the connector (default: this host's).
@@ -219,7 +105,7 @@ class VolumeAttacher(object):
             disks = []
             try:
                 for doc in other.xmls():
-                    disks.extend(list_disks(doc))
+                    disks.extend(domain_disks.list_disks(doc))
             except libvirt.libvirtError as exc:
                 # The domain went away while we looked.
                 if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
@@ -256,7 +142,7 @@ class VolumeAttacher(object):
 
     def _check_attachable(self, guest, volume, volume_id, docs):
         for doc in docs:
-            found = find_volume_disk(doc, volume_id)
+            found = domain_disks.find_volume_disk(doc, volume_id)
             if found:
                 raise exception.VolumeAlreadyAttached(
                     volume_id, guest.name, found['target_dev'])
@@ -265,8 +151,8 @@ class VolumeAttacher(object):
             return
         users = {a['instance_uuid'] for a in volume.get('attachments', ())
                  if a.get('instance_uuid') not in (None, guest.uuid)}
-        users.update(guests_with_volume(self._other_guest_disks(guest),
-                                        volume_id))
+        users.update(domain_disks.guests_with_volume(
+            self._other_guest_disks(guest), volume_id))
         if users:
             raise exception.VolumeNotShareable(volume_id, sorted(users))
 
@@ -276,7 +162,8 @@ class VolumeAttacher(object):
             # One read of the domain's documents serves both decisions.
             docs = guest.xmls()
             self._check_attachable(guest, volume, volume_id, docs)
-            target_dev = target_dev or choose_target_dev(docs, self.bus)
+            target_dev = target_dev or domain_disks.choose_target_dev(
+                docs, self.bus)
 
         # Nova's order: a reserved attachment (no connector), then, as the
         # compute, the volume read again and the attachment updated with
@@ -403,7 +290,8 @@ class VolumeAttacher(object):
         return connection_info
 
     def _detach(self, guest, volume_id):
-        if not any(find_volume_disk(doc, volume_id) for doc in guest.xmls()):
+        if not any(domain_disks.find_volume_disk(doc, volume_id)
+                   for doc in guest.xmls()):
             raise exception.VolumeNotAttached(volume_id, guest.name)
         # Nova's order: the volume read and marked detaching (its API),
         # then, as the compute, the volume read again, the disk detached
@@ -440,7 +328,8 @@ class VolumeAttacher(object):
     def _detach_device(self, guest, volume_id):
         """Remove the disk from the config and the running guest."""
         if guest.is_persistent():
-            found = find_volume_disk(guest.xml(inactive=True), volume_id)
+            found = domain_disks.find_volume_disk(guest.xml(inactive=True),
+                                                  volume_id)
             if found:
                 guest.detach_device(found['xml'],
                                     libvirt.VIR_DOMAIN_AFFECT_CONFIG)
@@ -448,7 +337,7 @@ class VolumeAttacher(object):
             return
         wait = self.detach_timeout / max(1, self.detach_attempts)
         for attempt in range(1, self.detach_attempts + 1):
-            found = find_volume_disk(guest.xml(), volume_id)
+            found = domain_disks.find_volume_disk(guest.xml(), volume_id)
             if not found:
                 return
             try:
@@ -471,7 +360,7 @@ class VolumeAttacher(object):
     def _wait_gone(guest, volume_id, timeout):
         deadline = time.monotonic() + timeout
         while True:
-            if not find_volume_disk(guest.xml(), volume_id):
+            if not domain_disks.find_volume_disk(guest.xml(), volume_id):
                 return True
             if time.monotonic() >= deadline:
                 return False
@@ -480,7 +369,8 @@ class VolumeAttacher(object):
     def _disconnect_unless_used(self, guest, volume_id, connection_info,
                                 brick):
         path = connection_info.get('data', {}).get('device_path')
-        users = guests_using_device(self._other_guest_disks(guest), path)
+        users = domain_disks.guests_using_device(
+            self._other_guest_disks(guest), path)
         if connection_info.get('multiattach'):
             # Nova's libvirt driver asks Cinder which servers of this host
             # have the volume; so does the shim (besides its own guests).

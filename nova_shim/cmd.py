@@ -30,7 +30,8 @@ from oslo_log import log as logging
 
 from nova_shim import disk
 from nova_shim import exception
-from nova_shim import volume_api
+from nova_shim.volume_api import cinder as cinder_volumes
+from nova_shim.volume_api import local as local_volumes
 
 LOG = logging.getLogger(__name__)
 
@@ -122,14 +123,14 @@ def _setup_logging(debug):
 
 def _volume_api(args):
     if args.local_state:
-        return volume_api.LocalVolumes(args.local_state)
+        return local_volumes.LocalVolumes(args.local_state)
     if args.cinder_endpoint:
-        return volume_api.CinderVolumeAPI.noauth(
+        return cinder_volumes.CinderVolumeAPI.noauth(
             args.cinder_endpoint, project_id=args.project_id,
             user_id=args.user_id, service_token=args.service_token)
     if os.environ.get('OS_AUTH_URL'):
         session, service_token = _keystone_session()
-        return volume_api.CinderVolumeAPI(
+        return cinder_volumes.CinderVolumeAPI(
             session, region_name=os.environ.get('OS_REGION_NAME'),
             service_token=service_token)
     raise exception.ShimError('no volume service: give --cinder-endpoint, '
@@ -205,7 +206,7 @@ def _run(args):
         return disk.build_disk_xml(info, args.target_dev, bus=args.bus)
     api = _volume_api(args)
     if args.command == 'local':
-        if not isinstance(api, volume_api.LocalVolumes):
+        if not isinstance(api, local_volumes.LocalVolumes):
             raise exception.ShimError('"local" needs --local-state')
         if args.local_command == 'add':
             api.add_volume(args.volume_id, args.device_path,

@@ -22,9 +22,9 @@ import mmap
 import os
 import sys
 
-from nova_shim import pr_abi
-from nova_shim import privsep
-from nova_shim import reservations
+from nova_shim.fencing import pr_abi
+from nova_shim.fencing import privsep
+from nova_shim.fencing import reservations
 
 BLOCK = 4096
 

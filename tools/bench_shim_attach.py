@@ -59,7 +59,7 @@ from nova_shim import disk  # noqa: E402
 from nova_shim import guest as guest_mod  # noqa: E402
 from nova_shim import host as host_mod  # noqa: E402
 from nova_shim import timing  # noqa: E402
-from nova_shim import volume_api  # noqa: E402
+from nova_shim.volume_api import local as local_volumes  # noqa: E402
 from tests.libvirt import daemons  # noqa: E402
 from tests.libvirt import guests  # noqa: E402
 from tests.libvirt import volumes  # noqa: E402
@@ -176,7 +176,7 @@ class Host(object):
 
 
 def local_volume(stack, workdir):
-    api = volume_api.LocalVolumes()
+    api = local_volumes.LocalVolumes()
     vol = stack.enter_context(volumes.LoopVolume(workdir, 'bench'))
     volume_id = uuidutils.generate_uuid()
     api.add_volume(volume_id, vol.path, multiattach=True)

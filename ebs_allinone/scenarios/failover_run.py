@@ -27,7 +27,7 @@ import time
 
 from ebs_allinone.daemons import process
 
-# Exit status of an agent that lost the lease (nova_shim.lease_agent).
+# Exit status of an agent that lost the lease (nova_shim.fencing.agent).
 EXIT_DEMOTED = 3
 POLL = 0.005
 AGENT_START_TIMEOUT = 30
@@ -51,7 +51,7 @@ class LeaseAgentProcess(object):
         self.state_file = os.path.join(workdir, 'lease-%s.json' % host)
         self.log_path = os.path.join(workdir, 'lease-%s.log' % host)
         self.argv = [
-            sys.executable, '-m', 'nova_shim.lease_cmd',
+            sys.executable, '-m', 'nova_shim.fencing.cmd',
             '--device', device, '--host-name', host,
             # Each host its own identity, hence its own reservation key.
             '--host-nqn', 'nqn.2014-08.org.openstack:ebs-allinone:%s' % host,

@@ -13,7 +13,7 @@ from tests.functional import cinder_harness  # noqa: I100  isort:skip
 
 from nova_shim import exception
 from nova_shim import host
-from nova_shim import volume_api
+from nova_shim.volume_api import cinder as cinder_volumes
 
 
 class CinderVolumeAPITest(cinder_harness.EBSFunctionalTestBase):
@@ -24,7 +24,7 @@ class CinderVolumeAPITest(cinder_harness.EBSFunctionalTestBase):
         auth = self.api._authenticate()
         endpoint = auth['x-server-management-url']
         self.project_id = endpoint.rstrip('/').rsplit('/', 1)[1]
-        self.cinder = volume_api.CinderVolumeAPI.noauth(
+        self.cinder = cinder_volumes.CinderVolumeAPI.noauth(
             endpoint, project_id=self.project_id)
 
     def _connector(self, index):

@@ -24,7 +24,7 @@ from ebs_allinone.cinder import config
 from ebs_allinone.daemons import process
 from ebs_allinone.hosts import guest_support
 from ebs_allinone import leftovers
-from nova_shim import attach
+from nova_shim import domain_disks
 from nova_shim import guest as guest_mod
 from tests.functional import test_allinone as aio_helpers
 
@@ -115,7 +115,7 @@ class ServeWithGuestsTest(testtools.TestCase):
             xml = conn.lookupByName(host['guest']).XMLDesc(0)
         finally:
             conn.close()
-        return attach.find_volume_disk(xml, volume)
+        return domain_disks.find_volume_disk(xml, volume)
 
     @staticmethod
     def wait_console(host, pattern, timeout=30):

@@ -7,7 +7,7 @@ import sys
 
 from oslo_utils import uuidutils
 
-from nova_shim import attach
+from nova_shim import domain_disks
 from tests.libvirt import base
 
 
@@ -32,7 +32,8 @@ class CommandLineTest(base.LibvirtTestCase):
         result = self.shim('attach', dom.name, volume_id)
         self.assertEqual('vdb', result['target_dev'])
         dom.wait_for_console(r'EBS-GUEST-DISK vd', 30)
-        found = attach.find_volume_disk(dom.domain.XMLDesc(0), volume_id)
+        found = domain_disks.find_volume_disk(dom.domain.XMLDesc(0),
+                                              volume_id)
         self.assertTrue(found['shareable'])
         listed = self.shim('local', 'list')
         self.assertEqual([result['attachment_id']],
@@ -42,8 +43,8 @@ class CommandLineTest(base.LibvirtTestCase):
         self.assertEqual(result['attachment_id'], detached['attachment_id'])
         self.assertTrue(detached['disconnected'])
         dom.wait_for_console(r'EBS-GUEST-DISK-GONE vd', 30)
-        self.assertIsNone(attach.find_volume_disk(dom.domain.XMLDesc(0),
-                                                  volume_id))
+        self.assertIsNone(domain_disks.find_volume_disk(
+            dom.domain.XMLDesc(0), volume_id))
         self.assertEqual([], self.shim('local', 'list')[volume_id][
             'attachments'])
         self.shim('local', 'remove', volume_id)

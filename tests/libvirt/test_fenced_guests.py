@@ -16,7 +16,7 @@ from oslo_utils import uuidutils
 
 from ebs_emulator import datapath
 from nova_shim import attach
-from nova_shim import volume_api
+from nova_shim.volume_api import local as local_volumes
 from tests import emulator_fixture
 from tests.functional import test_fenced_datapath as fenced
 from tests.libvirt import base
@@ -59,7 +59,7 @@ class FencedGuestsTest(base.LibvirtTestCase):
         attachments = []
         for name, dev, guest in (('host-a', dev_a, guest_a),
                                  ('host-b', dev_b, guest_b)):
-            volumes = volume_api.LocalVolumes()
+            volumes = local_volumes.LocalVolumes()
             volumes.add_volume(volume_id, dev, multiattach=True)
             attacher = attach.VolumeAttacher(
                 self.conn, volumes, host=name, my_ip='127.0.0.1',

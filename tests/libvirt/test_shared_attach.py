@@ -6,8 +6,9 @@ from oslo_utils import uuidutils
 
 from nova_shim import attach
 from nova_shim import disk
+from nova_shim import domain_disks
 from nova_shim import exception
-from nova_shim import volume_api
+from nova_shim.volume_api import local as local_volumes
 from tests.libvirt import base
 from tests.libvirt import guests
 
@@ -15,7 +16,7 @@ QOS_SPECS = {'total_iops_sec': 20000, 'total_bytes_sec': 500 * 1024 * 1024}
 
 
 def _live_disk(guest, volume_id):
-    found = attach.find_volume_disk(guest.domain.XMLDesc(0), volume_id)
+    found = domain_disks.find_volume_disk(guest.domain.XMLDesc(0), volume_id)
     if found is None:
         return None
     return etree.fromstring(found['xml'])
@@ -25,7 +26,7 @@ class SharedVolumeTest(base.LibvirtTestCase):
 
     def setUp(self):
         super().setUp()
-        self.volumes = volume_api.LocalVolumes()
+        self.volumes = local_volumes.LocalVolumes()
 
     def attacher(self, host_name):
         return attach.VolumeAttacher(self.conn, self.volumes, host=host_name,
@@ -63,7 +64,7 @@ class SharedVolumeTest(base.LibvirtTestCase):
                 {key: str(value) for key, value in QOS_SPECS.items()},
                 {child.tag: child.text for child in node.find('iotune')})
             # CONFIG as well as LIVE: the persistent definition has it too.
-            self.assertIsNotNone(attach.find_volume_disk(
+            self.assertIsNotNone(domain_disks.find_volume_disk(
                 guest.domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE),
                 volume_id))
             guest.wait_for_console(r'EBS-GUEST-DISK vd', 30)
@@ -151,11 +152,11 @@ class SharedVolumeTest(base.LibvirtTestCase):
         self.assertEqual('vdb', result['target_dev'])
         self.assertFalse(dom.domain.isActive())
         config = dom.domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-        found = attach.find_volume_disk(config, volume_id)
+        found = domain_disks.find_volume_disk(config, volume_id)
         self.assertTrue(found['shareable'])
         self.assertEqual(vol.path, found['source'])
 
         self.assertTrue(shim.detach(dom.name, volume_id)['disconnected'])
         config = dom.domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-        self.assertIsNone(attach.find_volume_disk(config, volume_id))
+        self.assertIsNone(domain_disks.find_volume_disk(config, volume_id))
         self.assertEqual([], self.volumes.list_attachments(volume_id))

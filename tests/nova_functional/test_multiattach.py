@@ -21,7 +21,7 @@ from ebs_allinone.cinder import client as cinder_api
 from ebs_allinone.cinder import config
 from ebs_allinone.cinder.filters import call_log
 from nova_shim import attach
-from nova_shim import volume_api
+from nova_shim.volume_api import cinder as cinder_volumes
 from tests.nova_functional import cinder_stack
 from tests.nova_functional import nova_harness
 
@@ -357,7 +357,7 @@ class MultiattachWithNovaTest(nova_harness.NovaWithCinderTestBase):
         self.useFixture(fixtures.MonkeyPatch(
             'os_brick.initiator.connectors.local.LocalConnector.'
             'connect_volume', LOCAL_CONNECT_VOLUME))
-        api = volume_api.CinderVolumeAPI.noauth(
+        api = cinder_volumes.CinderVolumeAPI.noauth(
             self.cinder_stack.url + '/{project_id}', project_id=PROJECT_ID,
             service_token=nova_harness.SERVICE_TOKEN)
         conn = self.computes[host].driver._host.get_connection()

@@ -15,7 +15,7 @@ import testtools
 
 from ebs_emulator import fuse_views
 from ebs_emulator import reservations
-from nova_shim import pr_abi
+from nova_shim.fencing import pr_abi
 
 T = pr_abi.PRType
 

@@ -3,7 +3,7 @@
 import testtools
 
 from ebs_emulator import reservations
-from nova_shim import pr_abi
+from nova_shim.fencing import pr_abi
 
 S = reservations.Status
 T = pr_abi.PRType

@@ -87,7 +87,7 @@ class CommandTest(testtools.TestCase):
         self.assertEqual(2, shim.conn.close.call_count)
 
     @mock.patch('nova_shim.cmd._attacher')
-    @mock.patch('nova_shim.volume_api.CinderVolumeAPI.noauth')
+    @mock.patch('nova_shim.volume_api.cinder.CinderVolumeAPI.noauth')
     def test_noauth_user_and_project(self, noauth, attacher):
         attacher.return_value.detach.return_value = {'attachment_id': 'a1'}
         endpoint = 'http://127.0.0.1:8776/v3/p1'

@@ -11,8 +11,8 @@ unregistering the holder drops the reservation.
 import errno
 import os
 
-from nova_shim import lease
-from nova_shim import reservations
+from nova_shim.fencing import lease
+from nova_shim.fencing import reservations
 
 DEVICE = '/dev/fake-shared'
 SIZE = 16 * lease.BLOCK_SIZE

@@ -10,7 +10,7 @@ active host reserves (``WRITE_EXCLUSIVE``); after a failover the new active
 host preempts the old key, after which the old host's writes fail with a
 reservation conflict (``EBADE`` from the block layer).
 
-The ioctls run in the privsep daemon (:mod:`nova_shim.privsep`).
+The ioctls run in the privsep daemon (:mod:`nova_shim.fencing.privsep`).
 """
 
 import errno
@@ -20,8 +20,8 @@ import uuid
 
 from oslo_log import log as logging
 
-from nova_shim import pr_abi
-from nova_shim import privsep
+from nova_shim.fencing import pr_abi
+from nova_shim.fencing import privsep
 
 LOG = logging.getLogger(__name__)
 
@@ -172,6 +172,8 @@ def host_key(nqn=None, host_uuid=None):
         raise ValueError('cannot derive a reservation key: neither %s nor '
                          '%s exists; pass nqn or host_uuid'
                          % (HOSTNQN_FILE, PRODUCT_UUID_FILE))
+    # The prefix is part of the key derivation, not a module path: it keeps
+    # its old spelling so that keys stay the same across versions.
     digest = hashlib.sha256(b'nova_shim.reservations:' + ident).digest()
     for i in range(0, len(digest), 8):
         key = int.from_bytes(digest[i:i + 8], 'big')

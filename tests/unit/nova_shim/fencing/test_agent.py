@@ -1,4 +1,4 @@
-"""Decisions of nova_shim.lease_agent, on a fake disk and a fake clock."""
+"""Decisions of nova_shim.fencing.agent, on a fake disk and a fake clock."""
 
 import errno
 import json
@@ -7,10 +7,10 @@ import os
 import fixtures
 import testtools
 
-from nova_shim import lease
-from nova_shim import lease_agent
-from nova_shim import reservations
-from tests.unit.nova_shim import fake_lease_disk
+from nova_shim.fencing import agent as agent_mod
+from nova_shim.fencing import lease
+from nova_shim.fencing import reservations
+from tests.unit.nova_shim.fencing import fake_lease_disk
 
 KEY_A = reservations.host_key(nqn='nqn.2014-08.org.nvmexpress:uuid:a')
 KEY_B = reservations.host_key(nqn='nqn.2014-08.org.nvmexpress:uuid:b')
@@ -29,7 +29,7 @@ class LeaseAgentTestCase(testtools.TestCase):
 
     def agent(self, host='host-b', key=KEY_B, **kwargs):
         kwargs.setdefault('hooks', self.hooks)
-        return lease_agent.LeaseAgent(
+        return agent_mod.LeaseAgent(
             self.disk.view(host), self.clock, host, key,
             refresh_interval=REFRESH, takeover_timeout=TIMEOUT,
             io_latency=0.5, **kwargs)
@@ -80,7 +80,7 @@ class LeaseAgentTestCase(testtools.TestCase):
         agent = self.agent()
         self.stop_at(agent, 3.2)
         status = agent.run()
-        self.assertEqual(lease_agent.EXIT_OK, status)
+        self.assertEqual(agent_mod.EXIT_OK, status)
         (when, info), = self.hook_calls('promote')
         self.assertEqual(0.0, when)
         self.assertEqual({'state': 'primary', 'epoch': 1,
@@ -120,12 +120,12 @@ class LeaseAgentTestCase(testtools.TestCase):
         self.primary_a(beats_until=30.0, interval=1.4)
         agent = self.agent()
         self.stop_at(agent, 30.0)
-        self.assertEqual(lease_agent.EXIT_OK, agent.run())
+        self.assertEqual(agent_mod.EXIT_OK, agent.run())
         self.assertEqual([], self.hook_calls('promote'))
         self.assertEqual('host-a', self.disk.holder)
         self.assertEqual([], self.ops('host-b', 'write', 'preempt',
                                       'preempt-abort', 'reserve'))
-        self.assertEqual(lease_agent.STOPPED, agent.state)
+        self.assertEqual(agent_mod.STOPPED, agent.state)
         self.assertNotIn('host-b', self.disk.registrations)
 
     def test_takeover_when_heartbeats_get_later_than_timeout(self):
@@ -176,7 +176,7 @@ class LeaseAgentTestCase(testtools.TestCase):
         self.disk.reserve('host-x', KEY_C)
         agent = self.agent()
         self.stop_at(agent, 5.0)
-        self.assertEqual(lease_agent.EXIT_OK, agent.run())
+        self.assertEqual(agent_mod.EXIT_OK, agent.run())
         self.assertEqual([], self.ops('host-b', 'write'))
         self.assertEqual([0.0, 2.0, 4.0],
                          [t for t, host, op in self.disk.call_times
@@ -207,7 +207,7 @@ class LeaseAgentTestCase(testtools.TestCase):
     def test_other_data_at_offset_refuses_to_start(self):
         self.disk.data[self.offset():self.offset() + 9] = b'\x7fELF\x02xx'
         agent = self.agent()
-        self.assertEqual(lease_agent.EXIT_CONFIG, agent.run())
+        self.assertEqual(agent_mod.EXIT_CONFIG, agent.run())
         self.assertEqual([], self.ops('host-b', 'write'))
         self.assertEqual(b'\x7fELF', bytes(
             self.disk.data[self.offset():self.offset() + 4]))
@@ -216,7 +216,7 @@ class LeaseAgentTestCase(testtools.TestCase):
     def test_no_reservations(self):
         self.disk.reservations_supported = False
         agent = self.agent()
-        self.assertEqual(lease_agent.EXIT_NO_RESERVATIONS, agent.run())
+        self.assertEqual(agent_mod.EXIT_NO_RESERVATIONS, agent.run())
         self.assertEqual([], self.ops('host-b', 'write'))
 
     # -- primary -------------------------------------------------------
@@ -230,8 +230,8 @@ class LeaseAgentTestCase(testtools.TestCase):
 
         self.clock.at(3.1, preempt_b)
         self.clock.at(30.0, agent.request_stop)  # not reached
-        self.assertEqual(lease_agent.EXIT_DEMOTED, agent.run())
-        self.assertEqual(lease_agent.DEMOTED, agent.state)
+        self.assertEqual(agent_mod.EXIT_DEMOTED, agent.run())
+        self.assertEqual(agent_mod.DEMOTED, agent.state)
         (when, info), = self.hook_calls('demote')
         # Demoted at the first refresh after the preempt.
         self.assertEqual(3.5, when)
@@ -248,7 +248,7 @@ class LeaseAgentTestCase(testtools.TestCase):
         self.clock.at(1.1, lambda: self.disk.io_errors.update(
             {'host-b': errno.EIO}))
         self.clock.at(30.0, agent.request_stop)  # not reached
-        self.assertEqual(lease_agent.EXIT_DEMOTED, agent.run())
+        self.assertEqual(agent_mod.EXIT_DEMOTED, agent.run())
         (when, info), = self.hook_calls('demote')
         # Last good refresh at 1.0 s; gives up once TIMEOUT passed.
         self.assertEqual(1.0 + TIMEOUT, when)
@@ -257,8 +257,8 @@ class LeaseAgentTestCase(testtools.TestCase):
     def test_sigterm_hands_over(self):
         agent = self.agent()
         self.stop_at(agent, 2.2)
-        self.assertEqual(lease_agent.EXIT_OK, agent.run())
-        self.assertEqual(lease_agent.RELEASED, agent.state)
+        self.assertEqual(agent_mod.EXIT_OK, agent.run())
+        self.assertEqual(agent_mod.RELEASED, agent.state)
         record = self.record()
         self.assertTrue(record.released)
         self.assertEqual(('host-b', KEY_B, 1), record[:3])
@@ -308,13 +308,13 @@ class LeaseAgentTestCase(testtools.TestCase):
 
         self.useFixture(fixtures.MockPatchObject(self.disk, 'write', write))
         self.stop_at(a, 1.0)
-        self.assertEqual(lease_agent.EXIT_OK, a.run())
-        self.assertEqual(lease_agent.RELEASED, a.state)
+        self.assertEqual(agent_mod.EXIT_OK, a.run())
+        self.assertEqual(agent_mod.RELEASED, a.state)
         self.assertEqual('host-b', self.disk.holder)
 
     def test_state_file_and_log_line_per_change(self):
         logger = self.useFixture(fixtures.FakeLogger(
-            name='nova_shim.lease_agent', level='INFO'))
+            name='nova_shim.fencing.agent', level='INFO'))
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
                             'state.json')
         self.primary_a(beats_until=1.0)
@@ -342,29 +342,29 @@ class LeaseAgentTestCase(testtools.TestCase):
 class TimingRuleTestCase(testtools.TestCase):
 
     def test_defaults_fit_the_rule_and_are_fast(self):
-        lease_agent.check_timing(0.5, 2.0, 0.5)
+        agent_mod.check_timing(0.5, 2.0, 0.5)
         self.assertLessEqual(0.5, 5.0 / 10)
         self.assertLessEqual(2.0, 20.0 / 10)
 
     def test_rule(self):
-        lease_agent.check_timing(1.0, 3.0, 0.0)
-        exc = self.assertRaises(ValueError, lease_agent.check_timing,
+        agent_mod.check_timing(1.0, 3.0, 0.0)
+        exc = self.assertRaises(ValueError, agent_mod.check_timing,
                                 1.0, 3.4, 0.5)
         self.assertIn('at least 3 x refresh interval (1s) + I/O latency '
                       'budget (0.5s) = 3.5s', str(exc))
-        self.assertRaises(ValueError, lease_agent.check_timing, 0, 3, 0)
-        self.assertRaises(ValueError, lease_agent.check_timing, 1, 9, -1)
+        self.assertRaises(ValueError, agent_mod.check_timing, 0, 3, 0)
+        self.assertRaises(ValueError, agent_mod.check_timing, 1, 9, -1)
 
     def test_agent_checks_its_arguments(self):
         disk = fake_lease_disk.FakeDisk()
         clock = fake_lease_disk.FakeClock()
-        self.assertRaises(ValueError, lease_agent.LeaseAgent,
+        self.assertRaises(ValueError, agent_mod.LeaseAgent,
                           disk.view('h'), clock, 'h', KEY_A,
                           refresh_interval=1.0, takeover_timeout=1.0)
         for key in (0, 1 << 64, True, 'x'):
-            self.assertRaises(ValueError, lease_agent.LeaseAgent,
+            self.assertRaises(ValueError, agent_mod.LeaseAgent,
                               disk.view('h'), clock, 'h', key)
-        self.assertRaises(ValueError, lease_agent.LeaseAgent,
+        self.assertRaises(ValueError, agent_mod.LeaseAgent,
                           disk.view('h'), clock, 'h' * 65, KEY_A)
 
     def test_per_host_keys_differ(self):
@@ -372,53 +372,3 @@ class TimingRuleTestCase(testtools.TestCase):
                                           'uuid:%d' % i) for i in range(50)}
         self.assertEqual(50, len(keys))
         self.assertEqual(3, len({KEY_A, KEY_B, KEY_C}))
-
-
-class HooksTestCase(testtools.TestCase):
-    """The hooks as real commands."""
-
-    def setUp(self):
-        super().setUp()
-        self.tmp = self.useFixture(fixtures.TempDir()).path
-        self.info = {'state': 'primary', 'epoch': 3, 'holder': 'host-a',
-                     'key': '%#018x' % KEY_A, 'device': '/dev/x'}
-
-    def command(self, name):
-        out = os.path.join(self.tmp, name)
-        return out, ("sh -c 'env | grep ^EBS_LEASE_ | sort > %s'" % out)
-
-    def read_env(self, path):
-        with open(path) as f:
-            return dict(line.rstrip('\n').split('=', 1) for line in f)
-
-    def test_promote_runs_in_background_with_the_lease_in_env(self):
-        out, cmd = self.command('promote.env')
-        hooks = lease_agent.Hooks(on_promote=cmd)
-        hooks.promote(self.info)
-        hooks._running.wait(30)
-        hooks.poll()
-        self.assertIsNone(hooks._running)
-        self.assertEqual({'EBS_LEASE_STATE': 'primary',
-                          'EBS_LEASE_EPOCH': '3',
-                          'EBS_LEASE_HOLDER': 'host-a',
-                          'EBS_LEASE_KEY': '%#018x' % KEY_A,
-                          'EBS_LEASE_DEVICE': '/dev/x'},
-                         self.read_env(out))
-
-    def test_demote_is_waited_for(self):
-        out, cmd = self.command('demote.env')
-        hooks = lease_agent.Hooks(on_demote=cmd)
-        hooks.demote(dict(self.info, state='demoted', reason='fenced'))
-        env = self.read_env(out)
-        self.assertEqual(('demoted', 'fenced'), (env['EBS_LEASE_STATE'],
-                                                 env['EBS_LEASE_REASON']))
-
-    def test_demote_timeout_and_missing_command(self):
-        logger = self.useFixture(fixtures.FakeLogger(
-            name='nova_shim.lease_agent'))
-        lease_agent.Hooks(on_demote='sleep 30', timeout=0.2).demote(
-            self.info)
-        self.assertIn('still running after 0.2s', logger.output)
-        lease_agent.Hooks(on_demote='/nonexistent/hook').demote(self.info)
-        lease_agent.Hooks(on_promote='/nonexistent/hook').promote(self.info)
-        self.assertEqual(2, logger.output.count('cannot start'))

@@ -3,9 +3,9 @@
 Every host that shares a multi-attach disk runs one :class:`LeaseAgent`.
 At any time at most one of them is primary: it holds the write-exclusive
 persistent reservation with its own key and refreshes the lease record
-(:mod:`nova_shim.lease`) every refresh interval. The others are standbys:
-they read the record every refresh interval and time, on their own
-monotonic clock (no clock sync between hosts), how long it has not
+(:mod:`nova_shim.fencing.lease`) every refresh interval. The others are
+standbys: they read the record every refresh interval and time, on their
+own monotonic clock (no clock sync between hosts), how long it has not
 changed.
 
 Takeover (a standby becomes primary):
@@ -33,14 +33,13 @@ off by the device. The timing decides when a slow primary gets replaced;
 import json
 import os
 import select
-import shlex
-import subprocess
 import time
 
 from oslo_log import log as logging
 
-from nova_shim import lease
-from nova_shim import reservations
+from nova_shim.fencing import hooks as hooks_mod
+from nova_shim.fencing import lease
+from nova_shim.fencing import reservations
 
 LOG = logging.getLogger(__name__)
 
@@ -133,74 +132,10 @@ class SystemClock(object):
         os.close(self._wfd)
 
 
-class Hooks(object):
-    """Runs the operator's on-promote and on-demote commands.
-
-    A command is split like a shell command line (no shell runs it) and
-    gets the lease in its environment: ``EBS_LEASE_STATE``,
-    ``EBS_LEASE_EPOCH``, ``EBS_LEASE_HOLDER``, ``EBS_LEASE_KEY`` (hex),
-    ``EBS_LEASE_DEVICE`` and, on demote, ``EBS_LEASE_REASON``.
-
-    The on-promote command runs in the background (the primary keeps
-    heartbeating meanwhile); the on-demote command is waited for, at most
-    ``timeout`` seconds, so the application stops before the lease goes.
-    """
-
-    def __init__(self, on_promote=None, on_demote=None, timeout=30.0):
-        self._promote = shlex.split(on_promote) if on_promote else None
-        self._demote = shlex.split(on_demote) if on_demote else None
-        self._timeout = timeout
-        self._running = None
-
-    @staticmethod
-    def _env(info):
-        env = dict(os.environ)
-        env.update(('EBS_LEASE_' + k.upper(), str(v))
-                   for k, v in info.items())
-        return env
-
-    def promote(self, info):
-        if not self._promote:
-            return
-        try:
-            self._running = subprocess.Popen(self._promote,
-                                             env=self._env(info),
-                                             stdin=subprocess.DEVNULL)
-        except OSError as exc:
-            LOG.error('lease on-promote hook %(cmd)s cannot start: %(err)s',
-                      {'cmd': self._promote[0], 'err': exc})
-
-    def poll(self):
-        """Log the exit of the on-promote command once it ended."""
-        if self._running is not None and self._running.poll() is not None:
-            log = LOG.info if self._running.returncode == 0 else LOG.error
-            log('lease on-promote hook exited with status %d',
-                self._running.returncode)
-            self._running = None
-
-    def demote(self, info):
-        if not self._demote:
-            return
-        try:
-            done = subprocess.run(self._demote, env=self._env(info),
-                                  stdin=subprocess.DEVNULL,
-                                  timeout=self._timeout, check=False)
-        except subprocess.TimeoutExpired:
-            LOG.error('lease on-demote hook still running after %ss; going '
-                      'on without it', self._timeout)
-        except OSError as exc:
-            LOG.error('lease on-demote hook %(cmd)s cannot start: %(err)s',
-                      {'cmd': self._demote[0], 'err': exc})
-        else:
-            if done.returncode:
-                LOG.error('lease on-demote hook exited with status %d',
-                          done.returncode)
-
-
 class LeaseAgent(object):
     """The state machine of one host.
 
-    :param device: a :class:`nova_shim.lease_device.LeaseDevice` or any
+    :param device: a :class:`nova_shim.fencing.device.LeaseDevice` or any
         object with its methods (``read_record``, ``write_record``,
         ``register``, ``unregister``, ``reserve``, ``release``,
         ``preempt``).
@@ -209,9 +144,9 @@ class LeaseAgent(object):
         :meth:`request_stop`.
     :param host: this host's name, written in the record.
     :param key: this host's reservation key (per host: see
-        :func:`nova_shim.reservations.host_key`).
-    :param hooks: a :class:`Hooks` (or an object with ``promote(info)``,
-        ``demote(info)`` and ``poll()``).
+        :func:`nova_shim.fencing.reservations.host_key`).
+    :param hooks: a :class:`nova_shim.fencing.hooks.Hooks` (or an object
+        with ``promote(info)``, ``demote(info)`` and ``poll()``).
     :param state_file: write the current state there as JSON at every
         change (for supervisors and tests).
     """
@@ -232,7 +167,7 @@ class LeaseAgent(object):
         self.refresh_interval = refresh_interval
         self.takeover_timeout = takeover_timeout
         self.io_latency = io_latency
-        self.hooks = hooks or Hooks()
+        self.hooks = hooks or hooks_mod.Hooks()
         self.state_file = state_file
         self.device_name = device_name or getattr(device, 'path', '?')
         self.state = None

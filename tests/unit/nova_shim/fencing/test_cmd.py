@@ -1,4 +1,4 @@
-"""Tests for the ebs-lease-agent command's options."""
+"""Tests for the ebs-lease-agent command (nova_shim.fencing.cmd)."""
 
 import io
 import os
@@ -8,10 +8,10 @@ import sys
 
 import fixtures
 
-from nova_shim import lease_agent
-from nova_shim import lease_cmd
-from nova_shim import lease_config
-from nova_shim import reservations
+from nova_shim.fencing import agent as agent_mod
+from nova_shim.fencing import cmd
+from nova_shim.fencing import config
+from nova_shim.fencing import reservations
 from tests.unit.nova_shim import block_fixtures
 
 
@@ -20,23 +20,14 @@ class LeaseCmdTestCase(block_fixtures.TestCase):
     def setUp(self):
         super().setUp()
         self.disk = self.regular_file(size=64 * 1024)
-        self.clock = lease_agent.SystemClock()
+        self.clock = agent_mod.SystemClock()
         self.addCleanup(self.clock.close)
 
     def build(self, *args):
-        conf = lease_config.make_conf(['--device', self.disk] + list(args))
-        agent = lease_cmd.build_agent(conf, self.clock)
+        conf = config.make_conf(['--device', self.disk] + list(args))
+        agent = cmd.build_agent(conf, self.clock)
         self.addCleanup(agent.device.close)
         return agent
-
-    def test_defaults(self):
-        conf = lease_config.make_conf(['--device', self.disk])
-        self.assertEqual((0.5, 2.0, 0.5, -4096),
-                         (conf.refresh_interval, conf.takeover_timeout,
-                          conf.io_latency_budget, conf.offset))
-        lease_agent.check_timing(conf.refresh_interval,
-                                 conf.takeover_timeout,
-                                 conf.io_latency_budget)
 
     def test_agents_with_their_own_identity_get_their_own_keys(self):
         a = self.build('--host-nqn', 'nqn.2014-08.org.nvmexpress:uuid:1',
@@ -66,23 +57,17 @@ class LeaseCmdTestCase(block_fixtures.TestCase):
     def test_bad_offset_and_device(self):
         self.assertRaises(ValueError, self.build, '--host-nqn', 'x',
                           '--offset', '100')
-        conf = lease_config.make_conf(['--device', self.disk + '.missing',
-                                       '--host-nqn', 'x'])
-        self.assertRaises(OSError, lease_cmd.build_agent, conf, self.clock)
+        conf = config.make_conf(['--device', self.disk + '.missing',
+                                 '--host-nqn', 'x'])
+        self.assertRaises(OSError, cmd.build_agent, conf, self.clock)
 
     def test_main_exit_status_on_bad_options(self):
         stderr = self.useFixture(fixtures.MonkeyPatch('sys.stderr',
                                                       io.StringIO()))
-        self.assertEqual(lease_agent.EXIT_CONFIG, lease_cmd.main([]))
+        self.assertEqual(agent_mod.EXIT_CONFIG, cmd.main([]))
         self.assertIn('device', stderr.new_value.getvalue())
-        self.assertEqual(lease_agent.EXIT_CONFIG, lease_cmd.main(
+        self.assertEqual(agent_mod.EXIT_CONFIG, cmd.main(
             ['--device', self.disk, '--refresh-interval', 'soon']))
-
-    def test_every_option_has_help(self):
-        (group, opts), = lease_config.list_opts()
-        self.assertEqual('DEFAULT', group)
-        for opt in opts:
-            self.assertTrue(opt.help, opt.name)
 
 
 class LeaseAgentProcessTestCase(block_fixtures.TestCase):
@@ -94,11 +79,11 @@ class LeaseAgentProcessTestCase(block_fixtures.TestCase):
         disk = self.regular_file(size=64 * 1024)
         proc = subprocess.run(
             [sys.executable, '-c',
-             'import sys; from nova_shim import lease_cmd; '
-             'sys.exit(lease_cmd.main())',
+             'import sys; from nova_shim.fencing import cmd; '
+             'sys.exit(cmd.main())',
              '--device', disk, '--host-nqn', 'nqn.test:a'],
             capture_output=True, text=True, timeout=60)
-        self.assertEqual(lease_agent.EXIT_NO_RESERVATIONS, proc.returncode,
+        self.assertEqual(agent_mod.EXIT_NO_RESERVATIONS, proc.returncode,
                          proc.stderr)
         self.assertIn('without persistent reservations a failover cannot '
                       'fence the old primary', proc.stdout)

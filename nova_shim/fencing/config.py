@@ -7,7 +7,7 @@ section of a file passed with ``--config-file``.
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from nova_shim import lease
+from nova_shim.fencing import lease
 
 lease_agent_opts = [
     cfg.StrOpt('device', required=True,

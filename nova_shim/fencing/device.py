@@ -3,15 +3,16 @@
 :class:`LeaseDevice` reads and writes the lease record with ``O_DIRECT``
 (no page cache: a standby must see the primary's latest write, not its own
 cached copy) from a page-aligned buffer, and issues the reservation calls
-through :mod:`nova_shim.reservations` (privsep). The lease agent only uses
-the methods below, so tests can hand it any object with the same methods.
+through :mod:`nova_shim.fencing.reservations` (privsep). The lease agent
+only uses the methods below, so tests can hand it any object with the same
+methods.
 """
 
 import mmap
 import os
 
-from nova_shim import lease
-from nova_shim import reservations
+from nova_shim.fencing import lease
+from nova_shim.fencing import reservations
 
 PRType = reservations.PRType
 

@@ -13,10 +13,10 @@ import time
 
 import testtools
 
-from nova_shim import lease
-from nova_shim import lease_agent
-from nova_shim import reservations
-from tests.unit.nova_shim import fake_lease_disk
+from nova_shim.fencing import agent as agent_mod
+from nova_shim.fencing import lease
+from nova_shim.fencing import reservations
+from tests.unit.nova_shim.fencing import fake_lease_disk
 
 REFRESH = 0.05
 TIMEOUT = 0.3
@@ -60,9 +60,9 @@ class Runner(object):
 
     def __init__(self, cleanups, disk, lock, host):
         self.device = LockedDevice(disk, host, lock)
-        self.clock = lease_agent.SystemClock()
+        self.clock = agent_mod.SystemClock()
         cleanups.append(self.clock.close)
-        self.agent = lease_agent.LeaseAgent(
+        self.agent = agent_mod.LeaseAgent(
             self.device, self.clock, host,
             reservations.host_key(nqn='nqn.test:' + host),
             refresh_interval=REFRESH, takeover_timeout=TIMEOUT,
@@ -108,30 +108,30 @@ def switchover_then_fenced_failover():
 
     try:
         a = Runner(cleanups, disk, lock, 'host-a')
-        wait_for(lambda: a.agent.state == lease_agent.PRIMARY)
+        wait_for(lambda: a.agent.state == agent_mod.PRIMARY)
         b = Runner(cleanups, disk, lock, 'host-b')
-        wait_for(lambda: b.agent.state == lease_agent.STANDBY)
+        wait_for(lambda: b.agent.state == agent_mod.STANDBY)
         time.sleep(3 * TIMEOUT)
         # A live primary keeps the lease.
-        _check(lease_agent.STANDBY, b.agent.state)
+        _check(agent_mod.STANDBY, b.agent.state)
         _check(('host-a', 1), record())
 
         # Planned switchover: A stops, B takes over.
-        _check(lease_agent.EXIT_OK, a.stop())
-        _check(lease_agent.RELEASED, a.agent.state)
-        wait_for(lambda: b.agent.state == lease_agent.PRIMARY)
+        _check(agent_mod.EXIT_OK, a.stop())
+        _check(agent_mod.RELEASED, a.agent.state)
+        wait_for(lambda: b.agent.state == agent_mod.PRIMARY)
         _check(('host-b', 2), record())
 
         # B freezes inside a write; C takes over and fences it.
         b.device.thawed.clear()
         c = Runner(cleanups, disk, lock, 'host-c')
-        wait_for(lambda: c.agent.state == lease_agent.PRIMARY)
+        wait_for(lambda: c.agent.state == agent_mod.PRIMARY)
         _check(('host-c', 3), record())
-        _check(lease_agent.PRIMARY, b.agent.state)
+        _check(agent_mod.PRIMARY, b.agent.state)
         b.device.thawed.set()
         b.thread.join(WAIT)
-        _check(lease_agent.EXIT_DEMOTED, b.status)
-        _check(lease_agent.DEMOTED, b.agent.state)
+        _check(agent_mod.EXIT_DEMOTED, b.status)
+        _check(agent_mod.DEMOTED, b.agent.state)
         # C is still primary and its record is intact.
         time.sleep(2 * REFRESH)
         _check(('host-c', 3), record())
@@ -142,7 +142,7 @@ def switchover_then_fenced_failover():
 
 
 def sleep_and_wake_from_a_signal_handler():
-    clock = lease_agent.SystemClock()
+    clock = agent_mod.SystemClock()
     start = time.monotonic()
     clock.sleep(0.05)
     _check(True, time.monotonic() - start >= 0.05)
@@ -166,7 +166,7 @@ class ConcurrentAgentsTestCase(testtools.TestCase):
     def run_scenario(self, name):
         proc = subprocess.run(
             [sys.executable, '-c',
-             'from tests.unit.nova_shim import test_lease_agent_threads '
+             'from tests.unit.nova_shim.fencing import test_agent_threads '
              'as m; m.%s()' % name],
             capture_output=True, text=True, timeout=4 * WAIT)
         self.assertEqual(0, proc.returncode, proc.stderr)

@@ -1,4 +1,4 @@
-"""nova_shim.pr_abi against the kernel headers (linux-libc-dev)."""
+"""nova_shim.fencing.pr_abi against the kernel headers (linux-libc-dev)."""
 
 import ctypes
 import json
@@ -8,7 +8,7 @@ import subprocess
 
 import testtools
 
-from nova_shim import pr_abi
+from nova_shim.fencing import pr_abi
 from tests.unit.nova_shim import block_fixtures
 
 PR_H = '/usr/include/linux/pr.h'

@@ -19,7 +19,7 @@ import stat
 from oslo_privsep import capabilities
 from oslo_privsep import priv_context
 
-from nova_shim import pr_abi
+from nova_shim.fencing import pr_abi
 
 sys_admin_pctxt = priv_context.PrivContext(
     'nova_shim',

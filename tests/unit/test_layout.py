@@ -28,6 +28,9 @@ MAX_LINES = 450
 LONG_MODULES = {
     # The rule book: one table of ECS rules with their sources.
     'ebs_emulator/rules.py',
+    # Cinder's volume driver interface, each method handing over to the
+    # module that does the work.
+    'cinder_ebs_driver/driver.py',
 }
 
 

@@ -1,9 +1,4 @@
-"""The pieces of ``serve --auth keystone`` that need no running Keystone.
-
-Configuration files are read back the way their readers read them
-(oslo.config with keystonemiddleware's own options, PyYAML, a shell), the
-stand-in compute API is called as a WSGI application.
-"""
+"""``ebs-allinone``'s command line."""
 
 import io
 
@@ -11,8 +6,6 @@ import fixtures
 from oslotest import base
 
 from ebs_allinone import cmd
-
-SERVER = '11111111-1111-4111-8111-111111111111'
 
 
 class CommandTest(base.BaseTestCase):

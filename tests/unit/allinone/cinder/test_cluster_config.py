@@ -1,4 +1,4 @@
-"""The cluster topology's configuration files, ports and process groups."""
+"""The cinder.conf files of the cluster topology, read back."""
 
 import configparser
 import os

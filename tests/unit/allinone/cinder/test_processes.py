@@ -1,7 +1,7 @@
-"""A child of the all-in-one that fails is reported with the end of its log.
+"""Cinder's commands as children: a failure names its cause.
 
-Real child processes (``python -c``, ``cinder-manage``) through the
-helpers the all-in-one starts its children with.
+A real ``cinder-manage`` through the helpers the all-in-one starts its
+children with.
 """
 
 import os
@@ -11,17 +11,6 @@ import testtools
 
 from ebs_allinone.cinder import processes as cinder_processes
 from ebs_allinone.daemons import process
-
-# Writes numbered lines, then dies of an import error, as cinder-manage
-# did without PyMySQL.
-FAILING = '''
-import sys
-for n in range(1, 26):
-    print('line %d' % n)
-sys.stdout.flush()
-import no_such_module_for_the_test
-'''
-CAUSE = "ModuleNotFoundError: No module named 'no_such_module_for_the_test'"
 
 
 class CinderManageTest(testtools.TestCase):

@@ -1,14 +1,10 @@
-"""The cluster topology's configuration files, ports and process groups."""
+"""Free loopback ports for the cluster's private servers."""
 
 import socket
 
 from oslotest import base
 
 from ebs_allinone.daemons import ports
-
-TRANSPORT = 'rabbit://cinder:pw@127.0.0.1:5999/'
-CONNECTION = 'mysql+pymysql://cinder:pw@127.0.0.1:3399/cinder'
-LOCKS = 'etcd3+http://127.0.0.1:2399?lock_timeout=10'
 
 
 class PortsTest(base.BaseTestCase):

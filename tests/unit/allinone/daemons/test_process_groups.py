@@ -1,4 +1,4 @@
-"""The cluster topology's configuration files, ports and process groups."""
+"""The processes of a process group, found and stopped."""
 
 import subprocess
 
@@ -6,10 +6,6 @@ from oslotest import base
 
 from ebs_allinone.daemons import process
 from ebs_allinone.daemons import process_groups
-
-TRANSPORT = 'rabbit://cinder:pw@127.0.0.1:5999/'
-CONNECTION = 'mysql+pymysql://cinder:pw@127.0.0.1:3399/cinder'
-LOCKS = 'etcd3+http://127.0.0.1:2399?lock_timeout=10'
 
 
 class ProcessGroupsTest(base.BaseTestCase):

@@ -1,8 +1,7 @@
-"""The pieces of ``serve --auth keystone`` that need no running Keystone.
+"""``--auth keystone`` without a running Keystone: the identity choice.
 
 Configuration files are read back the way their readers read them
-(oslo.config with keystonemiddleware's own options, PyYAML, a shell), the
-stand-in compute API is called as a WSGI application.
+(oslo.config with keystonemiddleware's own options, PyYAML, a shell).
 """
 
 import os
@@ -17,8 +16,6 @@ import yaml
 
 from ebs_allinone.cinder import config as cinder_config
 from ebs_allinone.identity import auth as identity
-
-SERVER = '11111111-1111-4111-8111-111111111111'
 
 
 class IdentityTest(base.BaseTestCase):

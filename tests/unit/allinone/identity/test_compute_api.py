@@ -1,9 +1,4 @@
-"""The pieces of ``serve --auth keystone`` that need no running Keystone.
-
-Configuration files are read back the way their readers read them
-(oslo.config with keystonemiddleware's own options, PyYAML, a shell), the
-stand-in compute API is called as a WSGI application.
-"""
+"""The stand-in compute API, called as a WSGI application."""
 
 import io
 import json

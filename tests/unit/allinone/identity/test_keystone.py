@@ -1,16 +1,9 @@
-"""The pieces of ``serve --auth keystone`` that need no running Keystone.
-
-Configuration files are read back the way their readers read them
-(oslo.config with keystonemiddleware's own options, PyYAML, a shell), the
-stand-in compute API is called as a WSGI application.
-"""
+"""The private Keystone's configuration, without running Keystone."""
 
 
 from oslotest import base
 
 from ebs_allinone.identity import keystone
-
-SERVER = '11111111-1111-4111-8111-111111111111'
 
 
 class KeystoneConfTest(base.BaseTestCase):

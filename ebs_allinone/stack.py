@@ -163,10 +163,17 @@ class AllInOne(object):
         return self.emulator
 
     def _emulator_args(self):
+        args = []
         if self.credentials == cinder_config.STS:
-            return ['--sts-token-lifetime',
-                    str(cinder_config.STS_TOKEN_LIFETIME)]
-        return []
+            args += ['--sts-token-lifetime',
+                     str(cinder_config.STS_TOKEN_LIFETIME)]
+        if self.image:
+            # Image copies write the volume with qemu-img convert, which
+            # truncates a regular file (a FUSE view refuses): the volume
+            # hosts see block devices, as on ECS.
+            for host in self.volume_hosts:
+                args += ['--block-device-instance', self.host_instances[host]]
+        return args
 
     def start_identity(self, progress=None):
         """Keystone (and the stand-in compute API), or nothing (noauth)."""

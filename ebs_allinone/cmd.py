@@ -200,11 +200,13 @@ def _run(args, out, stack_mod):
     if getattr(args, 'topology', 'single') == 'cluster':
         from ebs_allinone import cluster
         stack_class = cluster.ClusterAllInOne
+    options = {}
+    if getattr(args, 'image', False):
+        options['image'] = True
     stack = stack_class(state_dir=args.state_dir, num_hosts=args.hosts,
                         host_factory=factory, debug=args.debug,
                         auth=getattr(args, 'auth', 'noauth'),
-                        credentials=args.credentials,
-                        image=getattr(args, 'image', False))
+                        credentials=args.credentials, **options)
     if args.command == 'demo':
         from ebs_allinone.scenarios import demo
         runner = demo.Demo(stack, out, degraded=degraded)

@@ -6,6 +6,8 @@ Layout of the run's directory (a temporary one unless given)::
     emulator.log     its output
     cinder/          Cinder's state (SQLite database, locks)
     keystone/        with Keystone: its state (ebs_allinone.identity.keystone)
+    glance/          with the image service: Glance's configuration,
+                     database, file store and logs (ebs_allinone.image.glance)
     clouds.yaml, <user>-openrc, servers-api.log   with Keystone
     cinder.conf, api-paste.ini, cinder.log, cinder-process.log
     hosts/<name>/    each simulated compute host's libvirtd and guest
@@ -19,6 +21,7 @@ with the logs of every service.
 import contextlib
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 
@@ -30,6 +33,7 @@ from ebs_allinone.cinder import processes as cinder_processes
 from ebs_allinone.daemons import process
 from ebs_allinone.hosts import device
 from ebs_allinone.identity import auth as identity_mod
+from ebs_allinone.image import glance as glance_mod
 from ebs_allinone import leftovers
 from ebs_emulator import config as emulator_config
 from nova_shim import host as host_mod
@@ -79,6 +83,9 @@ class AllInOne(object):
         (a private Keystone, see :mod:`ebs_allinone.identity.auth`).
     :param credentials: how the driver signs its calls, ``access_key`` or
         ``sts`` (see :mod:`ebs_allinone.cinder.config`).
+    :param image: also run Glance (with ``auth='keystone'`` only), in the
+        catalog as the image service, and point Cinder at it (see
+        :mod:`ebs_allinone.image.glance`).
     """
 
     topology = 'single'
@@ -89,7 +96,9 @@ class AllInOne(object):
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
                  host_factory=None, debug=False, names=None,
                  outer_filters=None, auth=identity_mod.NoAuth.name,
-                 credentials=cinder_config.ACCESS_KEY):
+                 credentials=cinder_config.ACCESS_KEY, image=False):
+        if image and auth != identity_mod.Keystone.name:
+            raise ValueError('the image service needs Keystone')
         self.given_dir = state_dir
         self.credentials = credentials
         self.outer_filters = dict(outer_filters or {})
@@ -103,6 +112,8 @@ class AllInOne(object):
         self.pids = {}
         self.auth = auth
         self.identity = None
+        self.image = image
+        self.glance = None
         self.keep_dir = False
         self._stack = contextlib.ExitStack()
 
@@ -152,21 +163,50 @@ class AllInOne(object):
         return self.emulator
 
     def _emulator_args(self):
+        args = []
         if self.credentials == cinder_config.STS:
-            return ['--sts-token-lifetime',
-                    str(cinder_config.STS_TOKEN_LIFETIME)]
-        return []
+            args += ['--sts-token-lifetime',
+                     str(cinder_config.STS_TOKEN_LIFETIME)]
+        if self.image:
+            # Image copies write the volume with qemu-img convert, which
+            # truncates a regular file (a FUSE view refuses): the volume
+            # hosts see block devices, as on ECS.
+            for host in self.volume_hosts:
+                args += ['--block-device-instance', self.host_instances[host]]
+        return args
 
     def start_identity(self, progress=None):
         """Keystone (and the stand-in compute API), or nothing (noauth)."""
         if self.auth == identity_mod.Keystone.name:
-            self.identity = identity_mod.Keystone(self.dir)
+            self.identity = identity_mod.Keystone(
+                self.dir,
+                accounts=glance_mod.ACCOUNT if self.image else None)
         else:
             self.identity = identity_mod.NoAuth()
         self._stack.callback(self.identity.stop)
         self.identity.start(progress)
         self.pids.update(self.identity.pids)
         return self.identity
+
+    def start_image(self, progress=None):
+        """Glance, in the catalog as the image service."""
+        keystone = self.identity.keystone
+        self.glance = glance_mod.Glance(self.path('glance'), keystone,
+                                        debug=self.debug)
+        self._stack.callback(self.glance.stop)
+        self.glance.start(progress)
+        self.pids['glance-api'] = self.glance.pid
+        keystone.register(glance_mod.IMAGE_SERVICE, self.glance.url)
+        return self.glance
+
+    def configure_cinder(self, conf):
+        """The identity's sections of cinder.conf; Glance's URL."""
+        self.identity.configure_cinder(conf)
+        map_machine_host(conf)
+        if self.glance is not None:
+            # Image copies (volume from image, upload to image) go there,
+            # not to an image service of the catalog.
+            conf['DEFAULT']['glance_api_servers'] = self.glance.url
 
     def start_cinder(self, progress=None, api_port=0):
         """Cinder's API, scheduler and volume services (one process)."""
@@ -180,7 +220,7 @@ class AllInOne(object):
             self.host_instances, api_port=api_port,
             paste_path=self.path('api-paste.ini'),
             log_path=self.path('cinder.log'), debug=self.debug,
-            configure=self.identity.configure_cinder,
+            configure=self.configure_cinder,
             credentials=self.credentials)
         self.cinder = cinder_processes.CinderProcess(
             self.path('cinder.conf'), self.path('cinder-process.log'))
@@ -243,6 +283,8 @@ class AllInOne(object):
         found = {'ebs-emulator': self.emulator}
         if self.identity is not None:
             found.update(self.identity.children())
+        if self.glance is not None:
+            found['glance-api'] = self.glance.server
         found['cinder'] = self.cinder
         return {name: child for name, child in found.items()
                 if child is not None}
@@ -281,6 +323,33 @@ class AllInOne(object):
             return []
         return leftovers.find(self.pids, self.dir,
                               directory_must_go=not self.dir_kept)
+
+
+def map_machine_host(conf, volume_host=cinder_config.VOLUME_HOST,
+                     machine=None):
+    """Map this machine's name to the instance of ``volume_host`` too.
+
+    Cinder's generic copies (image to volume, volume to image) attach the
+    volume to cinder-volume's own host with os-brick's connector, whose
+    ``host`` is the machine's name (``socket.gethostname()``), not
+    cinder.conf's ``[DEFAULT] host``. The driver finds a connector's
+    instance by name in ``ebs_host_instance_map`` or by the system UUID,
+    which is not readable here. Every backend section that maps
+    ``volume_host`` gets the machine's name mapped to the same instance,
+    unless that name is mapped already.
+    """
+    machine = machine or socket.gethostname()
+    for name in conf.sections():
+        section = conf[name]
+        if 'ebs_host_instance_map' not in section:
+            continue
+        pairs = [item.split(':', 1) for item in
+                 section['ebs_host_instance_map'].split(',') if item]
+        mapped = dict(pairs)
+        if volume_host in mapped and machine not in mapped:
+            pairs.append([machine, mapped[volume_host]])
+            section['ebs_host_instance_map'] = ','.join(
+                ':'.join(pair) for pair in pairs)
 
 
 def _device_host(stack, name, instance_id):

@@ -1,6 +1,5 @@
 """The cinder.conf files of the cluster topology, read back."""
 
-import configparser
 import os
 import types
 
@@ -11,18 +10,11 @@ from ebs_allinone.cinder import cluster_config
 from ebs_allinone.cinder import config
 from ebs_allinone import cluster
 from ebs_allinone.daemons import process
+from tests.unit.allinone.cinder.test_config import read_ini
 
 TRANSPORT = 'rabbit://cinder:pw@127.0.0.1:5999/'
 CONNECTION = 'mysql+pymysql://cinder:pw@127.0.0.1:3399/cinder'
 LOCKS = 'etcd3+http://127.0.0.1:2399?lock_timeout=10'
-
-
-def _read(path):
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str
-    with open(path) as f:
-        parser.read_file(f)
-    return parser
 
 
 class ClusterConfTest(base.BaseTestCase):
@@ -41,7 +33,7 @@ class ClusterConfTest(base.BaseTestCase):
         self.path = os.path.join(self.tmp, 'cinder.conf')
         config.write_conf(self.path, cluster_config.shared_conf(
             base_conf, TRANSPORT, CONNECTION, LOCKS))
-        self.conf = _read(self.path)
+        self.conf = read_ini(self.path)
 
     def test_servers_of_the_cluster(self):
         self.assertEqual(TRANSPORT, self.conf['DEFAULT']['transport_url'])
@@ -80,7 +72,7 @@ class ClusterConfTest(base.BaseTestCase):
         stack.mariadb = types.SimpleNamespace(connection=CONNECTION)
         stack.etcd = types.SimpleNamespace(backend_url=LOCKS)
         stack.write_configs()
-        conf = _read(stack.cluster_path('cinder.conf'))
+        conf = read_ini(stack.cluster_path('cinder.conf'))
         self.assertEqual('12', conf['DEFAULT']['rpc_response_timeout'])
         self.assertEqual(TRANSPORT, conf['DEFAULT']['transport_url'])
         backend = conf[config.BACKEND]
@@ -95,8 +87,8 @@ class ClusterConfTest(base.BaseTestCase):
             'cinder-volume-1', cluster_config.CLUSTER))
         self.assertEqual({'host': 'cinder-volume-1',
                           'cluster': cluster_config.CLUSTER},
-                         dict(_read(path)['DEFAULT']))
+                         dict(read_ini(path)['DEFAULT']))
         config.write_conf(path, cluster_config.service_conf(
             cluster_config.CONTROL_HOST))
         self.assertEqual({'host': cluster_config.CONTROL_HOST},
-                         dict(_read(path)['DEFAULT']))
+                         dict(read_ini(path)['DEFAULT']))

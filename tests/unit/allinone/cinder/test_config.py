@@ -5,7 +5,6 @@ driver's own options, as the driver registers them in its backend section);
 api-paste.ini with configparser and with paste.deploy.
 """
 
-import configparser
 import os
 import stat
 
@@ -31,9 +30,9 @@ V3 = 'openstack_volume_api_v3'
 KEYSTONE_PIPELINES = ('keystone', 'keystone_nolimit')
 
 
-def _read(path):
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str
+def read_ini(path):
+    """``path`` read the way the all-in-one writes it (keys keep case)."""
+    parser = cinder_config.new_parser()
     with open(path) as f:
         parser.read_file(f)
     return parser
@@ -99,7 +98,7 @@ class CinderConfTest(base.BaseTestCase):
         self.assertEqual(0o600, mode)
 
     def test_sections(self):
-        parser = _read(self.path)
+        parser = read_ini(self.path)
         self.assertEqual(['database', 'coordination', 'oslo_concurrency',
                           'ebs'], parser.sections())
 
@@ -216,7 +215,7 @@ class CinderConfTest(base.BaseTestCase):
         cinder_config.write_cinder_conf(
             self.path, self.state_dir, self.emulator, self.host_instances,
             paste_path=paste, log_path=log, debug=True)
-        parser = _read(self.path)
+        parser = read_ini(self.path)
         self.assertEqual(paste, parser['DEFAULT']['api_paste_config'])
         self.assertEqual(log, parser['DEFAULT']['log_file'])
         self.assertTrue(self._oslo().debug)
@@ -243,8 +242,8 @@ class ApiPasteTest(base.BaseTestCase):
         self.path = os.path.join(self.tmp, 'api-paste.ini')
         self.source = cinder_config.project_paste_ini()
         cinder_config.write_api_paste(self.path)
-        self.paste = _read(self.path)
-        self.original = _read(self.source)
+        self.paste = read_ini(self.path)
+        self.original = read_ini(self.source)
 
     def _pipelines(self, parser):
         composite = parser['composite:' + V3]
@@ -287,7 +286,7 @@ class ApiPasteTest(base.BaseTestCase):
         section = call_log.paste_section('/x/calls.jsonl')
         cinder_config.write_api_paste(
             path, outer_filters={call_log.FILTER_NAME: section})
-        paste = _read(path)
+        paste = read_ini(path)
         self.assertEqual(section,
                          dict(paste['filter:' + call_log.FILTER_NAME]))
         pipelines = self._pipelines(paste)
@@ -313,7 +312,7 @@ class ApiPasteTest(base.BaseTestCase):
         again = os.path.join(self.tmp, 'again.ini')
         cinder_config.write_api_paste(again, source=self.path)
         self.assertEqual(self._pipelines(self.paste),
-                         self._pipelines(_read(again)))
+                         self._pipelines(read_ini(again)))
 
     def test_paste_deploy_loads_the_pipelines(self):
         uri = 'config:' + self.path

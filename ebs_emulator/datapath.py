@@ -54,12 +54,11 @@ def _die_with_parent():
 
 def _reap(child):
     """Wait for the daemon to exit; SIGTERM, then SIGKILL, if it does not."""
-    for send in (None, child.terminate, child.kill):
-        if send is not None:
+    for signum in (None, signal.SIGTERM, signal.SIGKILL):
+        if signum is not None:
             LOG.warning('The data path daemon (pid %d) is still running; '
-                        'sending %s', child.pid,
-                        'SIGTERM' if send == child.terminate else 'SIGKILL')
-            send()
+                        'sending %s', child.pid, signum.name)
+            child.send_signal(signum)
         try:
             child.wait(STOP_TIMEOUT)
             return

@@ -10,7 +10,6 @@ fork workers (one per backend for cinder-volume): the parent alone is
 not the service, so stopping and killing work on the process group.
 """
 
-import os
 import signal
 import sys
 
@@ -26,18 +25,13 @@ READY = {
 START_TIMEOUT = 180
 
 
-def command(name):
-    """A console script of the Python environment this one runs in."""
-    return os.path.join(os.path.dirname(sys.executable), name)
-
-
 def db_sync(config_files, log_path):
     """``cinder-manage db sync`` with ``config_files``.
 
     :raises process.ProcessError: it failed; the message ends with the
         last lines of its output (``log_path``).
     """
-    argv = [command('cinder-manage')]
+    argv = [process.console_script('cinder-manage')]
     for path in config_files:
         argv += ['--config-file', path]
     process.run('cinder-manage db sync', argv + ['db', 'sync'], log_path,
@@ -53,7 +47,7 @@ class CinderService(process.ChildProcess):
     """
 
     def __init__(self, name, binary, config_files, log_path, env=None):
-        argv = [command(binary)]
+        argv = [process.console_script(binary)]
         for path in config_files:
             argv += ['--config-file', path]
         super().__init__(name, argv, log_path, READY[binary], env=env,

@@ -102,6 +102,11 @@ def exit_status(returncode):
     return 'status %s' % returncode
 
 
+def console_script(name):
+    """A console script of the Python environment this one runs in."""
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
 def run(name, argv, log_path, timeout=RUN_TIMEOUT, env=None):
     """Run a command to its end; its output is appended to ``log_path``.
 

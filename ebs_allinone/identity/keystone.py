@@ -87,10 +87,6 @@ def keystone_conf(directory, token_expiration=3600):
     return conf
 
 
-def _script(name):
-    return os.path.join(os.path.dirname(sys.executable), name)
-
-
 class Keystone(object):
     """Keystone under ``directory``, set up and served by :meth:`start`.
 
@@ -126,8 +122,8 @@ class Keystone(object):
             log).
         """
         process.run('keystone-manage %s' % args[0],
-                    [_script('keystone-manage'), '--config-file',
-                     self.config_file] + list(args),
+                    [process.console_script('keystone-manage'),
+                     '--config-file', self.config_file] + list(args),
                     self.path('keystone-manage.log'),
                     timeout=MANAGE_TIMEOUT)
 

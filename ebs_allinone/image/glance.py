@@ -96,10 +96,6 @@ def glance_api_conf(directory, keystone, port, debug=False):
     return conf
 
 
-def _script(name):
-    return os.path.join(os.path.dirname(sys.executable), name)
-
-
 class Glance(object):
     """Glance under ``directory``, set up and served by :meth:`start`.
 
@@ -130,7 +126,7 @@ class Glance(object):
         cinder_config.write_conf(self.config_file, glance_api_conf(
             self.dir, self.keystone, self.port, self.debug))
         process.run('glance-manage db_sync',
-                    [_script('glance-manage'), '--config-file',
+                    [process.console_script('glance-manage'), '--config-file',
                      self.config_file, 'db_sync'],
                     self.path('glance-manage.log'), timeout=MANAGE_TIMEOUT)
 

@@ -33,7 +33,6 @@ import testtools
 
 from ebs_allinone.cinder import client as cinder_api
 from ebs_allinone.cinder import config as cinder_config
-from ebs_allinone.cinder import processes as cinder_processes
 from ebs_allinone import cluster
 from ebs_allinone.daemons import process
 from ebs_allinone.scenarios import backend as backend_mod
@@ -261,7 +260,7 @@ class ServiceDeathTest(testtools.TestCase):
     def reconcile_command(self, *args):
         """``ebs-cinder-reconcile`` as an operator runs it on a node."""
         cluster_dir = self.stack.cluster_path()
-        argv = [cinder_processes.command('ebs-cinder-reconcile'),
+        argv = [process.console_script('ebs-cinder-reconcile'),
                 '--config-file', os.path.join(cluster_dir, 'cinder.conf'),
                 '--config-file', os.path.join(
                     cluster_dir, '%s.conf' % sorted(

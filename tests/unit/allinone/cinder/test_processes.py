@@ -17,7 +17,7 @@ class CinderManageTest(testtools.TestCase):
     """``cinder-manage db sync`` as the cluster topology runs it."""
 
     def test_db_sync_failure_names_the_cause(self):
-        if not os.path.exists(cinder_processes.command('cinder-manage')):
+        if not os.path.exists(process.console_script('cinder-manage')):
             self.skipTest('cinder-manage is not installed here')
         tmp = self.useFixture(fixtures.TempDir()).path
         conf = os.path.join(tmp, 'cinder.conf')

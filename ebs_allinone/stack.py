@@ -31,6 +31,7 @@ from ebs_allinone.daemons import process
 from ebs_allinone.hosts import device
 from ebs_allinone.identity import auth as identity_mod
 from ebs_allinone import leftovers
+from ebs_allinone import zones as zones_mod
 from ebs_emulator import config as emulator_config
 from nova_shim import host as host_mod
 from nova_shim.volume_api import cinder as cinder_volumes
@@ -50,14 +51,18 @@ def host_names(count):
 
 
 def emulator_instances(names, zone_id):
-    """One emulator instance per host name."""
+    """One emulator instance per host name.
+
+    :param zone_id: the zone of every instance, or {host name: zone}.
+    """
     instances = []
     for index, name in enumerate(names):
         instance_id = 'i-emu%04d' % index
         instances.append({
             'InstanceId': instance_id, 'HostName': name,
             'SerialNumber': emulator_config.instance_serial(instance_id),
-            'ZoneId': zone_id})
+            'ZoneId': zone_id[name] if isinstance(zone_id, dict)
+            else zone_id})
     return instances
 
 
@@ -79,6 +84,9 @@ class AllInOne(object):
         (a private Keystone, see :mod:`ebs_allinone.identity.auth`).
     :param credentials: how the driver signs its calls, ``access_key`` or
         ``sts`` (see :mod:`ebs_allinone.cinder.config`).
+    :param zones: emulator zones, one EBS backend and Cinder availability
+        zone each, the compute hosts spread over them (see
+        :mod:`ebs_allinone.zones`).
     """
 
     topology = 'single'
@@ -89,11 +97,17 @@ class AllInOne(object):
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
                  host_factory=None, debug=False, names=None,
                  outer_filters=None, auth=identity_mod.NoAuth.name,
-                 credentials=cinder_config.ACCESS_KEY):
+                 credentials=cinder_config.ACCESS_KEY, zones=1):
         self.given_dir = state_dir
+        self.zones = zones_mod.zones(zones)
         self.credentials = credentials
         self.outer_filters = dict(outer_filters or {})
         self.names = list(names) if names else host_names(num_hosts)
+        # {compute host: its zone}
+        self.host_zones = {
+            name: self.zones[index] for name, index in zones_mod.spread(
+                self.names, len(self.zones)).items()}
+        self.backends = []
         self.host_factory = host_factory or _device_host
         self.debug = debug
         self.dir = None
@@ -129,11 +143,28 @@ class AllInOne(object):
         return os.path.join(self.dir, *parts)
 
     def start_emulator(self, progress=None):
-        """The emulator, one instance per compute and volume host."""
-        names = self.names + list(self.volume_hosts)
-        instances = emulator_instances(names, emulator_config.DEFAULT_ZONE)
-        self.host_instances = {i['HostName']: i['InstanceId']
-                               for i in instances}
+        """The emulator, one instance per compute host and volume host.
+
+        A volume host has an instance in each zone.
+        """
+        placed = {name: zone.emulator_zone
+                  for name, zone in self.host_zones.items()}
+        for zone in self.zones:
+            for volume_host in self.volume_hosts:
+                placed[zones_mod.volume_instance_name(
+                    volume_host, zone)] = zone.emulator_zone
+        instances = emulator_instances(list(placed), placed)
+        by_name = {i['HostName']: i['InstanceId'] for i in instances}
+        # Each compute host's instance, and the volume hosts' of the first
+        # zone.
+        self.host_instances = {
+            name: by_name[name]
+            for name in self.names + list(self.volume_hosts)}
+        self.backends = [
+            (zone, zones_mod.backend_host_map(
+                zone, {name: by_name[name] for name in self.names},
+                by_name, self.volume_hosts))
+            for zone in self.zones]
         secret = uuid.uuid4().hex
         key_id = 'ALLINONE%s' % uuid.uuid4().hex[:12].upper()
         conf_file = self.path('emulator.conf')
@@ -181,7 +212,7 @@ class AllInOne(object):
             paste_path=self.path('api-paste.ini'),
             log_path=self.path('cinder.log'), debug=self.debug,
             configure=self.identity.configure_cinder,
-            credentials=self.credentials)
+            credentials=self.credentials, backends=self.backends)
         self.cinder = cinder_processes.CinderProcess(
             self.path('cinder.conf'), self.path('cinder-process.log'))
         self._stack.callback(self.cinder.stop)
@@ -190,7 +221,8 @@ class AllInOne(object):
         self.api_started()
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
         return cinder_api.wait_for_backend(admin, progress=progress,
-                                           watch=self.check_children)
+                                           watch=self.check_children,
+                                           backends=len(self.zones))
 
     def api_started(self):
         """Once cinder-api listens: its URL to the clients, the catalog."""
@@ -232,6 +264,11 @@ class AllInOne(object):
     def host(self, name):
         """The started simulated compute host called ``name``."""
         return self.hosts[self.names.index(name)]
+
+    def zone_hosts(self, zone=None):
+        """The compute hosts of ``zone`` (default: the first), by name."""
+        zone = zone or self.zones[0]
+        return [name for name in self.names if self.host_zones[name] == zone]
 
     def describe(self):
         """What ``serve`` says about the topology (its own paragraph)."""

@@ -39,7 +39,7 @@ or as flags:
 
 {attach}
 Compute hosts: {hosts}
-EBS backend (emulator): http://{emulator} region {region}, zone {zone}
+EBS backend (emulator): http://{emulator} region {region}, {zone}
 Attached disks appear under {devices}
 {services}
 {openstack}
@@ -132,7 +132,7 @@ Server lookups of the CLI go to a stand-in compute API (any UUID is a
 server); there is no Nova.
 
 Compute hosts: {hosts}
-EBS backend (emulator): http://{emulator} region {region_ebs}, zone {zone}
+EBS backend (emulator): http://{emulator} region {region_ebs}, {zone}
 Attached disks appear under {devices}
 {guests}
 Press Ctrl-C to stop everything.
@@ -240,9 +240,26 @@ class Server(object):
                 name, self.stack.host_instances[name])
                 for name in self.stack.names),
             emulator=emulator.endpoint, region_ebs=emulator.region_id,
-            zone=emulator.zone_id,
+            zone=self.zones_text(),
             devices=config.device_path_template(emulator.state_dir),
             guests=KEYSTONE_GUESTS if self.guest_hosts() else '')
+
+    def zones_text(self):
+        """The emulator's zone; with several, each with its backend."""
+        zones = self.stack.zones
+        if len(zones) == 1:
+            return 'zone %s' % self.stack.emulator.zone_id
+        lines = ['zones (one EBS backend and Cinder availability zone '
+                 'each):']
+        for zone in zones:
+            lines.append('    %s: backend %s, availability zone %s, hosts %s'
+                         % (zone.emulator_zone, zone.backend,
+                            zone.availability_zone,
+                            ', '.join(self.stack.zone_hosts(zone))))
+        lines.append('    (cinder create --availability-zone %s ...; a '
+                     'volume attaches on the hosts of its zone only)'
+                     % zones[-1].availability_zone)
+        return '\n'.join(lines)
 
     def instructions(self):
         if self.stack.auth == identity.Keystone.name:
@@ -263,6 +280,6 @@ class Server(object):
                 name, self.stack.host_instances[name])
                 for name in self.stack.names),
             emulator=emulator.endpoint, region=emulator.region_id,
-            zone=emulator.zone_id,
+            zone=self.zones_text(),
             devices=config.device_path_template(emulator.state_dir),
             services=self.stack.describe(), openstack=OPENSTACK_NOTE)

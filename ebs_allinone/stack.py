@@ -212,7 +212,8 @@ class AllInOne(object):
             paste_path=self.path('api-paste.ini'),
             log_path=self.path('cinder.log'), debug=self.debug,
             configure=self.identity.configure_cinder,
-            credentials=self.credentials, backends=self.backends)
+            credentials=self.credentials, backends=self.backends,
+            backup=True)
         self.cinder = cinder_processes.CinderProcess(
             self.path('cinder.conf'), self.path('cinder-process.log'))
         self._stack.callback(self.cinder.stop)

@@ -29,6 +29,7 @@ STS_ROLE_ARN = 'acs:ram::1000000000000000:role/cinder-allinone'
 STS_TOKEN_LIFETIME = 30
 BACKEND_NAME = 'ebs'
 VOLUME_HOST = 'allinone'
+POSIX_BACKUP_DRIVER = 'cinder.backup.drivers.posix.PosixBackupDriver'
 
 # A zone of the all-in-one and its backend section (ebs_allinone.zones);
 # emulator_zone None: the emulator's own zone; availability_zone None:
@@ -203,6 +204,7 @@ def cinder_conf(state_dir, emulator, host_instances, api_port=0,
                                 'storage_availability_zone': first_zone})
     if backup:
         conf['DEFAULT'].update(backup_options(state_dir))
+        os.makedirs(conf['DEFAULT']['backup_posix_path'], exist_ok=True)
     for zone, host_map in backends:
         conf[zone.backend] = _backend(zone, host_map, emulator, credentials)
     return conf
@@ -232,7 +234,7 @@ def backup_options(state_dir):
     on the machine's file system: no object store to run.
     """
     return {
-        'backup_driver': 'cinder.backup.drivers.posix.PosixBackupDriver',
+        'backup_driver': POSIX_BACKUP_DRIVER,
         'backup_posix_path': os.path.join(state_dir, 'backups'),
     }
 

@@ -5,6 +5,12 @@ The services share one eventlet hub, in-process messaging (``fake:/``) and a
 SQLite database, the way Cinder's own functional tests run them. The process
 prints ``cinder-api listening on HOST:PORT`` once every service is up and
 stops cleanly on SIGTERM or SIGINT.
+
+With the POSIX backup driver configured (see
+:func:`ebs_allinone.cinder.config.backup_options`) it also runs
+cinder-backup, one service per availability zone of the backends: a
+separate cinder-backup process could not reach the others over in-process
+messaging (the cluster topology runs it as a process of its own).
 """
 
 from cinder import monkey_patch  # noqa: I100 (must patch before the rest)
@@ -23,15 +29,17 @@ from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
 from ebs_allinone.cinder import colocated  # noqa: E402
+from ebs_allinone.cinder import config as config_mod  # noqa: E402
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
 def start_services():
-    """Start volume, scheduler and API services; return them, API last.
+    """Start Cinder's services; return them, the API last.
 
-    The volume and scheduler services heartbeat their own records (see
+    Volume, scheduler, backup (when configured) and API. The volume,
+    scheduler and backup services heartbeat their own records (see
     :mod:`ebs_allinone.cinder.colocated`).
     """
     started = []
@@ -43,13 +51,49 @@ def start_services():
             service_name=backend, coordination=True, cluster=None)
         volume.start()
         started.append(volume)
+    zones = [volume.manager.availability_zone for volume in started]
     scheduler = colocated.Service.create(host=CONF.host,
                                          binary='cinder-scheduler')
     scheduler.start()
     started.append(scheduler)
+    if _backup_configured():
+        # After the scheduler: a backup service announces itself to it
+        # when it starts (then once a minute).
+        started += start_backups(zones)
     api = service.WSGIService('osapi_volume')
     api.start()
     started.append(api)
+    return started
+
+
+def _backup_configured():
+    # Registers backup_driver.
+    from cinder.backup import manager  # noqa: F401
+    # Cinder's default backup driver (Swift) has nothing to store to here.
+    return CONF.backup_driver == config_mod.POSIX_BACKUP_DRIVER
+
+
+def start_backups(zones):
+    """One cinder-backup per availability zone in ``zones``; return them.
+
+    Cinder backs a volume up only with a backup service of the volume's
+    zone, the ``storage_availability_zone`` the backup manager reads when
+    it is built. One zone: the service is ``host`` as cinder-backup names
+    it; several: ``host-zone``.
+    """
+    unique = list(dict.fromkeys(zones))
+    started = []
+    for zone in unique:
+        host = CONF.host if len(unique) == 1 else '%s-%s' % (CONF.host, zone)
+        CONF.set_override('storage_availability_zone', zone)
+        try:
+            backup = colocated.Service.create(
+                host=host, binary='cinder-backup', coordination=True,
+                service_name='backup')
+        finally:
+            CONF.clear_override('storage_availability_zone')
+        backup.start()
+        started.append(backup)
     return started
 
 

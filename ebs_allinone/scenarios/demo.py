@@ -97,7 +97,9 @@ class Demo(object):
              self.create_volume),
         ]
         if not self.degraded:
-            steps.append(('Boot a tiny guest on every host',
+            where = ('every host of %s' % self.stack.zones[0].availability_zone
+                     if len(self.stack.zones) > 1 else 'every host')
+            steps.append(('Boot a tiny guest on %s' % where,
                           self.boot_guests))
         for name in hosts:
             steps.append(('Attach the volume on %s' % name,

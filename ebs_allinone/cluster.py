@@ -10,9 +10,9 @@ and the compute hosts:
   services with the same ``[DEFAULT] cluster``, the same EBS backend
   (the emulator; one per zone with ``--zones``, each volume service then
   runs them all) and their locks in etcd through tooz;
-* ``cinder-backup``, with Cinder's POSIX backup driver storing under
-  ``cinder/backups/`` in the run's directory (it needs the message bus
-  that only this topology has).
+* ``cinder-backup`` (one per zone: ``cinder-backup-zone-a``... with
+  ``--zones``), with Cinder's POSIX backup driver storing under
+  ``cinder/backups/`` in the run's directory.
 
 Every process is started and stopped by its own PID (process group for
 the Cinder services, which fork workers).

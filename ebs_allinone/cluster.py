@@ -193,16 +193,18 @@ class ClusterAllInOne(stack.AllInOne):
     def describe(self):
         lines = ['', 'Cinder cluster %s (state and logs in %s):' % (
             cluster_config.CLUSTER, self.cluster_path())]
-        for name, service in self.services.items():
-            lines.append('    %-17s pid %-7s %s' % (
-                name, service.pid, os.path.basename(service.log_path)))
+        rows = [(name, service.pid, os.path.basename(service.log_path))
+                for name, service in self.services.items()]
+        rows += [
+            ('RabbitMQ', self.rabbitmq.server.pid,
+             '127.0.0.1:%d' % self.rabbitmq.port),
+            ('MariaDB', self.mariadb.pid, '127.0.0.1:%d' % self.mariadb.port),
+            ('etcd', self.etcd.pid, self.etcd.backend_url),
+        ]
+        width = max(17, max(len(name) for name, _pid, _what in rows))
+        lines += ['    %-*s pid %-7s %s' % (width, name, pid, what)
+                  for name, pid, what in rows]
         lines += [
-            '    RabbitMQ          pid %-7s 127.0.0.1:%d' % (
-                self.rabbitmq.server.pid, self.rabbitmq.port),
-            '    MariaDB           pid %-7s 127.0.0.1:%d' % (
-                self.mariadb.pid, self.mariadb.port),
-            '    etcd              pid %-7s %s' % (
-                self.etcd.pid, self.etcd.backend_url),
             '',
             '    cinder service-list; cinder cluster-list --detailed',
             '    (cluster-list needs OS_VOLUME_API_VERSION=3.7 or later)',

@@ -7,7 +7,7 @@
     ebs-allinone failover [--state-dir DIR] [--hosts N] [--no-guests]
     ebs-allinone serve [--state-dir DIR] [--hosts N] [--no-guests]
                        [--port PORT] [--topology {single,cluster}]
-                       [--auth {noauth,keystone}] [--zones N]
+                       [--auth {noauth,keystone}] [--image] [--zones N]
 
 ``demo`` runs the multi-attach workflow (ending with a short fenced
 failover) and exits 0 only when every step held; ``failover`` runs a
@@ -19,7 +19,10 @@ host and the ``ebs-nova-shim`` commands to attach volumes into them).
 active-active cluster (see :mod:`ebs_allinone.cluster`); ``--auth
 keystone`` puts a private Keystone in front of Cinder (see
 :mod:`ebs_allinone.identity.auth`) and prints how to point the ``openstack``
-CLI at it too. The cluster topology also runs ``cinder-backup`` (one per
+CLI at it too; with it, ``--image`` also runs a private Glance (see
+:mod:`ebs_allinone.image.glance`), in the catalog as the image service,
+which Cinder creates volumes from images and uploads volumes to.
+The cluster topology also runs ``cinder-backup`` (one per
 zone), backing volumes up to files in the run's directory.
 ``--zones N`` gives the emulator N zones and Cinder one EBS backend per
 zone, each in an availability zone of its own (``ebs-a`` in ``zone-a``...),
@@ -131,6 +134,12 @@ def _parser(stack_mod):
              'their tokens and service tokens with keystonemiddleware '
              '(the openstack and cinder CLIs; single topology only) '
              '(default %(default)s)')
+    serve.add_argument(
+        '--image', action='store_true',
+        help='also run a private Glance (image API with a file store, '
+             'in the catalog as the image service) and point Cinder at '
+             'it: volumes from images, volumes uploaded to images '
+             '(with --auth keystone only)')
     return parser
 
 
@@ -208,13 +217,16 @@ def _run(args, out, stack_mod):
         from ebs_allinone import cluster
         stack_class = cluster.ClusterAllInOne
     zones_count = getattr(args, 'zones', 1)
+    options = {}
+    if getattr(args, 'image', False):
+        options['image'] = True
     stack = stack_class(state_dir=args.state_dir,
                         num_hosts=args.hosts or (
                             stack_mod.MIN_HOSTS * zones_count),
                         host_factory=factory, debug=args.debug,
                         auth=getattr(args, 'auth', 'noauth'),
                         credentials=args.credentials,
-                        zones=zones_count)
+                        zones=zones_count, **options)
     if args.command == 'demo':
         from ebs_allinone.scenarios import demo
         runner = demo.Demo(stack, out, degraded=degraded)
@@ -291,9 +303,14 @@ def main(argv=None):
         print('ebs-allinone: --auth %s: with --topology single only'
               % args.auth, file=sys.stderr)
         return EXIT_USAGE
+    if getattr(args, 'image', False) and args.auth != 'keystone':
+        print('ebs-allinone: --image: with --auth keystone only',
+              file=sys.stderr)
+        return EXIT_USAGE
     from ebs_allinone.scenarios import prerequisites
     missing = prerequisites.missing(getattr(args, 'topology', 'single'),
-                                    getattr(args, 'auth', 'noauth'))
+                                    getattr(args, 'auth', 'noauth'),
+                                    getattr(args, 'image', False))
     if missing:
         print('ebs-allinone: %s' % missing, file=sys.stderr)
         return EXIT_FAILED

@@ -6,6 +6,8 @@ Layout of the run's directory (a temporary one unless given)::
     emulator.log     its output
     cinder/          Cinder's state (SQLite database, locks)
     keystone/        with Keystone: its state (ebs_allinone.identity.keystone)
+    glance/          with the image service: Glance's configuration,
+                     database, file store and logs (ebs_allinone.image.glance)
     clouds.yaml, <user>-openrc, servers-api.log   with Keystone
     cinder.conf, api-paste.ini, cinder.log, cinder-process.log
     hosts/<name>/    each simulated compute host's libvirtd and guest
@@ -30,6 +32,7 @@ from ebs_allinone.cinder import processes as cinder_processes
 from ebs_allinone.daemons import process
 from ebs_allinone.hosts import device
 from ebs_allinone.identity import auth as identity_mod
+from ebs_allinone.image import glance as glance_mod
 from ebs_allinone import leftovers
 from ebs_allinone import zones as zones_mod
 from ebs_emulator import config as emulator_config
@@ -84,6 +87,9 @@ class AllInOne(object):
         (a private Keystone, see :mod:`ebs_allinone.identity.auth`).
     :param credentials: how the driver signs its calls, ``access_key`` or
         ``sts`` (see :mod:`ebs_allinone.cinder.config`).
+    :param image: also run Glance (with ``auth='keystone'`` only), in the
+        catalog as the image service, and point Cinder at it (see
+        :mod:`ebs_allinone.image.glance`).
     :param zones: emulator zones, one EBS backend and Cinder availability
         zone each, the compute hosts spread over them (see
         :mod:`ebs_allinone.zones`).
@@ -97,7 +103,10 @@ class AllInOne(object):
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
                  host_factory=None, debug=False, names=None,
                  outer_filters=None, auth=identity_mod.NoAuth.name,
-                 credentials=cinder_config.ACCESS_KEY, zones=1):
+                 credentials=cinder_config.ACCESS_KEY, image=False,
+                 zones=1):
+        if image and auth != identity_mod.Keystone.name:
+            raise ValueError('the image service needs Keystone')
         self.given_dir = state_dir
         self.zones = zones_mod.zones(zones)
         self.credentials = credentials
@@ -108,6 +117,7 @@ class AllInOne(object):
             name: self.zones[index] for name, index in zones_mod.spread(
                 self.names, len(self.zones)).items()}
         self.backends = []
+        self.volume_instances = []
         self.host_factory = host_factory or _device_host
         self.debug = debug
         self.dir = None
@@ -117,6 +127,8 @@ class AllInOne(object):
         self.pids = {}
         self.auth = auth
         self.identity = None
+        self.image = image
+        self.glance = None
         self.keep_dir = False
         self._stack = contextlib.ExitStack()
 
@@ -160,6 +172,10 @@ class AllInOne(object):
         self.host_instances = {
             name: by_name[name]
             for name in self.names + list(self.volume_hosts)}
+        # Every volume host's instance in every zone, zone by zone.
+        self.volume_instances = [
+            by_name[zones_mod.volume_instance_name(volume_host, zone)]
+            for zone in self.zones for volume_host in self.volume_hosts]
         self.backends = [
             (zone, zones_mod.backend_host_map(
                 zone, {name: by_name[name] for name in self.names},
@@ -183,21 +199,56 @@ class AllInOne(object):
         return self.emulator
 
     def _emulator_args(self):
+        args = []
         if self.credentials == cinder_config.STS:
-            return ['--sts-token-lifetime',
-                    str(cinder_config.STS_TOKEN_LIFETIME)]
-        return []
+            args += ['--sts-token-lifetime',
+                     str(cinder_config.STS_TOKEN_LIFETIME)]
+        if self.image:
+            # Image copies write the volume with qemu-img convert, which
+            # truncates a regular file (a FUSE view refuses): the volume
+            # hosts see block devices, as on ECS. Each volume host has an
+            # instance in every zone, the one its backend of that zone
+            # attaches to.
+            for instance_id in self.volume_instances:
+                args += ['--block-device-instance', instance_id]
+        return args
 
     def start_identity(self, progress=None):
         """Keystone (and the stand-in compute API), or nothing (noauth)."""
         if self.auth == identity_mod.Keystone.name:
-            self.identity = identity_mod.Keystone(self.dir)
+            self.identity = identity_mod.Keystone(
+                self.dir,
+                accounts=glance_mod.ACCOUNT if self.image else None)
         else:
             self.identity = identity_mod.NoAuth()
         self._stack.callback(self.identity.stop)
         self.identity.start(progress)
         self.pids.update(self.identity.pids)
         return self.identity
+
+    def start_image(self, progress=None):
+        """Glance, in the catalog as the image service."""
+        keystone = self.identity.keystone
+        self.glance = glance_mod.Glance(self.path('glance'), keystone,
+                                        debug=self.debug)
+        self._stack.callback(self.glance.stop)
+        self.glance.start(progress)
+        self.pids['glance-api'] = self.glance.pid
+        keystone.register(glance_mod.IMAGE_SERVICE, self.glance.url)
+        return self.glance
+
+    def configure_cinder(self, conf):
+        """The identity's sections of cinder.conf; Glance's URL.
+
+        The machine's host name, which os-brick's connector of an image
+        copy carries, is mapped in every backend section already (see
+        :func:`ebs_allinone.zones.backend_host_map`).
+        """
+        self.identity.configure_cinder(conf)
+        if self.glance is not None:
+            # Image copies (volume from image, upload to image) go there,
+            # not to an image service of the catalog.
+            conf['DEFAULT']['glance_api_servers'] = self.glance.url
 
     def start_cinder(self, progress=None, api_port=0):
         """Cinder's API, scheduler and volume services (one process)."""
@@ -211,7 +262,7 @@ class AllInOne(object):
             self.host_instances, api_port=api_port,
             paste_path=self.path('api-paste.ini'),
             log_path=self.path('cinder.log'), debug=self.debug,
-            configure=self.identity.configure_cinder,
+            configure=self.configure_cinder,
             credentials=self.credentials, backends=self.backends,
             backup=True)
         self.cinder = cinder_processes.CinderProcess(
@@ -281,6 +332,8 @@ class AllInOne(object):
         found = {'ebs-emulator': self.emulator}
         if self.identity is not None:
             found.update(self.identity.children())
+        if self.glance is not None:
+            found['glance-api'] = self.glance.server
         found['cinder'] = self.cinder
         return {name: child for name, child in found.items()
                 if child is not None}

@@ -63,6 +63,7 @@ def _build_app(conf):
         zone_id=conf.zone, transition_delay=conf.transition_delay,
         use_loop_devices=config.use_loop_devices(conf),
         use_fuse=config.use_fuse(conf),
+        block_device_instances=conf.block_device_instance,
         readings=config.readings_from_conf(conf),
         performance_scale=conf.performance_scale)
     LOG.info('Emulating region %s zone %s with %d instances, %d access '

@@ -70,6 +70,15 @@ emulator_opts = [
                     'libfuse). auto: when the machine allows it, else '
                     'loop devices or files without reservations; yes: '
                     'refuse to start without it.'),
+    cfg.MultiStrOpt('block-device-instance', default=[],
+                    help='An instance whose attached disks appear as block '
+                         'devices: a loop device over the instance\'s FUSE '
+                         'view (repeatable). For hosts that write disks '
+                         'with tools that treat a regular file as an image '
+                         'file (qemu-img convert truncates it), such as '
+                         'the cinder-volume host copying images. Persistent '
+                         'reservation ioctls do not pass through a loop '
+                         'device; reads and writes are still checked.'),
     cfg.MultiStrOpt('reading', default=[],
                     help='Where Alibaba\'s pages disagree on a rule, the '
                          'reading to enforce, as DISPUTE=READING '

@@ -15,6 +15,12 @@ as a symlink to one of:
   device, like each host gets its own NVMe namespace);
 * the disk file itself when the machine allows neither.
 
+With the FUSE data path, the disks of the instances named in
+``block_instances`` appear as a loop device over the instance's view: a
+block device, as on ECS, for tools that would treat a regular file as an
+image file to truncate (``qemu-img convert``); reads and writes still go
+through the view and its checks, reservation ioctls do not.
+
 Only the FUSE views enforce reservations; the emulator says so once when
 it falls back.
 """
@@ -94,8 +100,9 @@ class DeviceExposer(object):
     """Creates and removes the per-instance device paths."""
 
     def __init__(self, state_dir, disk_dir, use_loop_devices=None,
-                 use_fuse=None):
+                 use_fuse=None, block_instances=()):
         self.state_dir = state_dir
+        self.block_instances = frozenset(block_instances or ())
         self.disk_dir = os.path.realpath(disk_dir)
         self.loops = LoopDevices()
         self.fuse = self._start_fuse(use_fuse)
@@ -106,6 +113,8 @@ class DeviceExposer(object):
         self.use_loop_devices = use_loop_devices
         # (disk id, instance id) -> loop device, or None for a plain file
         self._devices = {}
+        # (disk id, instance id) -> loop device over a FUSE view
+        self._view_loops = {}
         self._lock = threading.Lock()
         self._said_unlimited = False
 
@@ -148,6 +157,10 @@ class DeviceExposer(object):
                 if self.fuse:
                     self._devices[key] = self.fuse.expose(
                         disk_id, instance_id, serial_of(disk_id), disk_file)
+                    if instance_id in self.block_instances:
+                        self._view_loops[key] = self.loops.attach(
+                            self._devices[key])
+                        self._devices[key] = self._view_loops[key]
                 elif self.use_loop_devices:
                     self._devices[key] = self.loops.attach(disk_file)
                 else:
@@ -169,6 +182,9 @@ class DeviceExposer(object):
             pass
         with self._lock:
             device = self._devices.pop((disk_id, instance_id), None)
+            view_loop = self._view_loops.pop((disk_id, instance_id), None)
+        if view_loop:
+            self._detach_quietly(view_loop)
         if self.fuse:
             self.fuse.withdraw(disk_id, instance_id, serial_of(disk_id),
                                detached)
@@ -196,11 +212,14 @@ class DeviceExposer(object):
 
     def refresh(self, disk_id):
         """Tell the loop devices of a disk that its file has grown."""
-        if self.fuse:
-            # A view's size is the disk file's: nothing to tell.
-            return
         with self._lock:
-            devices = [dev for (disk, _inst), dev in self._devices.items()
+            if self.fuse:
+                # A view's size is the disk file's: only the loop devices
+                # over views need telling.
+                loops = self._view_loops
+            else:
+                loops = self._devices
+            devices = [dev for (disk, _inst), dev in loops.items()
                        if disk == disk_id and dev]
         for device in devices:
             self.loops.refresh_capacity(device)

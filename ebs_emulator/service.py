@@ -67,13 +67,16 @@ class EmulatorService(object):
     def __init__(self, state_dir, instances, region_id='emu-region-1',
                  zone_id='emu-zone-a', transition_delay=0.2,
                  use_loop_devices=None, use_fuse=None, readings=None,
-                 performance_scale=0.0):
+                 performance_scale=0.0, block_device_instances=()):
         """Open the state directory and start the transition worker.
 
         :param readings: the reading of each disputed rule (see
             :mod:`ebs_emulator.rules`); the defaults when None.
         :param performance_scale: hold attached disks' I/O to their IOPS
             and throughput times this factor (0: no limit).
+        :param block_device_instances: instances whose disks appear as
+            loop devices over their FUSE views (see
+            :class:`devices.DeviceExposer`).
         """
         self.state_dir = os.path.abspath(state_dir)
         self.performance_scale = float(performance_scale or 0.0)
@@ -98,7 +101,7 @@ class EmulatorService(object):
         self.blocks = blockstore.BlockStore(self.state_dir)
         self.devices = devices.DeviceExposer(
             self.state_dir, self.blocks.disk_dir, use_loop_devices,
-            use_fuse)
+            use_fuse, block_instances=block_device_instances)
         self._recover()
         self._worker = transitions.TransitionWorker(self)
         self._worker.start()

@@ -78,14 +78,17 @@ class Keystone(object):
 
     After :meth:`start`: ``keystone`` (:class:`keystone_mod.Keystone`),
     ``pids``; after :meth:`write_clouds`: ``clouds_file``.
+
+    :param accounts: more service users (see :class:`keystone_mod.Keystone`).
     """
 
     name = 'keystone'
 
-    def __init__(self, directory, token_expiration=3600):
+    def __init__(self, directory, token_expiration=3600, accounts=None):
         self.dir = directory
         self.keystone = keystone_mod.Keystone(
-            os.path.join(directory, 'keystone'), token_expiration)
+            os.path.join(directory, 'keystone'), token_expiration,
+            accounts=accounts)
         self.servers = None
         self.pids = {}
         self.clouds_file = os.path.join(directory, 'clouds.yaml')
@@ -160,7 +163,7 @@ class Keystone(object):
     def cloud(self, user):
         """One clouds.yaml entry."""
         project = (keystone_mod.ADMIN if user == OPERATOR
-                   else keystone_mod.ACCOUNTS[user][0])
+                   else self.keystone.accounts[user][0])
         return {
             'auth': {
                 'auth_url': self.keystone.url,

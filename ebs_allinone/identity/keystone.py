@@ -11,9 +11,10 @@ identity API as the bootstrap admin:
 * the ``service`` project with the compute service's user ``nova`` and
   Cinder's own user ``cinder`` (role ``service``), which
   keystonemiddleware in cinder-api validates tokens with;
-* the catalog entries of the volume API (``block-storage``) and of the
-  stand-in compute API (:mod:`ebs_allinone.identity.compute_api`), added once
-  their URLs are known.
+* more service users when asked (``accounts``: Glance's ``glance``);
+* the catalog entries of the volume API (``block-storage``), of the
+  stand-in compute API (:mod:`ebs_allinone.identity.compute_api`) and of
+  the image API when there is one, added once their URLs are known.
 
 Layout of its directory::
 
@@ -95,16 +96,19 @@ class Keystone(object):
 
     After :meth:`start`: ``url`` (``http://127.0.0.1:PORT/v3``), ``pid``,
     ``passwords`` ({user: password}) and ``projects`` ({name: id}).
+
+    :param accounts: more users, as in :data:`ACCOUNTS`.
     """
 
-    def __init__(self, directory, token_expiration=3600):
+    def __init__(self, directory, token_expiration=3600, accounts=None):
         self.dir = directory
         self.token_expiration = token_expiration
+        self.accounts = dict(ACCOUNTS, **(accounts or {}))
         (self.port,) = ports.free_ports(1)
         self.url = 'http://%s:%d/v3' % (ports.LOOPBACK, self.port)
         self.config_file = self.path('keystone.conf')
         self.passwords = {user: secrets.token_hex(16)
-                          for user in [ADMIN] + list(ACCOUNTS)}
+                          for user in [ADMIN] + list(self.accounts)}
         self.projects = {}
         self.server = None
 
@@ -164,7 +168,7 @@ class Keystone(object):
     def auth(self, user, project=None):
         """A keystoneauth password plugin for one of the users."""
         if project is None:
-            project = ADMIN if user == ADMIN else ACCOUNTS[user][0]
+            project = ADMIN if user == ADMIN else self.accounts[user][0]
         return v3.Password(
             auth_url=self.url, username=user, password=self.passwords[user],
             project_name=project, user_domain_name=DOMAIN,
@@ -190,7 +194,7 @@ class Keystone(object):
         admin = self._admin()
         self.projects[ADMIN] = admin.get_project_id()
         roles = {}
-        for user, (project, role) in sorted(ACCOUNTS.items()):
+        for user, (project, role) in sorted(self.accounts.items()):
             if project not in self.projects:
                 self.projects[project] = self._find_or_create(
                     admin, 'projects', 'project',

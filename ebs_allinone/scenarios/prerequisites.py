@@ -2,8 +2,9 @@
 
 ``--topology cluster`` needs the package's ``cluster`` extra (PyMySQL,
 etcd3gw) in this Python environment and Debian's RabbitMQ, MariaDB and
-etcd servers; ``--auth keystone`` needs the ``keystone`` extra. The tox
-``demo`` environment (``tools/run-demo.sh``) has both extras and
+etcd servers; ``--auth keystone`` needs the ``keystone`` extra and
+``--image`` the ``image`` extra (Glance). The tox ``demo`` environment
+(``tools/run-demo.sh``) has every extra and
 ``tools/install-deps.sh`` installs the servers. :func:`missing` says in
 one line what to install, before anything starts.
 """
@@ -20,6 +21,7 @@ from ebs_allinone.daemons import rabbitmq
 # (module, distribution) of each extra.
 CLUSTER_MODULES = (('pymysql', 'PyMySQL'), ('etcd3gw', 'etcd3gw'))
 KEYSTONE_MODULES = (('keystone', 'keystone'),)
+IMAGE_MODULES = (('glance', 'glance'),)
 # (command, Debian package) of the cluster's servers.
 CLUSTER_COMMANDS = (
     (rabbitmq.SERVER, 'rabbitmq-server'),
@@ -69,7 +71,7 @@ def _packages(option, commands):
                                         ' '.join(absent)))
 
 
-def missing(topology='single', auth='noauth'):
+def missing(topology='single', auth='noauth', image=False):
     """What to install for these options, in one line; None if nothing."""
     found = []
     if topology == 'cluster':
@@ -78,5 +80,7 @@ def missing(topology='single', auth='noauth'):
     if auth == 'keystone':
         found.append(_modules('--auth keystone', 'keystone',
                               KEYSTONE_MODULES))
+    if image:
+        found.append(_modules('--image', 'image', IMAGE_MODULES))
     found = [text for text in found if text]
     return '; '.join(found) if found else None

@@ -131,11 +131,24 @@ users create attachments of multi-attach volumes at 3.50 or later only.
 Server lookups of the CLI go to a stand-in compute API (any UUID is a
 server); there is no Nova.
 
-Compute hosts: {hosts}
+{image}Compute hosts: {hosts}
 EBS backend (emulator): http://{emulator} region {region_ebs}, {zone}
 Attached disks appear under {devices}
 {guests}
 Press Ctrl-C to stop everything.
+"""
+
+IMAGE_TEMPLATE = """\
+Image API (Glance): {url} (catalog type image), file store {store}
+Cinder copies images to volumes and volumes to images through it (the
+cinder-volume host {volume_host} attaches the volume to its own emulator
+{instance} for the copy):
+
+    openstack image create --disk-format raw --container-format bare \\
+        --file <file> raw-image
+    openstack volume create --image raw-image --size 20 from-image
+    openstack image create --volume from-image from-volume
+
 """
 
 KEYSTONE_GUESTS = """\
@@ -242,7 +255,27 @@ class Server(object):
             emulator=emulator.endpoint, region_ebs=emulator.region_id,
             zone=self.zones_text(),
             devices=config.device_path_template(emulator.state_dir),
-            guests=KEYSTONE_GUESTS if self.guest_hosts() else '')
+            guests=KEYSTONE_GUESTS if self.guest_hosts() else '',
+            image=self.image_instructions())
+
+    def image_instructions(self):
+        glance = getattr(self.stack, 'glance', None)
+        if glance is None:
+            return ''
+        host = self.stack.volume_hosts[0]
+        zones = self.stack.zones
+        if len(zones) == 1:
+            instance = 'instance %s' % self.stack.host_instances.get(host)
+        else:
+            # One instance per zone, each a block device host
+            # (AllInOne.volume_instances, zone by zone).
+            own = self.stack.volume_instances[::len(self.stack.volume_hosts)]
+            instance = 'instance in the volume\'s zone\n(%s)' % ', '.join(
+                '%s in %s' % (instance_id, zone.availability_zone)
+                for instance_id, zone in zip(own, zones))
+        return IMAGE_TEMPLATE.format(
+            url=glance.url, store=glance.path('images'), volume_host=host,
+            instance=instance)
 
     def zones_text(self):
         """The emulator's zone; with several, each with its backend."""

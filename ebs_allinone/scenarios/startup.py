@@ -24,6 +24,9 @@ class Startup(object):
         if self.stack.auth == identity.Keystone.name:
             steps.append(('Start Keystone: projects, users, service '
                           'catalog', self.start_keystone))
+        if getattr(self.stack, 'image', False):
+            steps.append(('Start Glance: image API with a file store',
+                          self.start_glance))
         return steps + [
             ('Start Cinder: API, scheduler, volume with the EBS driver',
              self.start_cinder),
@@ -60,6 +63,12 @@ class Startup(object):
             keystone.url, keystone.pid, keystone.dir))
         self.out.detail('projects: %s' % ', '.join(
             '%s=%s' % item for item in sorted(keystone.projects.items())))
+
+    def start_glance(self):
+        glance = self.stack.start_image(
+            self.out.progress_for('waiting for Glance'))
+        self.out.detail('image API %s (pid %d), file store in %s' % (
+            glance.url, glance.pid, glance.path('images')))
 
     def start_cinder(self):
         pool = self.stack.start_cinder(

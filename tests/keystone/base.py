@@ -41,14 +41,16 @@ def connector(host):
 
 class KeystoneServeBase(testtools.TestCase):
 
+    # The command line of the all-in-one under test.
+    SERVE_ARGS = ('serve', '--no-guests', '--auth', 'keystone')
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         if os.geteuid() != 0:
             raise cls.skipException('the all-in-one needs root')
         started = time.monotonic()
-        cls.aio = aio_helpers.AllInOneProcess(
-            'serve', '--no-guests', '--auth', 'keystone')
+        cls.aio = aio_helpers.AllInOneProcess(*cls.SERVE_ARGS)
         try:
             cls.run_dir = cls.aio.run_dir()
             cls.aio.wait_for(r'Press Ctrl-C to stop', START_TIMEOUT)
@@ -80,7 +82,8 @@ class KeystoneServeBase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.addDetail('ebs-allinone-start', testtools.content.text_content(
-            'serve --auth keystone ready in %.1f s' % self.start_seconds))
+            '%s ready in %.1f s' % (' '.join(self.SERVE_ARGS),
+                                    self.start_seconds)))
 
     # -- the CLIs ---------------------------------------------------------
     @staticmethod

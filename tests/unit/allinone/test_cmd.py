@@ -38,3 +38,7 @@ class CommandTest(base.BaseTestCase):
         self.assertIn('the demo shares a volume between 2 hosts of the '
                       'first zone',
                       self._usage(['demo', '--zones', '2', '--hosts', '2']))
+
+    def test_image_only_with_keystone(self):
+        self.assertIn('--image: with --auth keystone only',
+                      self._usage(['serve', '--image']))

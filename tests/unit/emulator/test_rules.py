@@ -1137,6 +1137,11 @@ def _metadata_token_required(test):
 class _RulesTestCase(base.SharedEmulatorTestCase):
     """Runs the cases of the rules that hold under ``readings``."""
 
+    # Several cases need a transition still under way when their next
+    # call arrives (a snapshot progressing, a disk attaching): long
+    # enough that a loaded machine's slow call still finds it.
+    transition_delay = 0.15
+
     @classmethod
     def emulator_kwargs(cls):
         kwargs = super().emulator_kwargs()

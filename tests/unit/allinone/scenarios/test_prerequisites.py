@@ -59,6 +59,14 @@ class MissingTest(testtools.TestCase):
             "%s -m pip install '%s[keystone]'" % (sys.executable, ROOT),
             prerequisites.missing(auth='keystone'))
 
+    def test_image_extra(self):
+        self.absent_modules = {'glance'}
+        self.assertIsNone(prerequisites.missing(auth='keystone'))
+        self.assertEqual(
+            "--image needs glance in this Python environment: "
+            "%s -m pip install '%s[image]'" % (sys.executable, ROOT),
+            prerequisites.missing(auth='keystone', image=True))
+
     def test_the_command_refuses_in_one_line(self):
         self.absent_modules = {'pymysql'}
         self.absent_commands = {'etcd'}

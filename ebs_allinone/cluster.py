@@ -8,7 +8,11 @@ and the compute hosts:
   ``cluster/`` in the run's directory;
 * ``cinder-api``, ``cinder-scheduler`` and two ``cinder-volume``
   services with the same ``[DEFAULT] cluster``, the same EBS backend
-  (the emulator) and their locks in etcd through tooz.
+  (the emulator; one per zone with ``--zones``, each volume service then
+  runs them all) and their locks in etcd through tooz;
+* ``cinder-backup`` (one per zone: ``cinder-backup-zone-a``... with
+  ``--zones``), with Cinder's POSIX backup driver storing under
+  ``cinder/backups/`` in the run's directory.
 
 Every process is started and stopped by its own PID (process group for
 the Cinder services, which fork workers).
@@ -86,7 +90,8 @@ class ClusterAllInOne(stack.AllInOne):
         base = config.cinder_conf(
             self.path('cinder'), self.emulator, self.host_instances,
             api_port=api_port, paste_path=self.path('api-paste.ini'),
-            debug=self.debug, credentials=self.credentials)
+            debug=self.debug, credentials=self.credentials,
+            backends=self.backends or None, backup=True)
         conf = cluster_config.shared_conf(
             base, self.rabbitmq.transport_url, self.mariadb.connection,
             self.etcd.backend_url)
@@ -109,7 +114,27 @@ class ClusterAllInOne(stack.AllInOne):
             config.write_conf(own, cluster_config.service_conf(
                 host, cluster))
             files[name] = (binary, [shared, own])
+        for name, host, zone in self.backup_services():
+            own = self.cluster_path('%s.conf' % name)
+            config.write_conf(own, cluster_config.service_conf(
+                host, availability_zone=zone.availability_zone))
+            files[name] = ('cinder-backup', [shared, own])
         return files
+
+    def backup_services(self):
+        """[(name, host, zone)] of the cinder-backup services.
+
+        Cinder backs a volume up only with a backup service of the
+        volume's availability zone (its ``storage_availability_zone``):
+        one per zone.
+        """
+        if len(self.zones) == 1:
+            return [('cinder-backup', cluster_config.CONTROL_HOST,
+                     self.zones[0])]
+        return [('cinder-backup-%s' % zone.availability_zone,
+                 '%s-%s' % (cluster_config.CONTROL_HOST,
+                            zone.availability_zone), zone)
+                for zone in self.zones]
 
     def start_cinder(self, progress=None, api_port=0):
         """The servers, then Cinder's services, each in its own process."""
@@ -130,7 +155,8 @@ class ClusterAllInOne(stack.AllInOne):
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
         self.wait_for_volume_services(admin, progress)
         return cinder_api.wait_for_backend(admin, progress=progress,
-                                           watch=self.check_children)
+                                           watch=self.check_children,
+                                           backends=len(self.zones))
 
     def volume_services(self):
         return {name: service for name, service in self.services.items()
@@ -138,15 +164,15 @@ class ClusterAllInOne(stack.AllInOne):
 
     def wait_for_volume_services(self, admin, progress=None):
         """Until every volume service is up in the cluster."""
-        wanted = {'%s@%s' % (host, config.BACKEND)
-                  for host in self.volume_hosts}
+        wanted = {'%s@%s' % (host, zone.backend)
+                  for host in self.volume_hosts for zone in self.zones}
 
         def check():
             up = {svc.host for svc in admin.services.list(
                 binary='cinder-volume')
                 if svc.state == 'up' and svc.cluster}
             return wanted <= up
-        cinder_api.wait_for(check, 'both volume services up in cluster %s'
+        cinder_api.wait_for(check, 'every volume service up in cluster %s'
                             % cluster_config.CLUSTER, progress=progress,
                             interval=0.5, watch=self.check_children)
 
@@ -167,16 +193,18 @@ class ClusterAllInOne(stack.AllInOne):
     def describe(self):
         lines = ['', 'Cinder cluster %s (state and logs in %s):' % (
             cluster_config.CLUSTER, self.cluster_path())]
-        for name, service in self.services.items():
-            lines.append('    %-17s pid %-7s %s' % (
-                name, service.pid, os.path.basename(service.log_path)))
+        rows = [(name, service.pid, os.path.basename(service.log_path))
+                for name, service in self.services.items()]
+        rows += [
+            ('RabbitMQ', self.rabbitmq.server.pid,
+             '127.0.0.1:%d' % self.rabbitmq.port),
+            ('MariaDB', self.mariadb.pid, '127.0.0.1:%d' % self.mariadb.port),
+            ('etcd', self.etcd.pid, self.etcd.backend_url),
+        ]
+        width = max(17, max(len(name) for name, _pid, _what in rows))
+        lines += ['    %-*s pid %-7s %s' % (width, name, pid, what)
+                  for name, pid, what in rows]
         lines += [
-            '    RabbitMQ          pid %-7s 127.0.0.1:%d' % (
-                self.rabbitmq.server.pid, self.rabbitmq.port),
-            '    MariaDB           pid %-7s 127.0.0.1:%d' % (
-                self.mariadb.pid, self.mariadb.port),
-            '    etcd              pid %-7s %s' % (
-                self.etcd.pid, self.etcd.backend_url),
             '',
             '    cinder service-list; cinder cluster-list --detailed',
             '    (cluster-list needs OS_VOLUME_API_VERSION=3.7 or later)',

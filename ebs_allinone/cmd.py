@@ -3,11 +3,11 @@
 ::
 
     ebs-allinone demo [--state-dir DIR] [--hosts N] [--no-guests]
-                      [--topology {single,cluster}]
+                      [--topology {single,cluster}] [--zones N]
     ebs-allinone failover [--state-dir DIR] [--hosts N] [--no-guests]
     ebs-allinone serve [--state-dir DIR] [--hosts N] [--no-guests]
                        [--port PORT] [--topology {single,cluster}]
-                       [--auth {noauth,keystone}] [--image]
+                       [--auth {noauth,keystone}] [--image] [--zones N]
 
 ``demo`` runs the multi-attach workflow (ending with a short fenced
 failover) and exits 0 only when every step held; ``failover`` runs a
@@ -22,6 +22,13 @@ keystone`` puts a private Keystone in front of Cinder (see
 CLI at it too; with it, ``--image`` also runs a private Glance (see
 :mod:`ebs_allinone.image.glance`), in the catalog as the image service,
 which Cinder creates volumes from images and uploads volumes to.
+The cluster topology also runs ``cinder-backup`` (one per
+zone), backing volumes up to files in the run's directory.
+``--zones N`` gives the emulator N zones and Cinder one EBS backend per
+zone, each in an availability zone of its own (``ebs-a`` in ``zone-a``...),
+with the compute hosts spread over the zones (see
+:mod:`ebs_allinone.zones`); the default, one zone, is the one ``ebs``
+backend in Cinder's default availability zone.
 Either way, at the end every process, loop device, guest and temporary
 directory it started is gone, which is checked and reported; after a
 failure the run's directory stays, with the log of every service, and
@@ -40,6 +47,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from ebs_allinone.scenarios import report
+from ebs_allinone import zones
 
 LOG = logging.getLogger(__name__)
 
@@ -83,9 +91,10 @@ def _parser(stack_mod):
             'end (default: a temporary directory, removed at the end '
             'unless the run failed)')
         command.add_argument(
-            '--hosts', type=int, default=stack_mod.MIN_HOSTS,
-            help='simulated compute hosts, %d to %d (default %%(default)s)'
-            % (stack_mod.MIN_HOSTS, stack_mod.MAX_HOSTS))
+            '--hosts', type=int, default=None,
+            help='simulated compute hosts, %d to %d (default %d per zone)'
+            % (stack_mod.MIN_HOSTS, stack_mod.MAX_HOSTS,
+               stack_mod.MIN_HOSTS))
         command.add_argument(
             '--credentials', choices=('access_key', 'sts'),
             default='access_key',
@@ -109,7 +118,14 @@ def _parser(stack_mod):
                  'cinder-scheduler and two cinder-volume in one '
                  'active-active cluster, each a process of its own, over '
                  'RabbitMQ, MariaDB and etcd (Debian packages, started '
-                 'privately) (default %(default)s)')
+                 'privately), and cinder-backup (default %(default)s)')
+        command.add_argument(
+            '--zones', type=int, default=1,
+            help='emulator zones, 1 to %d, each an EBS backend in a Cinder '
+                 'availability zone of its own (ebs-a in zone-a, ebs-b in '
+                 'zone-b...), the compute hosts spread over them; 1: the '
+                 'one backend ebs in Cinder\'s default zone (default '
+                 '%%(default)s)' % zones.MAX_ZONES)
     serve.add_argument(
         '--auth', choices=AUTHS, default='noauth',
         help='noauth: Cinder\'s noauth middleware (the cinder CLI only); '
@@ -200,13 +216,17 @@ def _run(args, out, stack_mod):
     if getattr(args, 'topology', 'single') == 'cluster':
         from ebs_allinone import cluster
         stack_class = cluster.ClusterAllInOne
+    zones_count = getattr(args, 'zones', 1)
     options = {}
     if getattr(args, 'image', False):
         options['image'] = True
-    stack = stack_class(state_dir=args.state_dir, num_hosts=args.hosts,
+    stack = stack_class(state_dir=args.state_dir,
+                        num_hosts=args.hosts or (
+                            stack_mod.MIN_HOSTS * zones_count),
                         host_factory=factory, debug=args.debug,
                         auth=getattr(args, 'auth', 'noauth'),
-                        credentials=args.credentials, **options)
+                        credentials=args.credentials,
+                        zones=zones_count, **options)
     if args.command == 'demo':
         from ebs_allinone.scenarios import demo
         runner = demo.Demo(stack, out, degraded=degraded)
@@ -258,8 +278,23 @@ def main(argv=None):
     from ebs_allinone import stack as stack_mod
 
     args = _parser(stack_mod).parse_args(argv)
+    num_zones = getattr(args, 'zones', 1)
+    try:
+        zones.zones(num_zones)
+    except ValueError as exc:
+        print('ebs-allinone: --zones: %s' % exc, file=sys.stderr)
+        return EXIT_USAGE
+    if args.hosts is None:
+        args.hosts = stack_mod.MIN_HOSTS * num_zones
     try:
         stack_mod.host_names(args.hosts)
+        if args.hosts < num_zones:
+            raise ValueError('at least one per zone (--zones %d)'
+                             % num_zones)
+        if args.command == 'demo' and args.hosts <= num_zones:
+            raise ValueError('the demo shares a volume between %d hosts '
+                             'of the first zone and needs a host in each '
+                             'other zone' % stack_mod.MIN_HOSTS)
     except ValueError as exc:
         print('ebs-allinone: --hosts: %s' % exc, file=sys.stderr)
         return EXIT_USAGE

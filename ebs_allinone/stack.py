@@ -21,7 +21,6 @@ with the logs of every service.
 import contextlib
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 
@@ -35,6 +34,7 @@ from ebs_allinone.hosts import device
 from ebs_allinone.identity import auth as identity_mod
 from ebs_allinone.image import glance as glance_mod
 from ebs_allinone import leftovers
+from ebs_allinone import zones as zones_mod
 from ebs_emulator import config as emulator_config
 from nova_shim import host as host_mod
 from nova_shim.volume_api import cinder as cinder_volumes
@@ -54,14 +54,18 @@ def host_names(count):
 
 
 def emulator_instances(names, zone_id):
-    """One emulator instance per host name."""
+    """One emulator instance per host name.
+
+    :param zone_id: the zone of every instance, or {host name: zone}.
+    """
     instances = []
     for index, name in enumerate(names):
         instance_id = 'i-emu%04d' % index
         instances.append({
             'InstanceId': instance_id, 'HostName': name,
             'SerialNumber': emulator_config.instance_serial(instance_id),
-            'ZoneId': zone_id})
+            'ZoneId': zone_id[name] if isinstance(zone_id, dict)
+            else zone_id})
     return instances
 
 
@@ -86,6 +90,9 @@ class AllInOne(object):
     :param image: also run Glance (with ``auth='keystone'`` only), in the
         catalog as the image service, and point Cinder at it (see
         :mod:`ebs_allinone.image.glance`).
+    :param zones: emulator zones, one EBS backend and Cinder availability
+        zone each, the compute hosts spread over them (see
+        :mod:`ebs_allinone.zones`).
     """
 
     topology = 'single'
@@ -96,13 +103,21 @@ class AllInOne(object):
     def __init__(self, state_dir=None, num_hosts=MIN_HOSTS,
                  host_factory=None, debug=False, names=None,
                  outer_filters=None, auth=identity_mod.NoAuth.name,
-                 credentials=cinder_config.ACCESS_KEY, image=False):
+                 credentials=cinder_config.ACCESS_KEY, image=False,
+                 zones=1):
         if image and auth != identity_mod.Keystone.name:
             raise ValueError('the image service needs Keystone')
         self.given_dir = state_dir
+        self.zones = zones_mod.zones(zones)
         self.credentials = credentials
         self.outer_filters = dict(outer_filters or {})
         self.names = list(names) if names else host_names(num_hosts)
+        # {compute host: its zone}
+        self.host_zones = {
+            name: self.zones[index] for name, index in zones_mod.spread(
+                self.names, len(self.zones)).items()}
+        self.backends = []
+        self.volume_instances = []
         self.host_factory = host_factory or _device_host
         self.debug = debug
         self.dir = None
@@ -140,11 +155,32 @@ class AllInOne(object):
         return os.path.join(self.dir, *parts)
 
     def start_emulator(self, progress=None):
-        """The emulator, one instance per compute and volume host."""
-        names = self.names + list(self.volume_hosts)
-        instances = emulator_instances(names, emulator_config.DEFAULT_ZONE)
-        self.host_instances = {i['HostName']: i['InstanceId']
-                               for i in instances}
+        """The emulator, one instance per compute host and volume host.
+
+        A volume host has an instance in each zone.
+        """
+        placed = {name: zone.emulator_zone
+                  for name, zone in self.host_zones.items()}
+        for zone in self.zones:
+            for volume_host in self.volume_hosts:
+                placed[zones_mod.volume_instance_name(
+                    volume_host, zone)] = zone.emulator_zone
+        instances = emulator_instances(list(placed), placed)
+        by_name = {i['HostName']: i['InstanceId'] for i in instances}
+        # Each compute host's instance, and the volume hosts' of the first
+        # zone.
+        self.host_instances = {
+            name: by_name[name]
+            for name in self.names + list(self.volume_hosts)}
+        # Every volume host's instance in every zone, zone by zone.
+        self.volume_instances = [
+            by_name[zones_mod.volume_instance_name(volume_host, zone)]
+            for zone in self.zones for volume_host in self.volume_hosts]
+        self.backends = [
+            (zone, zones_mod.backend_host_map(
+                zone, {name: by_name[name] for name in self.names},
+                by_name, self.volume_hosts))
+            for zone in self.zones]
         secret = uuid.uuid4().hex
         key_id = 'ALLINONE%s' % uuid.uuid4().hex[:12].upper()
         conf_file = self.path('emulator.conf')
@@ -170,9 +206,11 @@ class AllInOne(object):
         if self.image:
             # Image copies write the volume with qemu-img convert, which
             # truncates a regular file (a FUSE view refuses): the volume
-            # hosts see block devices, as on ECS.
-            for host in self.volume_hosts:
-                args += ['--block-device-instance', self.host_instances[host]]
+            # hosts see block devices, as on ECS. Each volume host has an
+            # instance in every zone, the one its backend of that zone
+            # attaches to.
+            for instance_id in self.volume_instances:
+                args += ['--block-device-instance', instance_id]
         return args
 
     def start_identity(self, progress=None):
@@ -200,9 +238,13 @@ class AllInOne(object):
         return self.glance
 
     def configure_cinder(self, conf):
-        """The identity's sections of cinder.conf; Glance's URL."""
+        """The identity's sections of cinder.conf; Glance's URL.
+
+        The machine's host name, which os-brick's connector of an image
+        copy carries, is mapped in every backend section already (see
+        :func:`ebs_allinone.zones.backend_host_map`).
+        """
         self.identity.configure_cinder(conf)
-        map_machine_host(conf)
         if self.glance is not None:
             # Image copies (volume from image, upload to image) go there,
             # not to an image service of the catalog.
@@ -221,7 +263,8 @@ class AllInOne(object):
             paste_path=self.path('api-paste.ini'),
             log_path=self.path('cinder.log'), debug=self.debug,
             configure=self.configure_cinder,
-            credentials=self.credentials)
+            credentials=self.credentials, backends=self.backends,
+            backup=True)
         self.cinder = cinder_processes.CinderProcess(
             self.path('cinder.conf'), self.path('cinder-process.log'))
         self._stack.callback(self.cinder.stop)
@@ -230,7 +273,8 @@ class AllInOne(object):
         self.api_started()
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
         return cinder_api.wait_for_backend(admin, progress=progress,
-                                           watch=self.check_children)
+                                           watch=self.check_children,
+                                           backends=len(self.zones))
 
     def api_started(self):
         """Once cinder-api listens: its URL to the clients, the catalog."""
@@ -272,6 +316,11 @@ class AllInOne(object):
     def host(self, name):
         """The started simulated compute host called ``name``."""
         return self.hosts[self.names.index(name)]
+
+    def zone_hosts(self, zone=None):
+        """The compute hosts of ``zone`` (default: the first), by name."""
+        zone = zone or self.zones[0]
+        return [name for name in self.names if self.host_zones[name] == zone]
 
     def describe(self):
         """What ``serve`` says about the topology (its own paragraph)."""
@@ -323,33 +372,6 @@ class AllInOne(object):
             return []
         return leftovers.find(self.pids, self.dir,
                               directory_must_go=not self.dir_kept)
-
-
-def map_machine_host(conf, volume_host=cinder_config.VOLUME_HOST,
-                     machine=None):
-    """Map this machine's name to the instance of ``volume_host`` too.
-
-    Cinder's generic copies (image to volume, volume to image) attach the
-    volume to cinder-volume's own host with os-brick's connector, whose
-    ``host`` is the machine's name (``socket.gethostname()``), not
-    cinder.conf's ``[DEFAULT] host``. The driver finds a connector's
-    instance by name in ``ebs_host_instance_map`` or by the system UUID,
-    which is not readable here. Every backend section that maps
-    ``volume_host`` gets the machine's name mapped to the same instance,
-    unless that name is mapped already.
-    """
-    machine = machine or socket.gethostname()
-    for name in conf.sections():
-        section = conf[name]
-        if 'ebs_host_instance_map' not in section:
-            continue
-        pairs = [item.split(':', 1) for item in
-                 section['ebs_host_instance_map'].split(',') if item]
-        mapped = dict(pairs)
-        if volume_host in mapped and machine not in mapped:
-            pairs.append([machine, mapped[volume_host]])
-            section['ebs_host_instance_map'] = ','.join(
-                ':'.join(pair) for pair in pairs)
 
 
 def _device_host(stack, name, instance_id):

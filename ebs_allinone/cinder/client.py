@@ -123,17 +123,22 @@ def wait_for_deleted(manager, resource_id, timeout=WAIT_TIMEOUT,
 
 
 def wait_for_backend(cinder, timeout=WAIT_TIMEOUT, progress=None,
-                     watch=None):
+                     watch=None, backends=1):
     """Wait until the scheduler knows a pool that can multi-attach.
 
     :param watch: see :func:`wait_for`.
-    :returns: the pool's name.
+    :param backends: how many backends must have such a pool.
+    :returns: the pools' names, comma separated.
     """
     def check():
-        for pool in cinder.pools.list(detailed=True):
-            # cinderclient flattens the capabilities into the pool.
-            if getattr(pool, 'multiattach', False):
-                return pool.name
+        # cinderclient flattens the capabilities into the pool.
+        found = sorted(pool.name for pool in cinder.pools.list(detailed=True)
+                       if getattr(pool, 'multiattach', False))
+        if len({name.split('#')[0].split('@')[-1]
+                for name in found}) >= backends:
+            return ', '.join(found)
         return None
-    return wait_for(check, 'a multi-attach pool in the scheduler', timeout,
-                    progress, interval=0.5, watch=watch)
+    what = ('a multi-attach pool in the scheduler' if backends == 1 else
+            'a multi-attach pool of each of the %d backends' % backends)
+    return wait_for(check, what, timeout, progress, interval=0.5,
+                    watch=watch)

@@ -48,10 +48,16 @@ def shared_conf(base, transport_url, connection, backend_url):
     return base
 
 
-def service_conf(host, cluster=None):
-    """The per-process file: its ``host`` (and ``cluster``)."""
+def service_conf(host, cluster=None, availability_zone=None):
+    """The per-process file: its ``host`` (and ``cluster``).
+
+    :param availability_zone: the service's ``storage_availability_zone``
+        (a cinder-backup serves the volumes of its zone only).
+    """
     conf = config.new_parser()
     conf['DEFAULT'] = {'host': host}
     if cluster:
         conf['DEFAULT']['cluster'] = cluster
+    if availability_zone:
+        conf['DEFAULT']['storage_availability_zone'] = availability_zone
     return conf

@@ -2,15 +2,17 @@
 
 cinder.conf: noauth API on 127.0.0.1, in-process messaging, a SQLite
 database, file locks and coordination under the state directory, and one
-``[ebs]`` backend with this project's driver talking to the emulator. Each
-simulated compute host is mapped to its emulator instance; so is the
-cinder-volume host itself (``allinone``), which attaches volumes for image
-copies.
+``[ebs]`` backend with this project's driver talking to the emulator (or
+one backend per zone, see :mod:`ebs_allinone.zones`). Each simulated
+compute host is mapped to its emulator instance; so is the cinder-volume
+host itself (``allinone``, and the machine's host name that its connector
+carries), which attaches volumes for image copies and backups.
 
 api-paste.ini: this project's file (the multi-attach guard in every
 pipeline) plus the service token emulation in the noauth pipelines.
 """
 
+import collections
 import configparser
 import os
 import sys
@@ -27,6 +29,14 @@ STS_ROLE_ARN = 'acs:ram::1000000000000000:role/cinder-allinone'
 STS_TOKEN_LIFETIME = 30
 BACKEND_NAME = 'ebs'
 VOLUME_HOST = 'allinone'
+POSIX_BACKUP_DRIVER = 'cinder.backup.drivers.posix.PosixBackupDriver'
+
+# A zone of the all-in-one and its backend section (ebs_allinone.zones);
+# emulator_zone None: the emulator's own zone; availability_zone None:
+# Cinder's default.
+Zone = collections.namedtuple(
+    'Zone', 'index backend backend_name emulator_zone availability_zone')
+ONE_ZONE = Zone(0, BACKEND, BACKEND_NAME, None, None)
 # Cinder only takes a hexadecimal project id in URLs (project_id_regex).
 PROJECT_ID = 'd313db2360d45ff6acbf48cf42ee9fe3'
 USER_ID = 'admin'
@@ -106,7 +116,8 @@ def device_path_template(state_dir):
 
 def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
                       paste_path=None, log_path=None, debug=False,
-                      configure=None, credentials=ACCESS_KEY):
+                      configure=None, credentials=ACCESS_KEY, backends=None,
+                      backup=False):
     """Write cinder.conf for the all-in-one.
 
     :param state_dir: Cinder's state (database, locks, coordination).
@@ -119,11 +130,17 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
     :param credentials: ``access_key`` (the emulator's AccessKey pair) or
         ``sts`` (the driver assumes :data:`STS_ROLE_ARN` through the
         emulator's STS with that pair: short-lived tokens, renewed).
+    :param backends: [(:class:`ebs_allinone.zones.Zone`, {host: instance
+        id})], one backend section per zone with its own host map (then
+        ``host_instances`` is not used); default the one ``[ebs]``
+        backend with ``host_instances``.
+    :param backup: configure cinder-backup (see :func:`backup_options`).
     """
     conf = cinder_conf(state_dir, emulator, host_instances,
                        api_port=api_port, paste_path=paste_path,
                        log_path=log_path, debug=debug,
-                       credentials=credentials)
+                       credentials=credentials, backends=backends,
+                       backup=backup)
     if configure is not None:
         configure(conf)
     write_conf(path, conf)
@@ -131,15 +148,17 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
 
 def cinder_conf(state_dir, emulator, host_instances, api_port=0,
                 paste_path=None, log_path=None, debug=False,
-                credentials=ACCESS_KEY):
+                credentials=ACCESS_KEY, backends=None, backup=False):
     """The all-in-one's cinder.conf, as a ``ConfigParser``.
 
     Parameters as for :func:`write_cinder_conf`.
     """
+    if backends is None:
+        backends = [(ONE_ZONE, host_instances)]
     conf = new_parser()
     conf['DEFAULT'] = {
         'host': VOLUME_HOST,
-        'enabled_backends': BACKEND,
+        'enabled_backends': ','.join(zone.backend for zone, _m in backends),
         'default_volume_type': '__DEFAULT__',
         'transport_url': 'fake:/',
         'auth_strategy': 'noauth_include_project_id',
@@ -176,13 +195,59 @@ def cinder_conf(state_dir, emulator, host_instances, api_port=0,
     conf['oslo_concurrency'] = {
         'lock_path': os.path.join(state_dir, 'locks'),
     }
-    conf[BACKEND] = {
+    conf.read_dict(privsep_sections())
+    first_zone = backends[0][0].availability_zone
+    if first_zone:
+        # Requests that name no availability zone go to the first one
+        # (Cinder's default, "nova", is no zone of any backend here).
+        conf['DEFAULT'].update({'default_availability_zone': first_zone,
+                                'storage_availability_zone': first_zone})
+    if backup:
+        conf['DEFAULT'].update(backup_options(state_dir))
+        os.makedirs(conf['DEFAULT']['backup_posix_path'], exist_ok=True)
+    for zone, host_map in backends:
+        conf[zone.backend] = _backend(zone, host_map, emulator, credentials)
+    return conf
+
+
+def privsep_sections():
+    """Cinder's privileged helpers started directly when run as root.
+
+    Cinder's generic copies (volume from image, migration) and
+    cinder-backup collect os-brick's connector properties and check the
+    device through privsep daemons, which start with ``sudo
+    privsep-helper`` by default. The all-in-one runs as root where
+    ``sudo`` may not exist: the helper of this Python environment is
+    started directly instead. Not as root: Cinder's default.
+    """
+    if os.geteuid() != 0:
+        return {}
+    helper = os.path.join(os.path.dirname(sys.executable), 'privsep-helper')
+    return {section: {'helper_command': helper}
+            for section in ('privsep_osbrick', 'cinder_sys_admin')}
+
+
+def backup_options(state_dir):
+    """cinder-backup: backups as files under ``state_dir``/backups.
+
+    Cinder's POSIX driver (chunks of a backup in a directory tree),
+    on the machine's file system: no object store to run.
+    """
+    return {
+        'backup_driver': POSIX_BACKUP_DRIVER,
+        'backup_posix_path': os.path.join(state_dir, 'backups'),
+    }
+
+
+def _backend(zone, host_instances, emulator, credentials):
+    """The backend section of one zone."""
+    section = {
         'volume_driver': 'cinder_ebs_driver.driver.EBSVolumeDriver',
-        'volume_backend_name': BACKEND_NAME,
+        'volume_backend_name': zone.backend_name,
         'ebs_endpoint': emulator.endpoint,
         'ebs_protocol': 'http',
         'ebs_region_id': emulator.region_id,
-        'ebs_zone_id': emulator.zone_id,
+        'ebs_zone_id': zone.emulator_zone or emulator.zone_id,
         'ebs_access_key_id': emulator.access_key_id,
         'ebs_access_key_secret': emulator.access_key_secret,
         'ebs_host_instance_map': ','.join(
@@ -195,14 +260,16 @@ def cinder_conf(state_dir, emulator, host_instances, api_port=0,
         # notification for an 'infinite' pool (see cinder_ebs_driver.stats).
         'ebs_pool_capacity_gb': '10240',
     }
+    if zone.availability_zone:
+        section['backend_availability_zone'] = zone.availability_zone
     if credentials == STS:
-        conf[BACKEND].update({
+        section.update({
             'ebs_credential_type': 'ram_role_arn',
             'ebs_role_arn': STS_ROLE_ARN,
             'ebs_role_session_name': 'cinder-allinone',
             'ebs_sts_endpoint': 'http://%s' % emulator.endpoint,
         })
-    return conf
+    return section
 
 
 def write_conf(path, conf):

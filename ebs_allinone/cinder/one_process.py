@@ -6,15 +6,16 @@ SQLite database, the way Cinder's own functional tests run them. The process
 prints ``cinder-api listening on HOST:PORT`` once every service is up and
 stops cleanly on SIGTERM or SIGINT.
 
-Run as root, Cinder's and os-brick's privileged calls (the format check
-of an image downloaded for a volume, for one) run in this process: there
-is no ``sudo`` nor ``cinder-rootwrap`` to start a privsep daemon with.
+With the POSIX backup driver configured (see
+:func:`ebs_allinone.cinder.config.backup_options`) it also runs
+cinder-backup, one service per availability zone of the backends: a
+separate cinder-backup process could not reach the others over in-process
+messaging (the cluster topology runs it as a process of its own).
 """
 
 from cinder import monkey_patch  # noqa: I100 (must patch before the rest)
 monkey_patch.patch()
 
-import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
@@ -28,15 +29,17 @@ from oslo_config import cfg  # noqa: E402
 from oslo_log import log as logging  # noqa: E402
 
 from ebs_allinone.cinder import colocated  # noqa: E402
+from ebs_allinone.cinder import config as config_mod  # noqa: E402
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
 def start_services():
-    """Start volume, scheduler and API services; return them, API last.
+    """Start Cinder's services; return them, the API last.
 
-    The volume and scheduler services heartbeat their own records (see
+    Volume, scheduler, backup (when configured) and API. The volume,
+    scheduler and backup services heartbeat their own records (see
     :mod:`ebs_allinone.cinder.colocated`).
     """
     started = []
@@ -48,25 +51,50 @@ def start_services():
             service_name=backend, coordination=True, cluster=None)
         volume.start()
         started.append(volume)
+    zones = [volume.manager.availability_zone for volume in started]
     scheduler = colocated.Service.create(host=CONF.host,
                                          binary='cinder-scheduler')
     scheduler.start()
     started.append(scheduler)
+    if _backup_configured():
+        # After the scheduler: a backup service announces itself to it
+        # when it starts (then once a minute).
+        started += start_backups(zones)
     api = service.WSGIService('osapi_volume')
     api.start()
     started.append(api)
     return started
 
 
-def privileged_in_process():
-    """As root: run privsep's calls here instead of in a daemon."""
-    if os.geteuid() != 0:
-        return
-    from cinder import privsep
-    from os_brick import privileged
-    for context in (privsep.sys_admin_pctxt, privileged.default,
-                    privileged.brick_privsep_hide_output):
-        context.set_client_mode(False)
+def _backup_configured():
+    # Registers backup_driver.
+    from cinder.backup import manager  # noqa: F401
+    # Cinder's default backup driver (Swift) has nothing to store to here.
+    return CONF.backup_driver == config_mod.POSIX_BACKUP_DRIVER
+
+
+def start_backups(zones):
+    """One cinder-backup per availability zone in ``zones``; return them.
+
+    Cinder backs a volume up only with a backup service of the volume's
+    zone, the ``storage_availability_zone`` the backup manager reads when
+    it is built. One zone: the service is ``host`` as cinder-backup names
+    it; several: ``host-zone``.
+    """
+    unique = list(dict.fromkeys(zones))
+    started = []
+    for zone in unique:
+        host = CONF.host if len(unique) == 1 else '%s-%s' % (CONF.host, zone)
+        CONF.set_override('storage_availability_zone', zone)
+        try:
+            backup = colocated.Service.create(
+                host=host, binary='cinder-backup', coordination=True,
+                service_name='backup')
+        finally:
+            CONF.clear_override('storage_availability_zone')
+        backup.start()
+        started.append(backup)
+    return started
 
 
 def main(argv=None):
@@ -74,7 +102,6 @@ def main(argv=None):
     CONF(sys.argv[1:] if argv is None else argv, project='cinder',
          version=version.version_string())
     logging.setup(CONF, 'cinder')
-    privileged_in_process()
     objects.register_all()
     migration.db_sync()
 

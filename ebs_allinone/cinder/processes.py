@@ -3,7 +3,7 @@
 :class:`CinderProcess` is the single topology's Cinder: API, scheduler and
 volume services in one process (:mod:`ebs_allinone.cinder.one_process`).
 :class:`CinderService` is one of Cinder's own commands (cinder-api,
--scheduler, -volume) of the cluster topology.
+-scheduler, -volume, -backup) of the cluster topology.
 
 Each runs in a session of its own. ``cinder-api`` and ``cinder-volume``
 fork workers (one per backend for cinder-volume): the parent alone is
@@ -21,6 +21,7 @@ READY = {
     'cinder-api': r'wsgi starting up on http://(\S+):(\d+)',
     'cinder-scheduler': r'Starting cinder-scheduler node',
     'cinder-volume': r'Starting cinder-volume node',
+    'cinder-backup': r'Starting cinder-backup node',
 }
 START_TIMEOUT = 180
 

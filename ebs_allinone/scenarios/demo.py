@@ -16,6 +16,7 @@ from ebs_allinone.cinder import client as cinder_api
 from ebs_allinone.scenarios import failover_steps
 from ebs_allinone.scenarios.report import StepFailed
 from ebs_allinone.scenarios import startup
+from ebs_allinone.scenarios import zone_steps
 
 LOG = logging.getLogger(__name__)
 
@@ -73,9 +74,18 @@ class Demo(object):
     def backend(self):
         return self.startup.backend
 
+    @property
+    def names(self):
+        """The hosts that share the volume: those of the first zone."""
+        return self.stack.zone_hosts()
+
+    @property
+    def hosts(self):
+        return [self.stack.host(name) for name in self.names]
+
     # -- the plan ---------------------------------------------------------
     def steps(self):
-        hosts = self.stack.names
+        hosts = self.names
         steps = self.startup.steps() + [
             ('Create a multi-attach volume type at microversion %s' % AT,
              self.create_type),
@@ -87,7 +97,9 @@ class Demo(object):
              self.create_volume),
         ]
         if not self.degraded:
-            steps.append(('Boot a tiny guest on every host',
+            where = ('every host of %s' % self.stack.zones[0].availability_zone
+                     if len(self.stack.zones) > 1 else 'every host')
+            steps.append(('Boot a tiny guest on %s' % where,
                           self.boot_guests))
         for name in hosts:
             steps.append(('Attach the volume on %s' % name,
@@ -100,6 +112,8 @@ class Demo(object):
         for name in hosts:
             steps.append(('Detach the volume from %s' % name,
                           lambda name=name: self.detach(name)))
+        if len(self.stack.zones) > 1:
+            steps += zone_steps.ZoneSteps(self).steps()
         steps += [
             ('Snapshot the volume', self.snapshot),
             ('Clone the volume', self.clone),
@@ -210,7 +224,7 @@ class Demo(object):
                            disk.get('Size'), disk.get('MultiAttach')))
 
     def boot_guests(self):
-        hosts = self.stack.hosts
+        hosts = self.hosts
         roles = ['writer'] + ['reader'] * (len(hosts) - 1)
         for host, role in zip(hosts, roles):
             host.define_guest(role, self.volume.id, self.record)
@@ -246,7 +260,7 @@ class Demo(object):
         self.out.detail(result['disk_xml'].rstrip())
 
     def share_data(self):
-        writer, readers = self.stack.hosts[0], self.stack.hosts[1:]
+        writer, readers = self.hosts[0], self.hosts[1:]
         self.out.detail('%s: %s' % (writer.name, writer.write_record(
             self.volume.id, self.record,
             progress=self.out.progress_for('waiting for %s to write'
@@ -260,7 +274,7 @@ class Demo(object):
     def detach(self, name):
         host = self.stack.host(name)
         host.detach(self.volume.id)
-        remaining = [h for h in self.stack.hosts
+        remaining = [h for h in self.hosts
                      if h.name != name and h.has_volume(self.volume.id)]
         attached = self._attached_instances()
         expected = sorted(h.instance_id for h in remaining)

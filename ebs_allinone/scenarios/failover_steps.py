@@ -45,7 +45,7 @@ class FailoverSteps(object):
 
     @property
     def names(self):
-        return self.demo.stack.names[:2]
+        return self.demo.names[:2]
 
     def steps(self):
         primary, standby = self.names

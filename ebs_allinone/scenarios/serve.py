@@ -39,7 +39,7 @@ or as flags:
 
 {attach}
 Compute hosts: {hosts}
-EBS backend (emulator): http://{emulator} region {region}, zone {zone}
+EBS backend (emulator): http://{emulator} region {region}, {zone}
 Attached disks appear under {devices}
 {services}
 {openstack}
@@ -132,7 +132,7 @@ Server lookups of the CLI go to a stand-in compute API (any UUID is a
 server); there is no Nova.
 
 {image}Compute hosts: {hosts}
-EBS backend (emulator): http://{emulator} region {region_ebs}, zone {zone}
+EBS backend (emulator): http://{emulator} region {region_ebs}, {zone}
 Attached disks appear under {devices}
 {guests}
 Press Ctrl-C to stop everything.
@@ -142,7 +142,7 @@ IMAGE_TEMPLATE = """\
 Image API (Glance): {url} (catalog type image), file store {store}
 Cinder copies images to volumes and volumes to images through it (the
 cinder-volume host {volume_host} attaches the volume to its own emulator
-instance {instance} for the copy):
+{instance} for the copy):
 
     openstack image create --disk-format raw --container-format bare \\
         --file <file> raw-image
@@ -253,7 +253,7 @@ class Server(object):
                 name, self.stack.host_instances[name])
                 for name in self.stack.names),
             emulator=emulator.endpoint, region_ebs=emulator.region_id,
-            zone=emulator.zone_id,
+            zone=self.zones_text(),
             devices=config.device_path_template(emulator.state_dir),
             guests=KEYSTONE_GUESTS if self.guest_hosts() else '',
             image=self.image_instructions())
@@ -263,9 +263,36 @@ class Server(object):
         if glance is None:
             return ''
         host = self.stack.volume_hosts[0]
+        zones = self.stack.zones
+        if len(zones) == 1:
+            instance = 'instance %s' % self.stack.host_instances.get(host)
+        else:
+            # One instance per zone, each a block device host
+            # (AllInOne.volume_instances, zone by zone).
+            own = self.stack.volume_instances[::len(self.stack.volume_hosts)]
+            instance = 'instance in the volume\'s zone\n(%s)' % ', '.join(
+                '%s in %s' % (instance_id, zone.availability_zone)
+                for instance_id, zone in zip(own, zones))
         return IMAGE_TEMPLATE.format(
             url=glance.url, store=glance.path('images'), volume_host=host,
-            instance=self.stack.host_instances.get(host))
+            instance=instance)
+
+    def zones_text(self):
+        """The emulator's zone; with several, each with its backend."""
+        zones = self.stack.zones
+        if len(zones) == 1:
+            return 'zone %s' % self.stack.emulator.zone_id
+        lines = ['zones (one EBS backend and Cinder availability zone '
+                 'each):']
+        for zone in zones:
+            lines.append('    %s: backend %s, availability zone %s, hosts %s'
+                         % (zone.emulator_zone, zone.backend,
+                            zone.availability_zone,
+                            ', '.join(self.stack.zone_hosts(zone))))
+        lines.append('    (cinder create --availability-zone %s ...; a '
+                     'volume attaches on the hosts of its zone only)'
+                     % zones[-1].availability_zone)
+        return '\n'.join(lines)
 
     def instructions(self):
         if self.stack.auth == identity.Keystone.name:
@@ -286,6 +313,6 @@ class Server(object):
                 name, self.stack.host_instances[name])
                 for name in self.stack.names),
             emulator=emulator.endpoint, region=emulator.region_id,
-            zone=emulator.zone_id,
+            zone=self.zones_text(),
             devices=config.device_path_template(emulator.state_dir),
             services=self.stack.describe(), openstack=OPENSTACK_NOTE)

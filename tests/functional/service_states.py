@@ -9,16 +9,19 @@ import time
 SERVICE_DOWN_TIME = 6
 REPORT_INTERVAL = 1
 BINARIES = {'cinder-scheduler', 'cinder-volume'}
+# The all-in-one's Cinder process also runs cinder-backup.
+ALLINONE_BINARIES = BINARIES | {'cinder-backup'}
 
 
-def assert_services_stay_up(test, services):
+def assert_services_stay_up(test, services, binaries=BINARIES):
     """Wait past ``SERVICE_DOWN_TIME``; every service is up, heartbeating.
 
     :param test: the test case.
     :param services: returns ``{(binary, host): (state, updated_at)}``.
+    :param binaries: the services expected.
     """
     before = services()
-    test.assertEqual(BINARIES, {binary for binary, _host in before})
+    test.assertEqual(binaries, {binary for binary, _host in before})
     # Twice the down time: a record nobody updates is then down, whenever
     # it was last written during the start.
     time.sleep(2 * SERVICE_DOWN_TIME)

@@ -283,7 +283,8 @@ class AllInOneTest(AllInOneBase):
                 service_states.SERVICE_DOWN_TIME),
             OS_DEFAULT__REPORT_INTERVAL=str(service_states.REPORT_INTERVAL)))
         run_dir = aio.run_dir()
-        service_states.assert_services_stay_up(self, self.services)
+        service_states.assert_services_stay_up(
+            self, self.services, service_states.ALLINONE_BINARIES)
 
         volume = table_value(self.cinder(
             'create', '--name', 'after-down-time', '20').stdout, 'id')

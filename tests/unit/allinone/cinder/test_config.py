@@ -99,8 +99,20 @@ class CinderConfTest(base.BaseTestCase):
 
     def test_sections(self):
         parser = read_ini(self.path)
-        self.assertEqual(['database', 'coordination', 'oslo_concurrency',
-                          'ebs'], parser.sections())
+        self.assertEqual(['database', 'coordination', 'oslo_concurrency'] +
+                         list(cinder_config.privsep_sections()) + ['ebs'],
+                         parser.sections())
+
+    def test_privsep_helpers_started_directly_as_root(self):
+        self.useFixture(fixtures.MonkeyPatch('os.geteuid', lambda: 0))
+        sections = cinder_config.privsep_sections()
+        self.assertEqual({'privsep_osbrick', 'cinder_sys_admin'},
+                         set(sections))
+        for section in sections.values():
+            self.assertTrue(section['helper_command'].endswith(
+                '/privsep-helper'))
+        self.useFixture(fixtures.MonkeyPatch('os.geteuid', lambda: 1000))
+        self.assertEqual({}, cinder_config.privsep_sections())
 
     def test_default_section(self):
         conf = self._oslo()

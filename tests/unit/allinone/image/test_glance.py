@@ -10,7 +10,9 @@ import testtools
 from ebs_allinone.cinder import config as cinder_config
 from ebs_allinone.image import glance
 from ebs_allinone.image import glance_server
+from ebs_allinone.scenarios import serve
 from ebs_allinone import stack
+from ebs_allinone import zones
 
 
 class FakeKeystone(object):
@@ -99,23 +101,86 @@ class ChunkedInputTest(testtools.TestCase):
 class MachineHostTest(testtools.TestCase):
     """The cinder-volume host's connector names the machine."""
 
-    def conf(self, mapping):
-        conf = cinder_config.new_parser()
-        conf['DEFAULT'] = {'host': 'allinone'}
-        conf['ebs'] = {'ebs_host_instance_map': mapping}
-        return conf
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.MonkeyPatch(
+            'ebs_allinone.zones.connector_host', lambda: 'vm'))
+        (self.zone,) = zones.zones(1)
 
     def test_machine_mapped_to_the_volume_hosts_instance(self):
-        conf = self.conf('allinone:i-2,host-a:i-0')
-        stack.map_machine_host(conf, machine='vm')
+        mapping = zones.backend_host_map(
+            self.zone, {'host-a': 'i-0'}, {'allinone': 'i-2'},
+            ('allinone',))
+        self.assertEqual({'allinone': 'i-2', 'host-a': 'i-0', 'vm': 'i-2'},
+                         mapping)
+        conf = cinder_config.cinder_conf(
+            self.useFixture(fixtures.TempDir()).path, FakeEmulator(), {},
+            backends=[(self.zone, mapping)])
         self.assertEqual('allinone:i-2,host-a:i-0,vm:i-2',
                          conf['ebs']['ebs_host_instance_map'])
 
     def test_a_mapped_machine_name_stays(self):
-        conf = self.conf('allinone:i-2,vm:i-0')
-        stack.map_machine_host(conf, machine='vm')
-        self.assertEqual('allinone:i-2,vm:i-0',
-                         conf['ebs']['ebs_host_instance_map'])
+        mapping = zones.backend_host_map(
+            self.zone, {'vm': 'i-0'}, {'allinone': 'i-2'}, ('allinone',))
+        self.assertEqual({'allinone': 'i-2', 'vm': 'i-0'}, mapping)
 
     def test_the_image_service_needs_keystone(self):
         self.assertRaises(ValueError, stack.AllInOne, image=True)
+
+
+class FakeEmulator(object):
+    endpoint = '127.0.0.1:18123'
+    region_id = 'emu-region-1'
+    zone_id = 'emu-zone-a'
+    access_key_id = 'KEY'
+    access_key_secret = 'secret'
+    state_dir = '/run/emulator'
+
+
+class ImageStackTest(testtools.TestCase):
+    """serve --auth keystone --image: the volume hosts' instances."""
+
+    def start_emulator(self, **kwargs):
+        self.useFixture(fixtures.MonkeyPatch(
+            'ebs_allinone.zones.connector_host', lambda: 'vm'))
+        self.useFixture(fixtures.MonkeyPatch(
+            'ebs_allinone.daemons.process.EmulatorProcess.start',
+            lambda emulator, progress=None: None))
+        image_stack = stack.AllInOne(
+            state_dir=self.useFixture(fixtures.TempDir()).path,
+            auth='keystone', image=True, **kwargs)
+        image_stack.make_dir()
+        image_stack.start_emulator()
+        return image_stack
+
+    def block_devices(self, image_stack):
+        args = image_stack._emulator_args()
+        return [args[i + 1] for i, arg in enumerate(args)
+                if arg == '--block-device-instance']
+
+    def test_one_zone(self):
+        image_stack = self.start_emulator()
+        ((zone, mapping),) = image_stack.backends
+        own = image_stack.host_instances[cinder_config.VOLUME_HOST]
+        self.assertEqual(own, mapping['vm'])
+        self.assertEqual(own, mapping[cinder_config.VOLUME_HOST])
+        self.assertEqual([own], self.block_devices(image_stack))
+
+    def test_each_zone_its_volume_instance_a_block_device(self):
+        image_stack = self.start_emulator(num_hosts=4, zones=2)
+        own = [mapping['vm'] for _zone, mapping in image_stack.backends]
+        self.assertEqual(2, len(set(own)))
+        self.assertEqual(
+            own, [mapping[cinder_config.VOLUME_HOST]
+                  for _zone, mapping in image_stack.backends])
+        self.assertEqual(own, self.block_devices(image_stack))
+
+    def test_serve_names_the_instance_of_each_zone(self):
+        image_stack = self.start_emulator(num_hosts=4, zones=2)
+        image_stack.glance = mock.Mock(url='http://127.0.0.1:9292')
+        server = serve.Server.__new__(serve.Server)
+        server.stack = image_stack
+        text = server.image_instructions()
+        for (zone, mapping) in image_stack.backends:
+            self.assertIn('%s in %s' % (mapping['vm'],
+                                        zone.availability_zone), text)

@@ -18,6 +18,7 @@ from ebs_allinone.daemons import process
 from ebs_allinone.scenarios import demo
 from ebs_allinone.scenarios import report
 from ebs_allinone import stack as real_stack
+from ebs_allinone import zones as zones_mod
 
 
 class ReporterTest(testtools.TestCase):
@@ -187,10 +188,12 @@ class _Stack(object):
     instances = []
 
     def __init__(self, state_dir=None, num_hosts=2, host_factory=None,
-                 debug=False, auth='noauth', credentials='access_key'):
+                 debug=False, auth='noauth', credentials='access_key',
+                 zones=1):
         self.given_dir = state_dir
         self.auth = auth
         self.names = real_stack.host_names(num_hosts)
+        self.zones = zones_mod.zones(zones)
         self.host_factory = host_factory
         self.dir = state_dir
         self.hosts = []
@@ -203,6 +206,9 @@ class _Stack(object):
     @property
     def dir_kept(self):
         return bool(self.given_dir or self.kept)
+
+    def zone_hosts(self, zone=None):
+        return list(self.names)
 
     def make_dir(self):
         os.makedirs(self.dir, exist_ok=True)

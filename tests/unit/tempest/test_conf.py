@@ -1,6 +1,7 @@
 """tempest.conf written from the facts the running services report."""
 
 import configparser
+import re
 
 from oslotest import base
 
@@ -119,3 +120,25 @@ class RenderTest(base.BaseTestCase):
         self.assertEqual('true', parsed['service_available']['nova'])
         self.assertEqual('true', parsed['volume-feature-enabled'][
             'extend_attached_volume'])
+
+
+class UpstreamExcludesTest(base.BaseTestCase):
+
+    def test_image_client_classes_without_glance(self):
+        excluded = conf.upstream_excludes(facts())
+        self.assertEqual(1, len(excluded))
+        regex = re.compile(excluded[0][0])
+        self.assertTrue(regex.match(
+            'tempest.api.volume.test_volumes_get.VolumesGetTest.'
+            'test_volume_create_get_update_delete[id-27fb0e9f,smoke]'))
+        self.assertTrue(regex.match(
+            'tempest.api.volume.test_volumes_negative.VolumesNegativeTest.'
+            'test_volume_get_nonexistent_volume_id[id-f131c586]'))
+        self.assertFalse(regex.match(
+            'tempest.api.volume.test_volumes_list.VolumesListTestJSON.'
+            'test_volume_list[id-0b6ddd39]'))
+        self.assertIn('Glance', excluded[0][1])
+
+    def test_nothing_with_glance(self):
+        catalog = dict(CATALOG, image='glance')
+        self.assertEqual([], conf.upstream_excludes(facts(catalog=catalog)))

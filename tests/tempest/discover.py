@@ -9,6 +9,8 @@ in the catalog, a small raw image is uploaded for the tests that create
 volumes from one.
 """
 
+import urllib.parse
+
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
 
@@ -60,10 +62,19 @@ class VolumeAPI(object):
                                 headers=headers).json()
 
     def microversions(self):
-        """(min, max) microversion of cinder-api's version document."""
+        """(min, max) microversion of cinder-api's version document.
+
+        keystoneauth's version discovery reads it; when that gives no
+        microversions, the document at the root of the endpoint's host.
+        """
         data = self.session.get_endpoint_data(**self.filter)
-        return (_version(data.min_microversion),
-                _version(data.max_microversion))
+        if data and data.min_microversion and data.max_microversion:
+            return (_version(data.min_microversion),
+                    _version(data.max_microversion))
+        url = urllib.parse.urlsplit(self.session.get_endpoint(**self.filter))
+        root = '%s://%s/' % (url.scheme, url.netloc)
+        return v3_microversions(self.session.get(root, authenticated=False,
+                                                 raise_exc=False).json())
 
     def services(self):
         """Binaries of the services that are up and enabled."""
@@ -85,6 +96,15 @@ class VolumeAPI(object):
     def default_type_specs(self):
         return self.get('/types/default')['volume_type'].get(
             'extra_specs') or {}
+
+
+def v3_microversions(document):
+    """(min, max) of the v3 API in a version document of cinder-api."""
+    versions = document.get('versions') or [document.get('version', {})]
+    for version in versions:
+        if version.get('id', '').startswith('v3'):
+            return version['min_version'], version['version']
+    raise ValueError('no v3 in the version document %s' % document)
 
 
 def _version(value):

@@ -3,9 +3,12 @@
 Run as ``python -m ebs_allinone.identity.keystone_server --config-file FILE
 --port PORT``. The process serves Keystone's WSGI application (the one
 ``keystone.wsgi.api`` exposes to Apache or uWSGI) on 127.0.0.1 with the
-standard library's WSGI server, one thread per request, prints
-``keystone listening on HOST:PORT`` once the socket is bound and stops
-on SIGTERM or SIGINT.
+standard library's WSGI server, one thread per connection but one
+request at a time (Keystone's SQLite database answers "database is
+locked" to concurrent writers, which Keystone turns into HTTP 500: a
+token request updates the user's ``last_active_at`` while another
+request creates users), prints ``keystone listening on HOST:PORT`` once
+the socket is bound and stops on SIGTERM or SIGINT.
 """
 
 import argparse
@@ -44,6 +47,22 @@ def application(config_file):
     return wsgi.initialize_public_application()
 
 
+def one_at_a_time(app):
+    """``app`` answering one request at a time, body included."""
+    lock = threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            result = app(environ, start_response)
+            try:
+                return [b''.join(result)]
+            finally:
+                if hasattr(result, 'close'):
+                    result.close()
+
+    return serialized
+
+
 def serve(app, port, name):
     """Serve ``app`` on 127.0.0.1:``port`` until SIGTERM or SIGINT.
 
@@ -73,7 +92,8 @@ def main(argv=None):
     parser.add_argument('--config-file', required=True)
     parser.add_argument('--port', type=int, default=0)
     args = parser.parse_args(argv)
-    return serve(application(args.config_file), args.port, 'keystone')
+    return serve(one_at_a_time(application(args.config_file)), args.port,
+                 'keystone')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,150 @@
+"""tempest.conf written from the facts the running services report."""
+
+import configparser
+import re
+
+from oslotest import base
+
+from tests.tempest import conf
+
+ADMIN = {'username': 'admin', 'password': 'secret', 'project_name': 'admin',
+         'user_domain_name': 'Default', 'project_domain_name': 'Default'}
+# What serve --auth keystone reports: Keystone, the volume API as
+# block-storage and the stand-in compute API.
+CATALOG = {'identity': 'keystone', 'block-storage': 'cinderv3',
+           'compute': 'nova'}
+
+
+def facts(**changes):
+    values = dict(
+        auth_url='http://127.0.0.1:5000/v3', region='RegionOne',
+        admin=ADMIN, catalog=dict(CATALOG), min_microversion='3.0',
+        max_microversion='3.71', backends=['ebs'], vendor_name='Alibaba',
+        storage_protocol='ebs',
+        services=['cinder-scheduler', 'cinder-volume'],
+        zones=['cn-hangzhou-i'])
+    values.update(changes)
+    return conf.Facts(**values)
+
+
+def parse(text):
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    return parser
+
+
+class RenderTest(base.BaseTestCase):
+
+    def test_identity_and_admin_account(self):
+        parsed = parse(conf.render(facts()))
+        self.assertEqual('http://127.0.0.1:5000/v3',
+                         parsed['identity']['uri_v3'])
+        self.assertEqual('v3', parsed['identity']['auth_version'])
+        self.assertEqual('admin', parsed['auth']['admin_username'])
+        self.assertEqual('secret', parsed['auth']['admin_password'])
+        self.assertEqual('admin', parsed['auth']['admin_project_name'])
+        self.assertEqual('Default', parsed['auth']['admin_domain_name'])
+        self.assertEqual('true', parsed['auth']['use_dynamic_credentials'])
+        self.assertEqual('true', parsed['enforce_scope']['cinder'])
+
+    def test_volume_section(self):
+        volume = parse(conf.render(facts()))['volume']
+        self.assertEqual('block-storage', volume['catalog_type'])
+        self.assertEqual('3.0', volume['min_microversion'])
+        self.assertEqual('3.71', volume['max_microversion'])
+        # The default type makes ESSD PL1 disks: 20 GiB at least.
+        self.assertEqual('20', volume['volume_size'])
+        self.assertEqual('source-name,volume-%s',
+                         volume['manage_volume_ref'])
+        self.assertEqual('source-name,snapshot-%s',
+                         volume['manage_snapshot_ref'])
+        self.assertEqual('Alibaba', volume['vendor_name'])
+        self.assertEqual('ebs', volume['storage_protocol'])
+        self.assertEqual('ebs', volume['backend_names'])
+
+    def test_volume_size_follows_the_default_type(self):
+        for specs, size in (({'ebs:performance_level': 'PL0'}, '1'),
+                            ({'ebs:performance_level': 'PL2'}, '461'),
+                            ({'ebs:category': 'cloud_auto'}, '1'),
+                            ({'ebs:category': 'cloud_regional_disk_auto'},
+                             '10')):
+            parsed = parse(conf.render(facts(default_type_specs=specs)))
+            self.assertEqual(size, parsed['volume']['volume_size'], specs)
+
+    def test_catalog_type_as_the_catalog_names_it(self):
+        catalog = {'identity': 'keystone', 'volumev3': 'cinderv3'}
+        parsed = parse(conf.render(facts(catalog=catalog)))
+        self.assertEqual('volumev3', parsed['volume']['catalog_type'])
+        self.assertRaises(ValueError, conf.render,
+                          facts(catalog={'identity': 'keystone'}))
+
+    def test_only_cinder_without_nova_glance_neutron(self):
+        parsed = parse(conf.render(facts()))
+        available = parsed['service_available']
+        self.assertEqual('true', available['cinder'])
+        # The stand-in compute API is in the catalog, but is not Nova.
+        for name in ('nova', 'glance', 'neutron', 'swift', 'barbican'):
+            self.assertEqual('false', available[name], name)
+        features = parsed['volume-feature-enabled']
+        for name in ('backup', 'multi_backend', 'extend_attached_volume',
+                     'enable_volume_image_dep_tests'):
+            self.assertEqual('false', features[name], name)
+        for name in ('snapshot', 'clone', 'manage_volume', 'manage_snapshot',
+                     'volume_revert'):
+            self.assertEqual('true', features[name], name)
+        self.assertFalse(parsed.has_section('image'))
+        self.assertFalse(parsed.has_section('compute'))
+
+    def test_backup_and_backends_when_running(self):
+        parsed = parse(conf.render(facts(
+            services=['cinder-backup', 'cinder-scheduler', 'cinder-volume'],
+            backends=['ebs-b', 'ebs-a', 'ebs-a'],
+            zones=['zone-a', 'zone-b'])))
+        features = parsed['volume-feature-enabled']
+        self.assertEqual('true', features['backup'])
+        self.assertEqual('true', features['multi_backend'])
+        self.assertEqual('ebs-a,ebs-b', parsed['volume']['backend_names'])
+
+    def test_image_service_when_in_the_catalog(self):
+        catalog = dict(CATALOG, image='glance')
+        parsed = parse(conf.render(facts(catalog=catalog,
+                                         image_ref='an-image')))
+        self.assertEqual('true', parsed['service_available']['glance'])
+        self.assertEqual('image', parsed['image']['catalog_type'])
+        self.assertEqual('an-image', parsed['compute']['image_ref'])
+        self.assertEqual('true', parsed['volume-feature-enabled'][
+            'enable_volume_image_dep_tests'])
+
+    def test_nova_when_it_answers(self):
+        parsed = parse(conf.render(facts(compute=True)))
+        self.assertEqual('true', parsed['service_available']['nova'])
+        self.assertEqual('true', parsed['volume-feature-enabled'][
+            'extend_attached_volume'])
+
+
+class UpstreamExcludesTest(base.BaseTestCase):
+
+    def test_image_client_classes_without_glance(self):
+        excluded = conf.upstream_excludes(facts())
+        self.assertEqual(2, len(excluded))
+        regex = re.compile('|'.join(regex for regex, _why in excluded))
+        self.assertTrue(regex.match(
+            'tempest.api.volume.test_volumes_get.VolumesGetTest.'
+            'test_volume_create_get_update_delete[id-27fb0e9f,smoke]'))
+        self.assertTrue(regex.match(
+            'tempest.api.volume.test_volumes_negative.VolumesNegativeTest.'
+            'test_volume_get_nonexistent_volume_id[id-f131c586]'))
+        self.assertFalse(regex.match(
+            'tempest.api.volume.test_volumes_list.VolumesListTestJSON.'
+            'test_volume_list[id-0b6ddd39]'))
+        self.assertTrue(regex.match(
+            'tempest.api.volume.test_volumes_extend.VolumesExtendTest.'
+            'test_volume_extend[id-9a36df71-a257-43a5-9555-dc7c88e66e0e]'))
+        self.assertFalse(regex.match(
+            'tempest.api.volume.test_volumes_extend.VolumesExtendTest.'
+            'test_volume_extend_when_volume_has_snapshot[id-86be1cba]'))
+        self.assertIn('Glance', excluded[0][1])
+
+    def test_nothing_with_glance(self):
+        catalog = dict(CATALOG, image='glance')
+        self.assertEqual([], conf.upstream_excludes(facts(catalog=catalog)))

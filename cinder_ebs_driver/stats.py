@@ -100,6 +100,12 @@ def build(conf, disks, backend_name, driver_version):
         'consistent_group_snapshot_enabled': False,
         'location_info': 'ebs:%s:%s' % (conf.safe_get('ebs_region_id'),
                                         zone),
+        # The disk of a volume type without ebs: extra specs: its smallest
+        # size (20 GiB for ESSD PL1, 1 GiB for PL0) is what a client needs
+        # to know before it creates one.
+        'ebs_default_category': conf.safe_get('ebs_default_category'),
+        'ebs_default_performance_level': conf.safe_get(
+            'ebs_default_performance_level'),
     }
     return {
         'volume_backend_name': backend_name,

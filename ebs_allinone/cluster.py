@@ -91,7 +91,8 @@ class ClusterAllInOne(stack.AllInOne):
             self.path('cinder'), self.emulator, self.host_instances,
             api_port=api_port, paste_path=self.path('api-paste.ini'),
             debug=self.debug, credentials=self.credentials,
-            backends=self.backends or None, backup=True)
+            backends=self.backends or None, backup=True,
+            performance_level=self.performance_level)
         conf = cluster_config.shared_conf(
             base, self.rabbitmq.transport_url, self.mariadb.connection,
             self.etcd.backend_url)

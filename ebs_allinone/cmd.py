@@ -46,6 +46,7 @@ import warnings
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from cinder_ebs_driver import options as driver_options
 from ebs_allinone.scenarios import report
 from ebs_allinone import zones
 
@@ -126,6 +127,12 @@ def _parser(stack_mod):
                  'zone-b...), the compute hosts spread over them; 1: the '
                  'one backend ebs in Cinder\'s default zone (default '
                  '%%(default)s)' % zones.MAX_ZONES)
+        command.add_argument(
+            '--performance-level', choices=driver_options.PERFORMANCE_LEVELS,
+            help='the ESSD performance level of a volume type that names '
+                 'none (ebs_default_performance_level of every backend; '
+                 'PL0 disks start at 1 GiB, PL1 at 20) (default: the '
+                 'driver\'s, PL1)')
     serve.add_argument(
         '--auth', choices=AUTHS, default='noauth',
         help='noauth: Cinder\'s noauth middleware (the cinder CLI only); '
@@ -220,6 +227,8 @@ def _run(args, out, stack_mod):
     options = {}
     if getattr(args, 'image', False):
         options['image'] = True
+    if getattr(args, 'performance_level', None):
+        options['performance_level'] = args.performance_level
     stack = stack_class(state_dir=args.state_dir,
                         num_hosts=args.hosts or (
                             stack_mod.MIN_HOSTS * zones_count),

@@ -93,6 +93,8 @@ class AllInOne(object):
     :param zones: emulator zones, one EBS backend and Cinder availability
         zone each, the compute hosts spread over them (see
         :mod:`ebs_allinone.zones`).
+    :param performance_level: the backends' default ESSD performance
+        level (``ebs_default_performance_level``); None: the driver's.
     """
 
     topology = 'single'
@@ -104,12 +106,13 @@ class AllInOne(object):
                  host_factory=None, debug=False, names=None,
                  outer_filters=None, auth=identity_mod.NoAuth.name,
                  credentials=cinder_config.ACCESS_KEY, image=False,
-                 zones=1):
+                 zones=1, performance_level=None):
         if image and auth != identity_mod.Keystone.name:
             raise ValueError('the image service needs Keystone')
         self.given_dir = state_dir
         self.zones = zones_mod.zones(zones)
         self.credentials = credentials
+        self.performance_level = performance_level
         self.outer_filters = dict(outer_filters or {})
         self.names = list(names) if names else host_names(num_hosts)
         # {compute host: its zone}
@@ -264,7 +267,7 @@ class AllInOne(object):
             log_path=self.path('cinder.log'), debug=self.debug,
             configure=self.configure_cinder,
             credentials=self.credentials, backends=self.backends,
-            backup=True)
+            backup=True, performance_level=self.performance_level)
         self.cinder = cinder_processes.CinderProcess(
             self.path('cinder.conf'), self.path('cinder-process.log'))
         self._stack.callback(self.cinder.stop)

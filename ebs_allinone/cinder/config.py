@@ -117,7 +117,7 @@ def device_path_template(state_dir):
 def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
                       paste_path=None, log_path=None, debug=False,
                       configure=None, credentials=ACCESS_KEY, backends=None,
-                      backup=False):
+                      backup=False, performance_level=None):
     """Write cinder.conf for the all-in-one.
 
     :param state_dir: Cinder's state (database, locks, coordination).
@@ -135,12 +135,15 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
         ``host_instances`` is not used); default the one ``[ebs]``
         backend with ``host_instances``.
     :param backup: configure cinder-backup (see :func:`backup_options`).
+    :param performance_level: every backend's
+        ``ebs_default_performance_level`` (the ESSD level of a volume type
+        that names none); None: the driver's default.
     """
     conf = cinder_conf(state_dir, emulator, host_instances,
                        api_port=api_port, paste_path=paste_path,
                        log_path=log_path, debug=debug,
                        credentials=credentials, backends=backends,
-                       backup=backup)
+                       backup=backup, performance_level=performance_level)
     if configure is not None:
         configure(conf)
     write_conf(path, conf)
@@ -148,7 +151,8 @@ def write_cinder_conf(path, state_dir, emulator, host_instances, api_port=0,
 
 def cinder_conf(state_dir, emulator, host_instances, api_port=0,
                 paste_path=None, log_path=None, debug=False,
-                credentials=ACCESS_KEY, backends=None, backup=False):
+                credentials=ACCESS_KEY, backends=None, backup=False,
+                performance_level=None):
     """The all-in-one's cinder.conf, as a ``ConfigParser``.
 
     Parameters as for :func:`write_cinder_conf`.
@@ -207,6 +211,9 @@ def cinder_conf(state_dir, emulator, host_instances, api_port=0,
         os.makedirs(conf['DEFAULT']['backup_posix_path'], exist_ok=True)
     for zone, host_map in backends:
         conf[zone.backend] = _backend(zone, host_map, emulator, credentials)
+        if performance_level:
+            conf[zone.backend]['ebs_default_performance_level'] = (
+                performance_level)
     return conf
 
 

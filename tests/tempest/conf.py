@@ -42,6 +42,10 @@ class Facts(object):
     max_microversion: str
     # The default volume type's extra specs.
     default_type_specs: dict = dataclasses.field(default_factory=dict)
+    # The disk of a type without ebs: extra specs, as the pools report it
+    # (the backends' ebs_default_category and ebs_default_performance_level).
+    default_category: str = DEFAULT_CATEGORY
+    default_level: str = DEFAULT_LEVEL
     # volume_backend_name of each pool's backend, vendor_name and
     # storage_protocol as the pools report them.
     backends: list = dataclasses.field(default_factory=list)
@@ -89,12 +93,16 @@ def volume_catalog_type(catalog):
                      % ', '.join(sorted(catalog)))
 
 
-def minimum_size(specs):
-    """Smallest disk, GiB, of a volume type with these extra specs."""
-    category = specs.get(volume_types.CATEGORY_KEY, DEFAULT_CATEGORY)
+def minimum_size(specs, category=DEFAULT_CATEGORY, level=DEFAULT_LEVEL):
+    """Smallest disk, GiB, of a volume type with these extra specs.
+
+    ``category`` and ``level``: the backends' defaults, for a type that
+    names none.
+    """
+    category = specs.get(volume_types.CATEGORY_KEY, category)
     size = volume_types.MIN_SIZE.get(category, 1)
     if category in volume_types.PL_CATEGORIES:
-        level = specs.get(volume_types.PERFORMANCE_LEVEL_KEY, DEFAULT_LEVEL)
+        level = specs.get(volume_types.PERFORMANCE_LEVEL_KEY, level)
         size = max(size, volume_types.ESSD_MIN_SIZE[level])
     return size
 
@@ -136,8 +144,15 @@ def sections(facts):
             'region': facts.region,
             'min_microversion': facts.min_microversion,
             'max_microversion': facts.max_microversion,
-            # The default type's smallest disk (ESSD PL1: 20 GiB).
-            'volume_size': str(minimum_size(facts.default_type_specs)),
+            # The default type's smallest disk (ESSD PL1: 20 GiB, PL0: 1).
+            # Tempest also creates volumes of this size with types of its
+            # own, which name no ebs: extra specs: the backends' default
+            # disk must allow it too.
+            'volume_size': str(max(
+                minimum_size(facts.default_type_specs, facts.default_category,
+                             facts.default_level),
+                minimum_size({}, facts.default_category,
+                             facts.default_level))),
             # The driver names disks and snapshots after Cinder's names.
             'manage_volume_ref': 'source-name,volume-%s',
             'manage_snapshot_ref': 'source-name,snapshot-%s',

@@ -146,6 +146,10 @@ def discover(cloud):
             'project_domain_name')},
         catalog=services, min_microversion=low, max_microversion=high,
         default_type_specs=volume.default_type_specs(),
+        default_category=first.get('ebs_default_category',
+                                   conf.DEFAULT_CATEGORY),
+        default_level=first.get('ebs_default_performance_level',
+                                conf.DEFAULT_LEVEL),
         backends=[pool['volume_backend_name'] for pool in pools
                   if pool.get('volume_backend_name')],
         vendor_name=first.get('vendor_name', ''),

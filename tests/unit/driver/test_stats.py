@@ -149,3 +149,16 @@ class TestStats(fakes.DriverTestCase):
         pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
         self.assertEqual(100, pool['total_capacity_gb'])
         self.assertEqual(70, pool['free_capacity_gb'])
+
+    def test_stats_name_the_default_disk(self):
+        self.client.list_disks.return_value = []
+        pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
+        self.flags_backend(ebs_stats_min_interval=0,
+                           ebs_default_performance_level='PL2')
+        pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
+        self.assertEqual(('cloud_essd', 'PL2'), (
+            pool['ebs_default_category'],
+            pool['ebs_default_performance_level']))
+        self.flags_backend(ebs_default_category='cloud_auto')
+        pool = self.driver.get_volume_stats(refresh=True)['pools'][0]
+        self.assertEqual('cloud_auto', pool['ebs_default_category'])

@@ -63,13 +63,26 @@ class RenderTest(base.BaseTestCase):
         self.assertEqual('ebs', volume['backend_names'])
 
     def test_volume_size_follows_the_default_type(self):
-        for specs, size in (({'ebs:performance_level': 'PL0'}, '1'),
+        # Backends creating PL0 disks by default (1 GiB) for the types
+        # Tempest creates.
+        for specs, size in (({}, '1'),
+                            ({'ebs:performance_level': 'PL0'}, '1'),
                             ({'ebs:performance_level': 'PL2'}, '461'),
                             ({'ebs:category': 'cloud_auto'}, '1'),
                             ({'ebs:category': 'cloud_regional_disk_auto'},
                              '10')):
-            parsed = parse(conf.render(facts(default_type_specs=specs)))
+            parsed = parse(conf.render(facts(default_type_specs=specs,
+                                             default_level='PL0')))
             self.assertEqual(size, parsed['volume']['volume_size'], specs)
+
+    def test_volume_size_fits_the_types_tempest_creates(self):
+        # A PL0 default type on backends whose default disk is a PL1:
+        # Tempest's own types (no ebs: specs) need 20 GiB.
+        parsed = parse(conf.render(facts(
+            default_type_specs={'ebs:performance_level': 'PL0'})))
+        self.assertEqual('20', parsed['volume']['volume_size'])
+        parsed = parse(conf.render(facts(default_level='PL0')))
+        self.assertEqual('1', parsed['volume']['volume_size'])
 
     def test_catalog_type_as_the_catalog_names_it(self):
         catalog = {'identity': 'keystone', 'volumev3': 'cinderv3'}

@@ -157,7 +157,7 @@ class ClusterAllInOne(stack.AllInOne):
         self.wait_for_volume_services(admin, progress)
         return cinder_api.wait_for_backend(admin, progress=progress,
                                            watch=self.check_children,
-                                           backends=len(self.zones))
+                                           backends=len(self.zone_backends))
 
     def volume_services(self):
         return {name: service for name, service in self.services.items()
@@ -166,7 +166,8 @@ class ClusterAllInOne(stack.AllInOne):
     def wait_for_volume_services(self, admin, progress=None):
         """Until every volume service is up in the cluster."""
         wanted = {'%s@%s' % (host, zone.backend)
-                  for host in self.volume_hosts for zone in self.zones}
+                  for host in self.volume_hosts
+                  for zone in self.zone_backends}
 
         def check():
             up = {svc.host for svc in admin.services.list(

@@ -4,10 +4,12 @@
 
     ebs-allinone demo [--state-dir DIR] [--hosts N] [--no-guests]
                       [--topology {single,cluster}] [--zones N]
+                      [--backends-per-zone N] [--performance-level PL]
     ebs-allinone failover [--state-dir DIR] [--hosts N] [--no-guests]
     ebs-allinone serve [--state-dir DIR] [--hosts N] [--no-guests]
                        [--port PORT] [--topology {single,cluster}]
                        [--auth {noauth,keystone}] [--image] [--zones N]
+                       [--backends-per-zone N] [--performance-level PL]
 
 ``demo`` runs the multi-attach workflow (ending with a short fenced
 failover) and exits 0 only when every step held; ``failover`` runs a
@@ -28,7 +30,10 @@ zone), backing volumes up to files in the run's directory.
 zone, each in an availability zone of its own (``ebs-a`` in ``zone-a``...),
 with the compute hosts spread over the zones (see
 :mod:`ebs_allinone.zones`); the default, one zone, is the one ``ebs``
-backend in Cinder's default availability zone.
+backend in Cinder's default availability zone. ``--backends-per-zone 2``
+adds a second backend in each zone (``ebs2``, ``ebs-a2``...);
+``--performance-level`` sets the ESSD level of a volume type that names
+none (PL0 disks start at 1 GiB, PL1 at 20).
 Either way, at the end every process, loop device, guest and temporary
 directory it started is gone, which is checked and reported; after a
 failure the run's directory stays, with the log of every service, and
@@ -127,6 +132,12 @@ def _parser(stack_mod):
                  'zone-b...), the compute hosts spread over them; 1: the '
                  'one backend ebs in Cinder\'s default zone (default '
                  '%%(default)s)' % zones.MAX_ZONES)
+        command.add_argument(
+            '--backends-per-zone', type=int, default=1,
+            help='EBS backends in each zone, 1 to %d: a second one '
+                 '(ebs2, ebs-a2...) in the same zone and availability zone, '
+                 'for volume types and migrations between two backends '
+                 '(default %%(default)s)' % zones.MAX_BACKENDS_PER_ZONE)
         command.add_argument(
             '--performance-level', choices=driver_options.PERFORMANCE_LEVELS,
             help='the ESSD performance level of a volume type that names '
@@ -227,6 +238,8 @@ def _run(args, out, stack_mod):
     options = {}
     if getattr(args, 'image', False):
         options['image'] = True
+    if getattr(args, 'backends_per_zone', 1) != 1:
+        options['backends_per_zone'] = args.backends_per_zone
     if getattr(args, 'performance_level', None):
         options['performance_level'] = args.performance_level
     stack = stack_class(state_dir=args.state_dir,
@@ -292,6 +305,12 @@ def main(argv=None):
         zones.zones(num_zones)
     except ValueError as exc:
         print('ebs-allinone: --zones: %s' % exc, file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        zones.backends([], getattr(args, 'backends_per_zone', 1))
+    except ValueError as exc:
+        print('ebs-allinone: --backends-per-zone: %s' % exc,
+              file=sys.stderr)
         return EXIT_USAGE
     if args.hosts is None:
         args.hosts = stack_mod.MIN_HOSTS * num_zones

@@ -95,6 +95,8 @@ class AllInOne(object):
         :mod:`ebs_allinone.zones`).
     :param performance_level: the backends' default ESSD performance
         level (``ebs_default_performance_level``); None: the driver's.
+    :param backends_per_zone: EBS backends in each zone (see
+        :func:`ebs_allinone.zones.backends`).
     """
 
     topology = 'single'
@@ -106,11 +108,14 @@ class AllInOne(object):
                  host_factory=None, debug=False, names=None,
                  outer_filters=None, auth=identity_mod.NoAuth.name,
                  credentials=cinder_config.ACCESS_KEY, image=False,
-                 zones=1, performance_level=None):
+                 zones=1, performance_level=None, backends_per_zone=1):
         if image and auth != identity_mod.Keystone.name:
             raise ValueError('the image service needs Keystone')
         self.given_dir = state_dir
         self.zones = zones_mod.zones(zones)
+        # The backends, zone by zone (see backends below).
+        self.zone_backends = zones_mod.backends(self.zones,
+                                                backends_per_zone)
         self.credentials = credentials
         self.performance_level = performance_level
         self.outer_filters = dict(outer_filters or {})
@@ -183,7 +188,7 @@ class AllInOne(object):
             (zone, zones_mod.backend_host_map(
                 zone, {name: by_name[name] for name in self.names},
                 by_name, self.volume_hosts))
-            for zone in self.zones]
+            for zone in self.zone_backends]
         secret = uuid.uuid4().hex
         key_id = 'ALLINONE%s' % uuid.uuid4().hex[:12].upper()
         conf_file = self.path('emulator.conf')
@@ -277,7 +282,7 @@ class AllInOne(object):
         admin = self.client(cinder_api.MULTIATTACH_VERSION)
         return cinder_api.wait_for_backend(admin, progress=progress,
                                            watch=self.check_children,
-                                           backends=len(self.zones))
+                                           backends=len(self.zone_backends))
 
     def api_started(self):
         """Once cinder-api listens: its URL to the clients, the catalog."""

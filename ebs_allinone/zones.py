@@ -23,6 +23,7 @@ from ebs_allinone.cinder import config as cinder_config
 from ebs_emulator import config as emulator_config
 
 MAX_ZONES = 4
+MAX_BACKENDS_PER_ZONE = 2
 
 Zone = cinder_config.Zone
 
@@ -40,6 +41,27 @@ def zones(count=1):
         letter = chr(ord('a') + index)
         found.append(Zone(index, 'ebs-%s' % letter, 'ebs-%s' % letter,
                           'emu-zone-%s' % letter, 'zone-%s' % letter))
+    return found
+
+
+def backends(zone_list, per_zone=1):
+    """The backends of the zones, ``per_zone`` in each, zone by zone.
+
+    A backend is a :data:`Zone` entry. A zone's second backend (``ebs2``,
+    ``ebs-a2``...) shares its emulator zone, availability zone and volume
+    hosts' instances (the same ``index``), with a name of its own: two
+    backends a volume type can choose between without leaving the zone,
+    as Tempest's multi-backend tests expect of the default zone.
+    """
+    if not 1 <= per_zone <= MAX_BACKENDS_PER_ZONE:
+        raise ValueError('between 1 and %d backends per zone, not %d'
+                         % (MAX_BACKENDS_PER_ZONE, per_zone))
+    found = []
+    for zone in zone_list:
+        found.append(zone)
+        for number in range(2, per_zone + 1):
+            name = '%s%d' % (zone.backend, number)
+            found.append(zone._replace(backend=name, backend_name=name))
     return found
 
 

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test suite (style, unit, functional, Nova functional, Keystone,
-# libvirt, the Cinder cluster, the documentation build, short benchmarks)
-# and ends with one line "N passed, N failed, N skipped" over all of them.
+# Tempest against the all-in-one, libvirt, the Cinder cluster, the
+# documentation build, short benchmarks) and ends with one line
+# "N passed, N failed, N skipped" over all of them.
 # Usage: tools/run-tests.sh [tox environments, default
-#        pep8,py3,functional,strict,nova-functional,keystone,libvirt,cluster,docs,bench]
+#        pep8,py3,functional,strict,nova-functional,keystone,tempest,libvirt,cluster,docs,bench]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 tools/install-deps.sh || exit 1
 
-envs=${1:-pep8,py3,functional,strict,nova-functional,keystone,libvirt,cluster,docs,bench}
+envs=${1:-pep8,py3,functional,strict,nova-functional,keystone,tempest,libvirt,cluster,docs,bench}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

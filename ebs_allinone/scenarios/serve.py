@@ -280,14 +280,22 @@ class Server(object):
     def zones_text(self):
         """The emulator's zone; with several, each with its backend."""
         zones = self.stack.zones
+        backends = self.stack.zone_backends
         if len(zones) == 1:
-            return 'zone %s' % self.stack.emulator.zone_id
-        lines = ['zones (one EBS backend and Cinder availability zone '
+            text = 'zone %s' % self.stack.emulator.zone_id
+            if len(backends) > 1:
+                text += ', backends %s' % ', '.join(
+                    zone.backend for zone in backends)
+            return text
+        lines = ['zones (EBS backends and a Cinder availability zone '
                  'each):']
         for zone in zones:
-            lines.append('    %s: backend %s, availability zone %s, hosts %s'
-                         % (zone.emulator_zone, zone.backend,
-                            zone.availability_zone,
+            own = [backend.backend for backend in backends
+                   if backend.index == zone.index]
+            lines.append('    %s: %s %s, availability zone %s, hosts %s'
+                         % (zone.emulator_zone,
+                            'backends' if len(own) > 1 else 'backend',
+                            ', '.join(own), zone.availability_zone,
                             ', '.join(self.stack.zone_hosts(zone))))
         lines.append('    (cinder create --availability-zone %s ...; a '
                      'volume attaches on the hosts of its zone only)'

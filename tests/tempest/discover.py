@@ -83,10 +83,25 @@ class VolumeAPI(object):
                        if service['state'] == 'up'
                        and service['status'] == 'enabled'})
 
+    def backend_zones(self, pools):
+        """{volume_backend_name: zone} of the volume services' pools.
+
+        A pool is named ``host@backend#pool``; its volume service is
+        ``host@backend``, listed with its availability zone.
+        """
+        zones = {service['host']: service['zone'] for service in self.get(
+            '/os-services?binary=cinder-volume')['services']}
+        found = {}
+        for pool in pools:
+            service = pool['name'].split('#', 1)[0]
+            name = pool.get('capabilities', {}).get('volume_backend_name')
+            if name and service in zones:
+                found[name] = zones[service]
+        return found
+
     def pools(self):
-        """Capabilities of every pool."""
-        return [pool.get('capabilities', {}) for pool in self.get(
-            '/scheduler-stats/get_pools?detail=True')['pools']]
+        """Every pool: its name and capabilities."""
+        return self.get('/scheduler-stats/get_pools?detail=True')['pools']
 
     def zones(self):
         return sorted(zone['zoneName'] for zone in self.get(
@@ -138,7 +153,8 @@ def discover(cloud):
     volume = VolumeAPI(session, conf.volume_catalog_type(services), region)
     low, high = volume.microversions()
     pools = volume.pools()
-    first = pools[0] if pools else {}
+    capabilities = [pool.get('capabilities', {}) for pool in pools]
+    first = capabilities[0] if capabilities else {}
     facts = conf.Facts(
         auth_url=auth['auth_url'], region=region,
         admin={key: auth[key] for key in (
@@ -150,8 +166,11 @@ def discover(cloud):
                                    conf.DEFAULT_CATEGORY),
         default_level=first.get('ebs_default_performance_level',
                                 conf.DEFAULT_LEVEL),
-        backends=[pool['volume_backend_name'] for pool in pools
+        backends=[pool['volume_backend_name'] for pool in capabilities
                   if pool.get('volume_backend_name')],
+        backend_zones=volume.backend_zones(pools),
+        multiattach=bool(capabilities) and all(
+            pool.get('multiattach') for pool in capabilities),
         vendor_name=first.get('vendor_name', ''),
         storage_protocol=first.get('storage_protocol', ''),
         services=volume.services(), zones=volume.zones(),

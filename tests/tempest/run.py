@@ -42,9 +42,14 @@ from tests.tempest import results as results_mod
 
 REGEX = r'^(tempest\.api\.volume|cinder_tempest_plugin\.api\.volume)\.'
 # Options of ebs-allinone serve that add services Tempest tests when they
-# are there (an image service, cinder-backup, more zones and backends):
-# what is running is discovered, so adding an option here is enough.
-SERVE_OPTIONS = ()
+# are there: what is running is discovered, so adding an option here is
+# enough. Glance (volumes from and to images); two zones, each with two
+# backends (Tempest's multi-backend tests choose between two backends of
+# the default zone); PL0 disks by default, which start at 1 GiB where a
+# PL1 starts at 20 (every image upload copies the whole volume).
+# cinder-backup runs in every all-in-one.
+SERVE_OPTIONS = ('--image', '--zones', '2', '--backends-per-zone', '2',
+                 '--performance-level', 'PL0')
 SERVE = ('serve', '--auth', 'keystone', '--no-guests')
 READY = r'^Press Ctrl-C to stop everything'
 CLOUDS = r'OS_CLIENT_CONFIG_FILE=(\S+)'
@@ -135,12 +140,25 @@ def describe(facts):
         'Volume API microversions %s to %s' % (facts.min_microversion,
                                                facts.max_microversion),
         'Volume services up: %s' % ', '.join(facts.services),
-        'Backends: %s; zones: %s' % (', '.join(sorted(set(facts.backends))),
-                                     ', '.join(facts.zones)),
-        'Default type extra specs: %s' % (facts.default_type_specs or '{}'),
+        'Backends: %s; zones: %s' % (', '.join(
+            '%s (%s)' % (name, facts.backend_zones.get(name, '?'))
+            for name in sorted(set(facts.backends))), ', '.join(facts.zones)),
+        'Multi-backend tests between: %s' % ', '.join(
+            conf.multi_backend_names(facts)),
+        'Default type extra specs: %s; a type without ebs: specs makes '
+        'a %s %s disk' % (facts.default_type_specs or '{}',
+                          facts.default_category, facts.default_level),
         'Compute is Nova: %s; image for volumes: %s' % (
             facts.compute, facts.image_ref or 'none'),
     ]
+
+
+def not_run(excluded):
+    """Lines saying which tests are left out, and why."""
+    lines = []
+    for kind, regex, why in excluded:
+        lines += ['Not run (%s): %s' % (kind, regex), '    %s' % why]
+    return lines
 
 
 def tempest_env(workspace):
@@ -228,13 +246,13 @@ def main(argv=None):
         print('\n'.join(describe(facts)), flush=True)
         with open(os.path.join(workspace, 'etc', 'tempest.conf'), 'w') as f:
             f.write(conf.render(facts))
-        if not args.no_upstream_excludes:
-            excluded = conf.upstream_excludes(facts)
-        for regex, reason in excluded:
-            print('Not run (upstream limitation): %s\n    %s'
-                  % (regex, reason))
+        excluded = [(kind, regex, why) for kind, regex, why
+                    in conf.excludes(facts)
+                    if not (args.no_upstream_excludes and
+                            kind == conf.UPSTREAM)]
+        print('\n'.join(not_run(excluded)), flush=True)
         run_tempest(workspace, args.regex, args.concurrency,
-                    [regex for regex, _reason in excluded])
+                    [regex for _kind, regex, _why in excluded])
         results = results_mod.parse(last_stream(workspace))
         print('ebs-allinone ready in %.0f s, Tempest ran %.0f s' % (
             ready - started, time.monotonic() - ready), flush=True)
@@ -254,8 +272,7 @@ def main(argv=None):
         results.failed.append(('run', problem))
     print('Wall time: %.0f s' % (time.monotonic() - started))
     print()
-    for regex, reason in excluded:
-        print('Not run (upstream limitation): %s\n    %s' % (regex, reason))
+    print('\n'.join(not_run(excluded)))
     print('\n'.join(results_mod.report(results)))
     return 1 if results.failed else 0
 

@@ -38,6 +38,25 @@ class ZonesTest(base.BaseTestCase):
         self.assertRaises(ValueError, zones.zones, 0)
         self.assertRaises(ValueError, zones.zones, zones.MAX_ZONES + 1)
 
+    def test_a_second_backend_in_each_zone(self):
+        found = zones.backends(zones.zones(2), 2)
+        self.assertEqual(
+            [('ebs-a', 'emu-zone-a', 'zone-a', 0),
+             ('ebs-a2', 'emu-zone-a', 'zone-a', 0),
+             ('ebs-b', 'emu-zone-b', 'zone-b', 1),
+             ('ebs-b2', 'emu-zone-b', 'zone-b', 1)],
+            [(z.backend, z.emulator_zone, z.availability_zone, z.index)
+             for z in found])
+        self.assertEqual([z.backend for z in found],
+                         [z.backend_name for z in found])
+        self.assertEqual(['ebs', 'ebs2'],
+                         [z.backend for z in zones.backends(zones.zones(1),
+                                                            2)])
+        self.assertEqual(zones.zones(2), zones.backends(zones.zones(2)))
+        self.assertRaises(ValueError, zones.backends, zones.zones(1), 0)
+        self.assertRaises(ValueError, zones.backends, zones.zones(1),
+                          zones.MAX_BACKENDS_PER_ZONE + 1)
+
     def test_hosts_spread_in_blocks(self):
         self.assertEqual({'a': 0, 'b': 0, 'c': 1, 'd': 1},
                          zones.spread(['a', 'b', 'c', 'd'], 2))
@@ -162,3 +181,36 @@ class ClusterBackupTest(base.BaseTestCase):
         self.assertEqual('zone-b',
                          conf['DEFAULT']['storage_availability_zone'])
         self.assertIsInstance(conf, configparser.ConfigParser)
+
+
+class TwoBackendsInOneZoneConfTest(base.BaseTestCase):
+    """cinder.conf of ``--backends-per-zone 2 --performance-level PL0``."""
+
+    def test_both_backends_in_the_zone_map_its_instances(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        stack = stack_mod.AllInOne(state_dir=tmp, num_hosts=2,
+                                   backends_per_zone=2,
+                                   performance_level='PL0')
+        stack.make_dir()
+        self.useFixture(fixtures.MonkeyPatch(
+            'ebs_allinone.daemons.process.EmulatorProcess.start',
+            lambda emulator, progress=None: None))
+        stack.start_emulator()
+        stack.emulator.endpoint = '127.0.0.1:18123'
+        conf = cinder_config.cinder_conf(
+            os.path.join(tmp, 'cinder'), stack.emulator,
+            stack.host_instances, backends=stack.backends,
+            performance_level=stack.performance_level)
+        self.assertEqual('ebs,ebs2', conf['DEFAULT']['enabled_backends'])
+        first, second = conf['ebs'], conf['ebs2']
+        self.assertEqual(('ebs', 'ebs2'), (
+            first['volume_backend_name'], second['volume_backend_name']))
+        for option in ('ebs_zone_id', 'ebs_host_instance_map'):
+            self.assertEqual(first[option], second[option])
+        self.assertEqual(('PL0', 'PL0'),
+                         (first['ebs_default_performance_level'],
+                          second['ebs_default_performance_level']))
+        conf = cinder_config.cinder_conf(
+            os.path.join(tmp, 'cinder'), stack.emulator,
+            stack.host_instances, backends=stack.backends)
+        self.assertNotIn('ebs_default_performance_level', conf['ebs'])

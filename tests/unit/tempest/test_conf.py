@@ -118,6 +118,29 @@ class RenderTest(base.BaseTestCase):
         self.assertEqual('true', features['multi_backend'])
         self.assertEqual('ebs-a,ebs-b', parsed['volume']['backend_names'])
 
+    def test_multi_backend_names_backends_of_one_zone(self):
+        # Tempest's multi-backend volumes name no zone: they land in the
+        # default one.
+        parsed = parse(conf.render(facts(
+            backends=['ebs-b', 'ebs-a', 'ebs-a2', 'ebs-b2'],
+            backend_zones={'ebs-a': 'zone-a', 'ebs-a2': 'zone-a',
+                           'ebs-b': 'zone-b', 'ebs-b2': 'zone-b'})))
+        self.assertEqual('true',
+                         parsed['volume-feature-enabled']['multi_backend'])
+        self.assertEqual('ebs-a,ebs-a2', parsed['volume']['backend_names'])
+        # One backend per zone: no two to choose between.
+        parsed = parse(conf.render(facts(
+            backends=['ebs-a', 'ebs-b'],
+            backend_zones={'ebs-a': 'zone-a', 'ebs-b': 'zone-b'})))
+        self.assertEqual('false',
+                         parsed['volume-feature-enabled']['multi_backend'])
+        self.assertEqual('ebs-a', parsed['volume']['backend_names'])
+        # The zone with more backends.
+        self.assertEqual(['ebs-b', 'ebs-b2'], conf.multi_backend_names(
+            facts(backends=['ebs-a', 'ebs-b', 'ebs-b2'],
+                  backend_zones={'ebs-a': 'zone-a', 'ebs-b': 'zone-b',
+                                 'ebs-b2': 'zone-b'})))
+
     def test_image_service_when_in_the_catalog(self):
         catalog = dict(CATALOG, image='glance')
         parsed = parse(conf.render(facts(catalog=catalog,
@@ -135,12 +158,17 @@ class RenderTest(base.BaseTestCase):
             'extend_attached_volume'])
 
 
-class UpstreamExcludesTest(base.BaseTestCase):
+class ExcludesTest(base.BaseTestCase):
+
+    @staticmethod
+    def matcher(excluded, kind=None):
+        return re.compile('|'.join(
+            regex for found, regex, _why in excluded
+            if kind in (None, found)))
 
     def test_image_client_classes_without_glance(self):
-        excluded = conf.upstream_excludes(facts())
-        self.assertEqual(2, len(excluded))
-        regex = re.compile('|'.join(regex for regex, _why in excluded))
+        excluded = conf.excludes(facts())
+        regex = self.matcher(excluded, conf.UPSTREAM)
         self.assertTrue(regex.match(
             'tempest.api.volume.test_volumes_get.VolumesGetTest.'
             'test_volume_create_get_update_delete[id-27fb0e9f,smoke]'))
@@ -156,8 +184,31 @@ class UpstreamExcludesTest(base.BaseTestCase):
         self.assertFalse(regex.match(
             'tempest.api.volume.test_volumes_extend.VolumesExtendTest.'
             'test_volume_extend_when_volume_has_snapshot[id-86be1cba]'))
-        self.assertIn('Glance', excluded[0][1])
+        self.assertIn('Glance', excluded[0][2])
 
-    def test_nothing_with_glance(self):
+    def test_with_glance_only_what_needs_nova_or_ebs_cannot_do(self):
         catalog = dict(CATALOG, image='glance')
-        self.assertEqual([], conf.upstream_excludes(facts(catalog=catalog)))
+        excluded = conf.excludes(facts(catalog=catalog))
+        self.assertEqual([conf.UPSTREAM, conf.BACKEND],
+                         [kind for kind, _regex, _why in excluded])
+        regex = self.matcher(excluded)
+        self.assertTrue(regex.match(
+            'cinder_tempest_plugin.api.volume.test_volume_backup.'
+            'VolumesBackupsTest.test_incremental_backup[id-c810fe2c]'))
+        self.assertFalse(regex.match(
+            'cinder_tempest_plugin.api.volume.test_volume_backup.'
+            'VolumesBackupsTest.test_volume_snapshot_backup[id-885410c6]'))
+        self.assertTrue(regex.match(
+            'tempest.api.volume.admin.test_volume_retype.'
+            'VolumeRetypeMultiattachTest.test_volume_retype_multiattach'
+            '[id-c0521465]'))
+        # With Nova the incremental backup can boot its server.
+        excluded = conf.excludes(facts(catalog=catalog, compute=True))
+        self.assertEqual([conf.BACKEND],
+                         [kind for kind, _regex, _why in excluded])
+
+    def test_multiattach_switch_follows_the_pools(self):
+        for reported in (True, False):
+            parsed = parse(conf.render(facts(multiattach=reported)))
+            self.assertEqual(str(reported).lower(), parsed[
+                'compute-feature-enabled']['volume_multiattach'])

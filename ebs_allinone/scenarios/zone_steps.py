@@ -64,8 +64,12 @@ class ZoneSteps(object):
                     'waiting for the volume in %s' % zone.availability_zone))
             self.volumes[zone] = volume
             host = getattr(volume, 'os-vol-host-attr:host')
-            check('@%s#' % zone.backend in host, 'volume %s in %s is on %s',
-                  volume.id, zone.availability_zone, host)
+            own = ['@%s#' % backend.backend
+                   for backend in self.stack.zone_backends
+                   if backend.index == zone.index]
+            check(any(backend in host for backend in own),
+                  'volume %s in %s is on %s', volume.id,
+                  zone.availability_zone, host)
             disk = self.demo.backend.disk_of_volume(volume.id)
             check(disk is not None and disk['ZoneId'] == zone.emulator_zone,
                   'the disk of volume %s is %s', volume.id, disk)

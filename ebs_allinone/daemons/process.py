@@ -155,7 +155,12 @@ def wait_gone(pid, timeout):
 
 
 def _die_with_parent():
-    """In the child: get SIGTERM when the parent dies (Linux only)."""
+    """In the child: get SIGTERM when the parent dies (Linux only).
+
+    The kernel sends it when the thread that started the child exits,
+    not only the whole parent: start a long-lived child from a thread
+    that outlives it (the main thread, or a pool kept as long).
+    """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -117,9 +117,25 @@ class ServiceDeathTest(testtools.TestCase):
                         in stack.host_instances.items()}
         cls.figures = []
         cls.failed = False
+        # Restarts run beside the test's checks, in this pool's one thread,
+        # which lives as long as the class: a child process gets SIGTERM
+        # when the thread that started it exits (PR_SET_PDEATHSIG follows
+        # the thread), so a service restarted from a test's own pool would
+        # stop when that pool shuts down at the end of the test, while the
+        # next test's first call is on its way to it.
+        cls.restarts = concurrent.futures.ThreadPoolExecutor(1)
 
     @classmethod
     def tearDownClass(cls):
+        try:
+            cls._stop_stack()
+        finally:
+            if getattr(cls, 'restarts', None) is not None:
+                cls.restarts.shutdown()
+        super().tearDownClass()
+
+    @classmethod
+    def _stop_stack(cls):
         stack, cls.stack = cls.stack, None
         if stack is not None:
             state = stack.emulator.state()['service']
@@ -132,7 +148,6 @@ class ServiceDeathTest(testtools.TestCase):
                                      % (left, gone))
             if (state['disks'], state['attachments']) != (0, 0):
                 raise AssertionError('left on the backend: %s' % state)
-        super().tearDownClass()
 
     def setUp(self):
         super().setUp()
@@ -302,7 +317,7 @@ class ServiceDeathTest(testtools.TestCase):
         self.stack.services[victim].kill()
         killed = time.monotonic()
         self.stack.emulator.admin('DELETE', 'faults')
-        restarted = self.pool.submit(self.restart, victim)
+        restarted = self.restarts.submit(self.restart, victim)
         self.addCleanup(restarted.result, TIMEOUT)
         return victim, killed, restarted
 

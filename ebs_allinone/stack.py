@@ -330,6 +330,11 @@ class AllInOne(object):
         zone = zone or self.zones[0]
         return [name for name in self.names if self.host_zones[name] == zone]
 
+    def zone_backend_names(self, zone):
+        """The names of ``zone``'s backends (``--backends-per-zone``)."""
+        return [backend.backend for backend in self.zone_backends
+                if backend.index == zone.index]
+
     def describe(self):
         """What ``serve`` says about the topology (its own paragraph)."""
         return ''

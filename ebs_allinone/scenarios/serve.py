@@ -290,8 +290,7 @@ class Server(object):
         lines = ['zones (EBS backends and a Cinder availability zone '
                  'each):']
         for zone in zones:
-            own = [backend.backend for backend in backends
-                   if backend.index == zone.index]
+            own = self.stack.zone_backend_names(zone)
             lines.append('    %s: %s %s, availability zone %s, hosts %s'
                          % (zone.emulator_zone,
                             'backends' if len(own) > 1 else 'backend',

@@ -64,10 +64,8 @@ class ZoneSteps(object):
                     'waiting for the volume in %s' % zone.availability_zone))
             self.volumes[zone] = volume
             host = getattr(volume, 'os-vol-host-attr:host')
-            own = ['@%s#' % backend.backend
-                   for backend in self.stack.zone_backends
-                   if backend.index == zone.index]
-            check(any(backend in host for backend in own),
+            own = self.stack.zone_backend_names(zone)
+            check(any('@%s#' % backend in host for backend in own),
                   'volume %s in %s is on %s', volume.id,
                   zone.availability_zone, host)
             disk = self.demo.backend.disk_of_volume(volume.id)
